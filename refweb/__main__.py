@@ -1,0 +1,2 @@
+from refweb.runner import main
+main()

@@ -1,0 +1,62 @@
+# -*- test-case-name: tests.test_forms -*-
+"""Form bodies into ``request.args``: urlencoded and multipart/form-data.
+
+Guide: "Resource rendering" -- ``render_POST = render_GET`` lets a resource
+read ``request.args`` "regardless of whether they used GET (?foo=bar&baz=quux)
+or POST".  A POSTed form arrives in the body, in one of two encodings:
+
+* ``application/x-www-form-urlencoded``: ``a=1&b=two+words``, like a query;
+* ``multipart/form-data`` (RFC 7578): parts separated by a boundary line,
+  each with its own small header block naming the field.
+
+Both are parsed by hand here (no ``email`` or ``cgi`` module).  Values come
+out as ``str``: text decoded as UTF-8, undecodable bytes replaced.
+"""
+
+import urllib.parse
+
+
+def parseURLEncoded(body):
+    """b"a=1&b=x+y" -> [("a", "1"), ("b", "x y")]."""
+    return urllib.parse.parse_qsl(body.decode("latin-1"), keep_blank_values=True,
+                                  encoding="utf-8", errors="replace")
+
+
+def _parameters(headerValue):
+    """'form-data; name="a"; filename="b.txt"' -> {"name": "a", "filename": "b.txt"}."""
+    params = {}
+    for item in headerValue.split(";")[1:]:
+        key, sep, value = item.strip().partition("=")
+        if sep:
+            value = value.strip()
+            if len(value) >= 2 and value[0] == value[-1] == '"':
+                value = value[1:-1].replace('\\"', '"')
+            params[key.strip().lower()] = value
+    return params
+
+
+def parseMultipart(body, contentType):
+    """A multipart/form-data body -> [(field name, value)].  Malformed parts are skipped."""
+    boundary = _parameters(contentType).get("boundary")
+    if not boundary:
+        return []
+    delimiter = b"--" + boundary.encode("latin-1")
+    fields = []
+    # The body is: preamble, delimiter, part, delimiter, part, ..., delimiter "--", epilogue.
+    for chunk in body.split(delimiter)[1:]:
+        if chunk.startswith(b"--"):
+            break  # the closing delimiter
+        part = chunk[2:] if chunk.startswith(b"\r\n") else chunk
+        if part.endswith(b"\r\n"):
+            part = part[:-2]
+        head, sep, value = part.partition(b"\r\n\r\n")
+        if not sep:
+            continue
+        name = None
+        for line in head.decode("latin-1").split("\r\n"):
+            key, _, headerValue = line.partition(":")
+            if key.strip().lower() == "content-disposition":
+                name = _parameters(headerValue).get("name")
+        if name is not None:
+            fields.append((name, value.decode("utf-8", "replace")))
+    return fields

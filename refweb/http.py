@@ -1,0 +1,376 @@
+# -*- test-case-name: tests.test_http -*-
+"""HTTP/1.1 connections: HTTPChannel reads requests off a socket, one at a time.
+
+Guide: "Site Objects" (a Site is an HTTPFactory: it makes an HTTPChannel per
+connection) and "Proxies" ("Proxy inherits from http.HTTPChannel").
+
+One connection, one thread, one loop (``HTTPChannel.handleConnection``):
+
+    1. wait for the next request's first bytes     (idleTimeout)
+    2. read the head up to CRLF CRLF               (headTimeout, size limits)
+    3. parse it with ``refweb.wire``                (errors -> 4xx, then close)
+    4. read the body by Content-Length or chunks   (maxBodySize, bodyTimeout)
+    5. hand it to ``requestFactory`` -> request.requestReceived -> process()
+    6. if the response is still open (NOT_DONE_YET), wait for finish() from
+       another thread, while watching for the client going away
+    7. keep the connection for another request, or close it (RFC 9112 §9.3)
+
+Requests on one connection are therefore answered strictly in order, even
+when they were pipelined.  Every limit below is a class attribute; a
+factory (a Site) may override any of them by setting an attribute of the
+same name.
+"""
+
+import io
+import select
+import socket
+import ssl
+import tempfile
+import threading
+import time
+
+from refweb import error, wire
+from refweb.http_headers import Headers
+from refweb.http_request import CACHED, Request, SERVER_NAME  # noqa: F401 (re-exported)
+from refweb.internet.error import ConnectionDone, ConnectionLost
+from refweb.internet.protocol import Factory, Protocol
+from refweb.python import log
+from refweb.python.failure import Failure
+from refweb.status import *  # noqa: F401,F403  (the status names: http.OK, http.NOT_FOUND...)
+from refweb.status import RESPONSES, phrase  # noqa: F401
+
+datetimeToString = wire.formatHTTPDate
+stringToDatetime = wire.parseHTTPDate
+
+LIMIT_NAMES = ("maxRequestLineLength", "maxHeaderCount", "maxHeaderBytes", "maxBodySize",
+               "readTimeout", "headTimeout", "idleTimeout", "bodyTimeout",
+               "memoryBodyLimit", "maxPipelineBytes")
+
+
+class _ClientGone(Exception):
+    """The peer closed the connection while we were waiting on it."""
+
+
+class _Idle(Exception):
+    """No request arrived on a kept-alive connection in time; close quietly."""
+
+
+class HTTPChannel(Protocol):
+    """One HTTP connection, served by its own thread; see the module docstring."""
+
+    requestFactory = Request
+
+    maxRequestLineLength = 8190  # bytes in "GET /path HTTP/1.1" -> 414 beyond
+    maxHeaderCount = 100  # header lines -> 431 beyond
+    maxHeaderBytes = 65536  # bytes in the whole head -> 431 beyond
+    maxBodySize = 64 * 1024 * 1024  # request body bytes -> 413 beyond
+    readTimeout = 30.0  # seconds any single read may wait mid-request -> 408
+    headTimeout = 30.0  # seconds for the whole head, however it trickles in -> 408
+    idleTimeout = 60.0  # seconds a kept-alive connection may sit between requests
+    bodyTimeout = 600.0  # seconds for a whole request body
+    memoryBodyLimit = 1024 * 1024  # larger bodies are spooled to a temporary file
+    maxPipelineBytes = 1024 * 1024  # bytes read ahead while a response is pending
+
+    site = None
+    wireLog = False  # set from Site(wire=True): log every raw request and response head
+
+    def __init__(self):
+        self.persistent = True
+        self.requestsServed = 0
+        self.requests = []  # the request being answered, while there is one
+        self._buffer = b""  # bytes read but not yet parsed (the next request's start)
+        self._done = threading.Event()  # set by requestDone() when finish() is called
+
+    def connectionMade(self):
+        if self.factory is not None:
+            for name in LIMIT_NAMES:
+                value = getattr(self.factory, name, None)
+                if value is not None:
+                    setattr(self, name, value)
+            self.wireLog = getattr(self.factory, "wire", False)
+
+    # -- the loop ---------------------------------------------------------
+    def handleConnection(self):
+        sock = self.transport.socket
+        sock.settimeout(self.readTimeout)
+        reason = Failure(ConnectionDone())
+        try:
+            while self.persistent and not self.transport.disconnected:
+                self._serveOneRequest(sock)
+        except (_Idle, _ClientGone):
+            pass
+        except error.Error as exc:
+            self._sendErrorAndClose(exc)
+        except OSError as exc:
+            reason = Failure(ConnectionLost(str(exc)))
+        finally:
+            self.transport.loseConnection()
+            self._abandonPending(reason)
+            self.connectionLost(reason)
+
+    def _serveOneRequest(self, sock):
+        self.requests = []
+        first = self.requestsServed == 0
+        self._waitForBytes(sock, self.readTimeout if first else self.idleTimeout)
+        method, target, version, headers = self._readHead(sock)
+        request = self.requestFactory(self, queued=False)
+        request.requestHeaders = headers
+        request.clientproto = version  # so an error below answers in the client's version
+        self.requests = [request]
+        self._done.clear()
+        tokens = wire.connectionTokens(headers.getRawHeaders("connection", ()))
+        self.persistent = wire.wantsKeepAlive(version, tokens)
+        request.content = self._readBody(sock, version, headers)
+        request.content.seek(0)
+        try:
+            request.requestReceived(method, target, version)
+        except Exception:
+            request.processingFailed(Failure())
+        self._waitUntilFinished(sock, request)
+        self.requestsServed += 1
+
+    # -- step 1 and 2: the head -------------------------------------------
+    def _waitForBytes(self, sock, timeout):
+        """Block until the next request starts arriving (or give up quietly)."""
+        if self._buffer or (isinstance(sock, ssl.SSLSocket) and sock.pending()):
+            return
+        ready, _, _ = select.select([sock], [], [], timeout)
+        if not ready:
+            raise _Idle()
+
+    def _recv(self, sock, deadline, timeoutError):
+        if time.monotonic() > deadline:
+            raise timeoutError
+        try:
+            data = sock.recv(65536)
+        except socket.timeout:
+            raise timeoutError from None
+        if not data:
+            raise _ClientGone()
+        return data
+
+    def _readHead(self, sock):
+        deadline = time.monotonic() + self.headTimeout
+        timeout = error.RequestTimeout(detail="the request head did not arrive in time")
+        buffer = self._buffer
+        while True:
+            # RFC 9112 §2.2: ignore empty lines before a request line.
+            buffer = buffer.lstrip(b"\r\n")
+            end = buffer.find(b"\r\n\r\n")
+            if end >= 0:
+                break
+            self._checkHeadSize(buffer)
+            try:
+                buffer += self._recv(sock, deadline, timeout)
+            except (_ClientGone, error.RequestTimeout):
+                if not buffer:
+                    raise _ClientGone() from None  # nothing was asked: just close
+                raise
+        head, self._buffer = buffer[:end], buffer[end + 4:]
+        self._checkHeadSize(head)
+        self.logWire("request", head.decode("latin-1"))
+        requestLine, headerLines = wire.splitHead(head)
+        method, target, version = wire.parseRequestLine(requestLine)
+        headers = Headers()
+        for name, value in wire.parseHeaderLines(headerLines, self.maxHeaderCount):
+            headers._addTrusted(name, value)
+        wire.checkHost(version, headers.getRawHeaders("host", ()))
+        return method, target, version, headers
+
+    def _checkHeadSize(self, buffer):
+        lineEnd = buffer.find(b"\r\n")
+        lineLength = len(buffer) if lineEnd < 0 else lineEnd
+        if lineLength > self.maxRequestLineLength:
+            raise error.URITooLong(detail="the request line may be at most %d bytes"
+                                   % self.maxRequestLineLength)
+        if len(buffer) > self.maxRequestLineLength + self.maxHeaderBytes:
+            raise error.HeaderFieldsTooLarge(detail="the headers may be at most %d bytes"
+                                             % self.maxHeaderBytes)
+
+    # -- step 4: the body -------------------------------------------------
+    def _readBody(self, sock, version, headers):
+        kind, length = wire.bodyFraming(headers.getRawHeaders("transfer-encoding", ()),
+                                        headers.getRawHeaders("content-length", ()),
+                                        self.maxBodySize)
+        if kind == "length" and length == 0:
+            return io.BytesIO()
+        self._handleExpect(version, headers)
+        if kind == "length":
+            return self._readFixedBody(sock, length)
+        return self._readChunkedBody(sock)
+
+    def _handleExpect(self, version, headers):
+        expect = headers.getRawHeaders("expect")
+        if not expect:
+            return
+        if [v.strip().lower() for v in expect] != ["100-continue"]:
+            raise error.ExpectationFailed(detail="only Expect: 100-continue is understood")
+        if version == "HTTP/1.1" and not self._buffer:
+            # RFC 9110 §10.1.1: tell the client to go ahead and send the body.
+            self.transport.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+
+    def _bodyFile(self, expected):
+        if expected is not None and expected <= self.memoryBodyLimit:
+            return io.BytesIO()
+        return tempfile.SpooledTemporaryFile(max_size=self.memoryBodyLimit)
+
+    def _readFixedBody(self, sock, length):
+        body = self._bodyFile(length)
+        deadline = time.monotonic() + self.bodyTimeout
+        timeout = error.RequestTimeout(detail="the request body did not arrive in time")
+        piece, self._buffer = self._buffer[:length], self._buffer[length:]
+        body.write(piece)
+        remaining = length - len(piece)
+        while remaining > 0:
+            data = self._recv(sock, deadline, timeout)
+            if len(data) > remaining:
+                data, self._buffer = data[:remaining], data[remaining:]
+            body.write(data)
+            remaining -= len(data)
+        return body
+
+    def _readChunkedBody(self, sock):
+        body = self._bodyFile(None)
+        decoder = wire.ChunkedDecoder(self.maxBodySize)
+        deadline = time.monotonic() + self.bodyTimeout
+        timeout = error.RequestTimeout(detail="the request body did not arrive in time")
+        data, self._buffer = self._buffer, b""
+        while True:
+            body.write(decoder.feed(data))
+            if decoder.done:
+                self._buffer = decoder.unused()
+                return body
+            data = self._recv(sock, deadline, timeout)
+
+    # -- step 6: waiting for a response that finishes later ---------------
+    def _waitUntilFinished(self, sock, request):
+        """Wait for finish(); meanwhile notice if the client hangs up.
+
+        Pipelined bytes that arrive meanwhile are kept for the next request,
+        up to maxPipelineBytes; an empty read means the client is gone.
+        """
+        while not self._done.wait(0.05):
+            if len(self._buffer) >= self.maxPipelineBytes or self.transport.disconnected:
+                continue
+            ready, _, _ = select.select([sock], [], [], 0)
+            if not ready:
+                continue
+            try:
+                data = sock.recv(65536)
+            except OSError:
+                data = b""
+            if not data:
+                raise _ClientGone()
+            self._buffer += data
+
+    def requestDone(self, request):
+        """Called by request.finish(), from whichever thread finished it."""
+        writeLog = getattr(self.factory, "log", None)
+        if writeLog is not None:
+            try:
+                writeLog(request)
+            except Exception:
+                log.err(None, "Error writing the access log:")
+        self._done.set()
+
+    def _abandonPending(self, reason):
+        for request in self.requests:
+            if not request.finished:
+                request.connectionLost(reason)
+        self.requests = []
+
+    # -- what a response needs from its connection -------------------------
+    def connectionHeader(self, version):
+        """The Connection line for a response head, given our keep-alive decision."""
+        if not self.persistent:
+            return "Connection: close"
+        if version == "HTTP/1.0":
+            return "Connection: keep-alive"
+        return ""
+
+    def logWire(self, direction, head):
+        if self.wireLog:
+            arrow = ">>" if direction == "request" else "<<"
+            for line in head.split("\r\n"):
+                if line:
+                    log.msg("wire %s %s" % (arrow, line))
+
+    def _sendErrorAndClose(self, exc):
+        """An error found while reading the request: say so, then close."""
+        body = error.page(exc.code, exc.message, exc.detail).encode("utf-8")
+        version = self.requests[0].clientproto if self.requests else "HTTP/1.1"
+        head = wire.formatResponseHead(version, exc.code, exc.message, [
+            ("Content-Type", "text/html; charset=utf-8"),
+            ("Content-Length", str(len(body))),
+            ("Date", wire.formatHTTPDate(time.time())),
+            ("Server", SERVER_NAME),
+            ("Connection", "close"),
+        ])
+        self.persistent = False
+        self.transport.write(head + body)
+        peer = self.transport.getPeer()
+        log.msg("%s: %s (connection closed)" % (getattr(peer, "host", peer), exc))
+
+
+class HTTPFactory(Factory):
+    """Makes an HTTPChannel per connection, and keeps the access log.
+
+    ``logPath``: a file to append combined-log-format lines to; without
+    one, lines go to ``refweb.python.log`` (stdout under ``refweb -n``).
+    Any of HTTPChannel's limits may be set here to override its default.
+    """
+
+    protocol = HTTPChannel
+
+    def __init__(self, logPath=None, timeout=None):
+        self.logPath = logPath
+        self._logFile = None
+        self._logLock = threading.Lock()  # guards _logFile writes
+        if timeout is not None:
+            self.idleTimeout = timeout
+
+    def buildProtocol(self, addr):
+        channel = self.protocol()
+        channel.factory = self
+        return channel
+
+    def startFactory(self):
+        if self.logPath:
+            self._logFile = open(self.logPath, "a", encoding="utf-8")
+
+    def stopFactory(self):
+        if self._logFile is not None:
+            self._logFile.close()
+            self._logFile = None
+
+    def log(self, request):
+        """Write one access-log line for a finished request."""
+        if self._logFile is None and not log.isObserved():
+            return  # nobody would read it: skip the formatting
+        line = combinedLogFormat(request)
+        if self._logFile is not None:
+            with self._logLock:
+                self._logFile.write(line + "\n")
+                self._logFile.flush()
+        else:
+            log.msg(line)
+
+
+def combinedLogFormat(request):
+    """'127.0.0.1 - - [25/Nov/2026:10:00:00 +0000] "GET / HTTP/1.1" 200 12 "-" "curl/8"'."""
+    def quoted(value):
+        return (value or "-").replace("\\", "\\\\").replace('"', '\\"')
+    stamp = time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime())
+    return '%s - - [%s] "%s %s %s" %d %s "%s" "%s"' % (
+        request.getClientIP() or "-", stamp, request.method, quoted(request.uri),
+        request.clientproto, request.code, request.sentLength or "-",
+        quoted(request.getHeader("referer")), quoted(request.getHeader("user-agent")))
+
+
+def __getattr__(name):
+    # HTTPClient lives in httpclient.py (it imports nothing from here); it is
+    # looked up lazily so that each module can be read, and imported, alone.
+    if name == "HTTPClient":
+        from refweb.httpclient import HTTPClient
+        return HTTPClient
+    raise AttributeError("module 'refweb.http' has no attribute %r" % (name,))

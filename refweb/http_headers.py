@@ -1,0 +1,120 @@
+# -*- test-case-name: tests.test_http_headers -*-
+"""Headers: a case-insensitive, multi-valued mapping of header names to values.
+
+Guide: "Main Concepts" -- ``request.requestHeaders`` and
+``request.responseHeaders`` are Headers.
+
+Names compare without regard to case (RFC 9110 §5.1), every name may carry
+several values (two ``Set-Cookie`` lines stay two), and both ``str`` and
+``bytes`` are accepted; values are kept as ``str`` (bytes decoded as
+Latin-1, the encoding HTTP/1.1 heads are read with).
+
+A value holding CR or LF is refused with ValueError: written out, it would
+end the header line early and start another one the application never meant
+to send ("header injection").
+"""
+
+
+def _text(value):
+    if isinstance(value, bytes):
+        return value.decode("latin-1")
+    if isinstance(value, str):
+        return value
+    return str(value)
+
+
+def _checked(name, value):
+    if "\r" in name or "\n" in name or ":" in name or not name.strip():
+        raise ValueError("invalid header name %r" % (name,))
+    if "\r" in value or "\n" in value:
+        raise ValueError("header %s: a value may not contain CR or LF: %r" % (name, value))
+    return value
+
+
+def canonicalName(name):
+    """"content-type" -> "Content-Type" (how names are written out)."""
+    return "-".join(part.capitalize() for part in name.split("-"))
+
+
+class Headers:
+    """Header fields by name; see the module docstring."""
+
+    def __init__(self, rawHeaders=None):
+        self._values = {}  # lower-case name -> [values], in arrival order
+        self._names = {}  # lower-case name -> name as first given
+        if rawHeaders:
+            for name, values in dict(rawHeaders).items():
+                self.setRawHeaders(name, values)
+
+    def addRawHeader(self, name, value):
+        name, value = _text(name), _text(value)
+        _checked(name, value)
+        key = name.lower()
+        if key in self._values:
+            self._values[key].append(value)
+        else:
+            self._values[key] = [value]
+            self._names[key] = name
+
+    def _addTrusted(self, name, value):
+        """addRawHeader for fields the wire parser already validated (hot path)."""
+        key = name.lower()
+        values = self._values.get(key)
+        if values is None:
+            self._values[key] = [value]
+            self._names[key] = name
+        else:
+            values.append(value)
+
+    def setRawHeaders(self, name, values):
+        name = _text(name)
+        if isinstance(values, (str, bytes)):
+            raise TypeError("setRawHeaders takes a list of values, not %r" % (values,))
+        texts = [_checked(name, _text(v)) for v in values]
+        key = name.lower()
+        self._values[key] = texts
+        self._names[key] = name
+
+    def getRawHeaders(self, name, default=None):
+        values = self._values.get(_text(name).lower())
+        return list(values) if values else default
+
+    def getFirst(self, name, default=None):
+        values = self._values.get(name.lower())
+        return values[0] if values else default
+
+    def hasHeader(self, name):
+        return _text(name).lower() in self._values
+
+    def removeHeader(self, name):
+        key = _text(name).lower()
+        self._values.pop(key, None)
+        self._names.pop(key, None)
+
+    def getAllRawHeaders(self):
+        """(canonical name, [values]) for every header, in first-seen order."""
+        for key, values in self._values.items():
+            yield canonicalName(self._names[key]), list(values)
+
+    def items(self):
+        """(name, value) pairs, one per line a response would carry."""
+        for key, values in self._values.items():
+            name = canonicalName(self._names[key])
+            for value in values:
+                yield name, value
+
+    def copy(self):
+        other = Headers()
+        for key, values in self._values.items():
+            other._values[key] = list(values)
+            other._names[key] = self._names[key]
+        return other
+
+    def __contains__(self, name):
+        return self.hasHeader(name)
+
+    def __eq__(self, other):
+        return isinstance(other, Headers) and self._values == other._values
+
+    def __repr__(self):
+        return "Headers(%r)" % ({self._names[k]: v for k, v in self._values.items()},)

@@ -1,0 +1,400 @@
+# -*- test-case-name: tests.test_http -*-
+"""The HTTP request object: what was asked, and the response being written.
+
+Guide: "Resource rendering" -- a render method receives ``request`` and uses
+``request.write``, ``request.finish``, ``request.setHeader``...;
+"Knowing When We're Not Wanted" -- ``request.notifyFinish()``.
+
+``HTTPChannel`` fills in the request (method, target, headers, body) and
+calls ``requestReceived``, which parses the target and form arguments and
+then calls ``process()``.  This base class answers 404 there;
+``server.Request`` overrides ``process`` to walk the resource tree.
+
+Writing the response: the first ``write`` (or ``finish``) sends the head.
+The body is framed by ``Content-Length`` when the application set one, by
+chunks on HTTP/1.1 otherwise, and by closing the connection on HTTP/1.0
+(RFC 9112 §6.3).  ``write`` and ``finish`` may be called from any thread:
+the socket writes are serialised by the transport, and the request's own
+state changes happen under ``_stateLock``.
+
+This module is re-exported as ``refweb.http.Request``.
+"""
+
+import io
+import threading
+import time
+import urllib.parse
+
+from refweb import wire
+from refweb.http_headers import Headers
+from refweb.internet import defer
+from refweb.internet.error import ConnectionDone
+from refweb.python import log
+from refweb.python.failure import Failure
+from refweb.status import NOT_MODIFIED, PRECONDITION_FAILED, RESPONSES, phrase
+
+CACHED = object()  # returned by setLastModified/setETag: "answer 304, send no body"
+SERVER_NAME = "refweb"
+
+# Statuses whose responses never carry a body (RFC 9110 §6.4.1).
+_BODYLESS = frozenset([204, 304])
+
+_dateCache = [0, ""]  # [second, formatted]: one strftime per second, not per request
+
+
+def _dateHeader():
+    now = int(time.time())
+    if _dateCache[0] != now:
+        _dateCache[1] = wire.formatHTTPDate(now)
+        _dateCache[0] = now
+    return _dateCache[1]
+
+
+def _bytes(data):
+    if isinstance(data, str):
+        return data.encode("utf-8")
+    return bytes(data)
+
+
+class Request:
+    """One HTTP request and its response; see the module docstring."""
+
+    method = "GET"
+    uri = "/"
+    path = "/"
+    clientproto = "HTTP/1.1"
+    content = None
+    maxFormBytes = 16 * 1024 * 1024  # bodies larger than this are not parsed into args
+
+    def __init__(self, channel, queued=False):
+        self.channel = channel
+        self.transport = channel.transport if channel is not None else None
+        self.requestHeaders = Headers()
+        self.responseHeaders = Headers()
+        self.args = {}
+        self.cookies = []  # Set-Cookie values to send
+        self.code = 200
+        self.code_message = "OK"
+        self.startedWriting = False
+        self.finished = False
+        self.sentLength = 0
+        self.etag = None
+        self.lastModified = None
+        self.queued = queued
+        self._disconnected = False
+        self._chunked = False
+        self._bodyless = False  # HEAD, 204, 304: head only
+        self._finishDeferreds = []
+        self._stateLock = threading.Lock()  # guards finished, _disconnected, _finishDeferreds
+        self._forceSSL = False
+        self._receivedCookies = None
+        self._host = None
+        self._client = None
+
+    # -- what was asked ---------------------------------------------------
+    def requestReceived(self, command, path, version):
+        """Called by the channel once the head and body have been read."""
+        self.method, self.uri, self.clientproto = command, path, version
+        target = path
+        if not target.startswith("/") and "://" in target:
+            # absolute-form (RFC 9112 §3.2.2): what proxies receive; origin servers accept it too
+            parts = urllib.parse.urlsplit(target)
+            target = (parts.path or "/") + ("?" + parts.query if parts.query else "")
+        self.path, _, query = target.partition("?")
+        if query:
+            self.args = urllib.parse.parse_qs(query, keep_blank_values=True)
+        if self.content is not None and self.method in ("POST", "PUT", "PATCH"):
+            self._parseFormBody()
+        self.process()
+
+    def _parseFormBody(self):
+        contentType = self.getHeader("content-type") or ""
+        mediaType = contentType.split(";", 1)[0].strip().lower()
+        if mediaType not in ("application/x-www-form-urlencoded", "multipart/form-data"):
+            return
+        length = self.content.seek(0, io.SEEK_END)
+        self.content.seek(0)
+        if length > self.maxFormBytes:
+            return  # too large to hold in memory as args; the body stays in content
+        body = self.content.read()
+        self.content.seek(0)
+        from refweb import forms
+        if mediaType == "multipart/form-data":
+            fields = forms.parseMultipart(body, contentType)
+        else:
+            fields = forms.parseURLEncoded(body)
+        for name, value in fields:
+            self.args.setdefault(name, []).append(value)
+
+    def process(self):
+        """Decide the response.  server.Request walks the resource tree here."""
+        self.setResponseCode(404)
+        self.finish()
+
+    def getHeader(self, name):
+        """The (last) value of a request header, or None."""
+        values = self.requestHeaders.getRawHeaders(name)
+        return values[-1] if values else None
+
+    def getAllHeaders(self):
+        return {name.lower(): values[-1] for name, values in self.requestHeaders.getAllRawHeaders()}
+
+    def getCookie(self, name):
+        """The value of cookie ``name`` the client sent, or None."""
+        if self._receivedCookies is None:
+            self._receivedCookies = {}
+            for header in self.requestHeaders.getRawHeaders("cookie", []):
+                for pair in header.split(";"):
+                    key, sep, value = pair.strip().partition("=")
+                    if sep and key not in self._receivedCookies:
+                        self._receivedCookies[key] = value.strip().strip('"')
+        return self._receivedCookies.get(_text(name))
+
+    @property
+    def received_cookies(self):
+        self.getCookie("")
+        return self._receivedCookies
+
+    def getClientAddress(self):
+        if self._client is None:
+            self._client = self.transport.getPeer()
+        return self._client
+
+    client = property(getClientAddress)
+
+    def getClientIP(self):
+        return getattr(self.getClientAddress(), "host", None)
+
+    def getHost(self):
+        """The address the request arrived at (as VHostMonster may have rewritten it)."""
+        if self._host is None:
+            self._host = self.transport.getHost()
+        return self._host
+
+    def setHost(self, host, port, ssl=False):
+        """Pretend the request arrived for host:port (used by VHostMonster)."""
+        from refweb.internet.address import IPv4Address
+        host = _text(host)
+        self._forceSSL = bool(ssl)
+        default = 443 if ssl else 80
+        self.requestHeaders.setRawHeaders("host", [host if port == default
+                                                   else "%s:%d" % (host, port)])
+        self._host = IPv4Address("TCP", host, int(port))
+
+    def getRequestHostname(self):
+        """The host name the client asked for (Host header, without its port)."""
+        host = self.getHeader("host")
+        if host:
+            if host.startswith("["):  # an IPv6 literal: [::1]:8080
+                return host[:host.index("]") + 1]
+            return host.rsplit(":", 1)[0] if ":" in host else host
+        return self.getHost().host
+
+    def isSecure(self):
+        if self._forceSSL:
+            return True
+        return bool(getattr(self.transport, "isTLS", False))
+
+    # -- the response -----------------------------------------------------
+    def setResponseCode(self, code, message=None):
+        self.code = int(code)
+        self.code_message = _text(message) if message else phrase(self.code)
+
+    def setHeader(self, name, value):
+        """Set a response header, replacing earlier values.  CR/LF -> ValueError."""
+        self.responseHeaders.setRawHeaders(name, [value])
+
+    def addCookie(self, k, v, expires=None, domain=None, path=None, max_age=None,
+                  comment=None, secure=None, httpOnly=False, sameSite=None):
+        """Queue a Set-Cookie header for the response."""
+        parts = ["%s=%s" % (_text(k), _text(v))]
+        for label, value in (("Expires", expires), ("Domain", domain), ("Path", path),
+                             ("Max-Age", max_age), ("Comment", comment),
+                             ("SameSite", sameSite)):
+            if value is not None:
+                parts.append("%s=%s" % (label, _text(value)))
+        if secure:
+            parts.append("Secure")
+        if httpOnly:
+            parts.append("HttpOnly")
+        cookie = "; ".join(parts)
+        if "\r" in cookie or "\n" in cookie:
+            raise ValueError("a cookie may not contain CR or LF: %r" % (cookie,))
+        self.cookies.append(cookie)
+
+    def redirect(self, url):
+        self.setResponseCode(302)
+        self.setHeader("location", url)
+
+    def setLastModified(self, when):
+        """Record Last-Modified; returns CACHED when If-Modified-Since says 304."""
+        when = int(when)
+        if self.lastModified is None or when > self.lastModified:
+            self.lastModified = when
+        since = self.getHeader("if-modified-since")
+        # RFC 9110 §13.1.3: If-Modified-Since is ignored when If-None-Match is present
+        if since and self.getHeader("if-none-match") is None:
+            sinceSeconds = wire.parseHTTPDate(since.split(";", 1)[0])
+            if sinceSeconds is not None and sinceSeconds >= self.lastModified:
+                self.setResponseCode(NOT_MODIFIED)
+                return CACHED
+        return None
+
+    def setETag(self, etag):
+        """Record an ETag; returns CACHED when If-None-Match matches it."""
+        if not etag:
+            return None
+        self.etag = _text(etag)
+        tags = self.getHeader("if-none-match")
+        if tags:
+            candidates = [t.strip() for t in tags.split(",")]
+            weak = lambda t: t[2:] if t.startswith("W/") else t
+            if "*" in candidates or weak(self.etag) in [weak(t) for t in candidates]:
+                code = NOT_MODIFIED if self.method in ("GET", "HEAD") else PRECONDITION_FAILED
+                self.setResponseCode(code)
+                return CACHED
+        return None
+
+    def write(self, data):
+        """Send part of the body (the head goes first, on the first call)."""
+        if self.finished:
+            raise RuntimeError("Request.write called on a request after Request.finish was called.")
+        data = _bytes(data)
+        if self._disconnected:
+            return
+        if not self.startedWriting:
+            self.transport.write(self._head() + self._frame(data))
+        elif data:
+            self.transport.write(self._frame(data))
+
+    def _frame(self, data):
+        if self._bodyless or not data:
+            return b""
+        self.sentLength += len(data)
+        return wire.formatChunk(data) if self._chunked else data
+
+    def writeFile(self, fileobj, offset, count):
+        """Send ``count`` bytes of an open file, from ``offset``, as body.
+
+        With a Content-Length set and nothing transforming the body, the
+        kernel copies the file straight to the socket (os.sendfile), so
+        memory use does not grow with the file's size.
+        """
+        if not self.startedWriting:
+            self.transport.write(self._head())
+        if self._bodyless or self._disconnected:
+            return
+        if self._chunked or getattr(self, "_encoder", None) is not None:
+            fileobj.seek(offset)
+            while count > 0:
+                chunk = fileobj.read(min(count, 65536))
+                if not chunk:
+                    break
+                self.write(chunk)
+                count -= len(chunk)
+        elif self.transport.sendFile(fileobj, offset, count):
+            self.sentLength += count
+
+    def _head(self):
+        """Choose the framing and return the response head's bytes."""
+        self.startedWriting = True
+        headers = self.responseHeaders
+        code = self.code
+        version = "HTTP/1.1" if self.clientproto == "HTTP/1.1" else "HTTP/1.0"
+        self._bodyless = self.method == "HEAD" or code in _BODYLESS or code < 200
+        if code in _BODYLESS or code < 200:
+            headers.removeHeader("content-length")
+            headers.removeHeader("transfer-encoding")
+        elif not headers.hasHeader("content-length"):
+            if version == "HTTP/1.1" and not self._bodyless:
+                self._chunked = True
+                headers.setRawHeaders("transfer-encoding", ["chunked"])
+            elif not self._bodyless:
+                self.channel.persistent = False  # HTTP/1.0: the close ends the body
+        lines = ["%s %d %s" % (version, code, self.code_message)]
+        for name, value in headers.items():
+            lines.append("%s: %s" % (name, value))
+        if not headers.hasHeader("date"):
+            lines.append("Date: " + _dateHeader())
+        if not headers.hasHeader("server"):
+            lines.append("Server: " + SERVER_NAME)
+        if self.lastModified is not None and not headers.hasHeader("last-modified"):
+            lines.append("Last-Modified: " + wire.formatHTTPDate(self.lastModified))
+        if self.etag is not None and not headers.hasHeader("etag"):
+            lines.append("ETag: " + self.etag)
+        for cookie in self.cookies:
+            lines.append("Set-Cookie: " + cookie)
+        lines.append(self.channel.connectionHeader(version))
+        lines.append("\r\n")
+        head = "\r\n".join(line for line in lines if line)
+        self.channel.logWire("response", head)
+        return head.encode("latin-1")
+
+    def finish(self):
+        """The response is complete.  Safe to call from any thread, once."""
+        with self._stateLock:
+            if self._disconnected:
+                raise RuntimeError("Request.finish called on a request after its connection "
+                                   "was lost; use Request.notifyFinish to keep track of this.")
+            if self.finished:
+                log.msg("Warning: Request.finish called twice on %r" % (self,))
+                return
+            if not self.startedWriting:
+                if not self.responseHeaders.hasHeader("content-length") and \
+                        self.code not in _BODYLESS and self.code >= 200:
+                    self.responseHeaders.setRawHeaders("content-length", ["0"])
+                self.transport.write(self._head())
+            elif self._chunked:
+                self.transport.write(wire.LAST_CHUNK)
+            self.finished = True
+            deferreds, self._finishDeferreds = self._finishDeferreds, []
+        self.channel.requestDone(self)
+        for d in deferreds:
+            d.callback(None)
+
+    def notifyFinish(self):
+        """A Deferred: fires None when the response is done, errbacks if the client left first."""
+        with self._stateLock:
+            if self.finished:
+                return defer.succeed(None)
+            if self._disconnected:
+                return defer.fail(Failure(ConnectionDone()))
+            d = defer.Deferred()
+            self._finishDeferreds.append(d)
+            return d
+
+    def connectionLost(self, reason):
+        """The client went away before finish(); tell notifyFinish listeners."""
+        with self._stateLock:
+            if self.finished or self._disconnected:
+                return
+            self._disconnected = True
+            deferreds, self._finishDeferreds = self._finishDeferreds, []
+        for d in deferreds:
+            d.errback(reason)
+
+    def loseConnection(self):
+        self.transport.loseConnection()
+
+    def processingFailed(self, reason):
+        log.err(reason, "Error while processing %s %s:" % (self.method, self.uri))
+        if not self.startedWriting:
+            self.setResponseCode(500)
+            self.responseHeaders = Headers()
+            self.setHeader("content-type", "text/plain")
+            self.setHeader("content-length", "21")
+            self.write(b"Internal Server Error")
+            self.finish()
+        else:
+            self.loseConnection()
+
+    def __repr__(self):
+        return "<%s at 0x%x method=%s uri=%s clientproto=%s>" % (
+            type(self).__name__, id(self), self.method, self.uri, self.clientproto)
+
+
+def _text(value):
+    return value.decode("latin-1") if isinstance(value, bytes) else str(value)
+
+
+__all__ = ["Request", "CACHED", "RESPONSES"]

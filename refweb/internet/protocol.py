@@ -1,0 +1,213 @@
+# -*- test-case-name: tests.test_reactor -*-
+"""Protocols, factories and the socket transport, in the shape Twisted uses.
+
+Guide: "Proxies and reverse proxies" -- ``class ProxyFactory(http.HTTPFactory):
+def buildProtocol(self, addr): return proxy.Proxy()``.
+
+A *factory* makes one *protocol* object per connection.  A *transport* is
+the protocol's handle on its socket: ``write``, ``loseConnection``,
+``getPeer``, ``getHost``.
+
+Where Twisted runs every protocol on one event loop, refweb gives each
+connection its own thread.  That thread calls ``protocol.makeConnection
+(transport)`` and then ``protocol.handleConnection()``.  The default
+``handleConnection`` reads from the socket and feeds ``dataReceived``, as
+Twisted's loop would; ``http.HTTPChannel`` overrides it with a plain loop
+that reads one request, answers it, and repeats.
+"""
+
+import socket
+import threading
+
+from refweb.internet import address, error
+from refweb.python import log
+from refweb.python.failure import Failure
+
+RECEIVE_SIZE = 65536
+
+
+class SocketTransport:
+    """One connected socket, shared safely by the threads that write to it.
+
+    Reads happen only in the connection's own thread.  Writes may come from
+    any thread (a WSGI worker, the reactor's timer thread), so they go
+    through ``_writeLock``; ``sendall`` blocks while the peer is slow, which
+    is the back-pressure that keeps memory flat for large responses.
+    """
+
+    def __init__(self, sock, isTLS=False):
+        self.socket = sock
+        self.isTLS = isTLS
+        self.connected = True
+        self.disconnected = False
+        self._writeLock = threading.Lock()  # guards sends and the disconnected flag
+        family = sock.family.name if hasattr(sock.family, "name") else "AF_INET"
+        self._family = family
+        self._peer = self._host = None
+
+    def write(self, data):
+        """Send all of ``data``; silently dropped once the connection is gone."""
+        if not data:
+            return
+        with self._writeLock:
+            if self.disconnected:
+                return
+            try:
+                self.socket.sendall(data)
+            except OSError:
+                self._closeLocked()
+
+    def writeSequence(self, chunks):
+        self.write(b"".join(chunks))
+
+    def sendFile(self, fileobj, offset, count):
+        """Send ``count`` bytes of an open file from ``offset``; True if all went."""
+        with self._writeLock:
+            if self.disconnected:
+                return False
+            try:
+                if self.isTLS:  # the kernel cannot encrypt: copy through Python
+                    return self._copyFile(fileobj, offset, count)
+                sent = self.socket.sendfile(fileobj, offset, count)
+                return sent == count
+            except OSError:
+                self._closeLocked()
+                return False
+
+    def _copyFile(self, fileobj, offset, count):
+        fileobj.seek(offset)
+        while count > 0:
+            chunk = fileobj.read(min(count, RECEIVE_SIZE))
+            if not chunk:
+                return False
+            self.socket.sendall(chunk)
+            count -= len(chunk)
+        return True
+
+    def loseConnection(self):
+        """Close the socket (writes are synchronous, so nothing is pending)."""
+        with self._writeLock:
+            self._closeLocked()
+
+    abortConnection = loseConnection
+
+    def _closeLocked(self):
+        if self.disconnected:
+            return
+        self.disconnected = True
+        self.connected = False
+        try:
+            self.socket.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+        self.socket.close()
+
+    def getPeer(self):
+        if self._peer is None:
+            try:
+                self._peer = address.fromSocketAddress(self._family, self.socket.getpeername())
+            except OSError:
+                self._peer = address.fromSocketAddress(self._family, ("0.0.0.0", 0)
+                                                       if self._family != "AF_UNIX" else "")
+        return self._peer
+
+    def getHost(self):
+        if self._host is None:
+            try:
+                self._host = address.fromSocketAddress(self._family, self.socket.getsockname())
+            except OSError:
+                self._host = address.fromSocketAddress(self._family, ("0.0.0.0", 0)
+                                                       if self._family != "AF_UNIX" else "")
+        return self._host
+
+
+class Protocol:
+    """What to do with one connection.  Subclasses override the hooks."""
+
+    factory = None
+    transport = None
+    connected = False
+
+    def makeConnection(self, transport):
+        self.transport = transport
+        self.connected = True
+        self.connectionMade()
+
+    def connectionMade(self):
+        """The connection is up; called in the connection's thread."""
+
+    def dataReceived(self, data):
+        """Some bytes arrived (in no particular size)."""
+
+    def connectionLost(self, reason):
+        """The connection is gone; ``reason`` is a Failure."""
+
+    def handleConnection(self):
+        """Run the connection to its end, in the connection's own thread.
+
+        The default pumps bytes into dataReceived until the peer closes.
+        """
+        reason = Failure(error.ConnectionDone())
+        sock = self.transport.socket
+        try:
+            while not self.transport.disconnected:
+                try:
+                    data = sock.recv(RECEIVE_SIZE)
+                except socket.timeout:
+                    reason = Failure(error.ConnectionLost("read timed out"))
+                    break
+                if not data:
+                    break
+                self.dataReceived(data)
+        except OSError as exc:
+            if not self.transport.disconnected:
+                reason = Failure(error.ConnectionLost(str(exc)))
+        except Exception:
+            reason = Failure()
+            log.err(reason, "Unhandled error in %s:" % (type(self).__name__,))
+        finally:
+            self.transport.loseConnection()
+            self.connected = False
+            self.connectionLost(reason)
+
+
+class Factory:
+    """Makes a protocol for each new connection."""
+
+    protocol = None
+    numPorts = 0
+
+    def buildProtocol(self, addr):
+        p = self.protocol()
+        p.factory = self
+        return p
+
+    def doStart(self):
+        if not self.numPorts:
+            self.startFactory()
+        self.numPorts += 1
+
+    def doStop(self):
+        if self.numPorts:
+            self.numPorts -= 1
+            if not self.numPorts:
+                self.stopFactory()
+
+    def startFactory(self):
+        """Called when the first port using this factory starts listening."""
+
+    def stopFactory(self):
+        """Called when the last port using this factory stops listening."""
+
+
+class ClientFactory(Factory):
+    """A factory for outgoing connections (reactor.connectTCP)."""
+
+    def startedConnecting(self, connector):
+        pass
+
+    def clientConnectionFailed(self, connector, reason):
+        pass
+
+    def clientConnectionLost(self, connector, reason):
+        pass

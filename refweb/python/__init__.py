@@ -1,0 +1,2 @@
+"""Small utilities the guide imports from ``twisted.python``: ThreadPool,
+println, a logger and Failure."""

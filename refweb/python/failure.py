@@ -1,0 +1,68 @@
+# -*- test-case-name: tests.test_defer -*-
+"""Failure: an exception caught and kept, so it can travel down an errback chain.
+
+Guide: "Knowing When We're Not Wanted" -- ``d.addErrback(println, "error")``
+hands a Failure to println when the client goes away first.
+
+A Failure remembers the exception and its formatted traceback at the moment it
+was made (inside an ``except`` block, or from an exception object given to it).
+"""
+
+import sys
+import traceback
+
+
+class NoCurrentExceptionError(Exception):
+    """Failure() was called with no exception given and none being handled."""
+
+
+class Failure:
+    """An exception wrapped for a Deferred's errbacks.
+
+    ``Failure()`` inside an ``except`` block captures the current exception;
+    ``Failure(exc)`` wraps an exception object (raised or not).
+    """
+
+    def __init__(self, exc_value=None, exc_type=None, exc_tb=None):
+        if exc_value is None:
+            exc_type, exc_value, exc_tb = sys.exc_info()
+            if exc_value is None:
+                raise NoCurrentExceptionError()
+        elif isinstance(exc_value, type) and issubclass(exc_value, BaseException):
+            exc_value = exc_value()
+        self.value = exc_value
+        self.type = exc_type or type(exc_value)
+        self.tb = exc_tb or exc_value.__traceback__
+        # The text is formatted now: the frames may be gone by the time it is read.
+        self._traceback_text = "".join(
+            traceback.format_exception(self.type, self.value, self.tb))
+
+    def getErrorMessage(self):
+        """The exception's message, or its class name when it has none."""
+        return str(self.value) or self.type.__name__
+
+    def getTraceback(self):
+        return self._traceback_text
+
+    def check(self, *errorTypes):
+        """The first of errorTypes this failure is an instance of, else None."""
+        for errorType in errorTypes:
+            if isinstance(self.value, errorType):
+                return errorType
+        return None
+
+    def trap(self, *errorTypes):
+        """Return the matching type, or re-raise this failure to pass it on."""
+        matched = self.check(*errorTypes)
+        if matched is None:
+            self.raiseException()
+        return matched
+
+    def raiseException(self):
+        raise self.value.with_traceback(self.tb)
+
+    def __repr__(self):
+        return "<Failure %s: %s>" % (self.type.__name__, self.getErrorMessage())
+
+    def __str__(self):
+        return "[Failure instance: %s: %s]" % (self.type.__name__, self.getErrorMessage())

@@ -1,0 +1,101 @@
+# -*- test-case-name: tests.test_threadpool -*-
+"""ThreadPool: a fixed set of worker threads taking work from a queue.
+
+Guide: "Serving WSGI Applications" -- "each application call (for each
+request) is called within a thread ... a ThreadPool instance is used."
+
+Threads are started lazily, up to ``maxthreads``, as work arrives; idle
+threads wait on the queue.  ``stop()`` asks every worker to finish its
+current job and exit.  Worker threads are daemons, so a pool that was never
+stopped cannot keep a process alive after the reactor has shut down.
+"""
+
+import queue
+import threading
+
+from refweb.python import log
+
+_STOP = object()  # a queue item that tells one worker to exit
+
+
+class ThreadPool:
+    """Run callables on a bounded set of named worker threads."""
+
+    def __init__(self, minthreads=5, maxthreads=20, name=None):
+        if minthreads < 0 or maxthreads < 1 or minthreads > maxthreads:
+            raise ValueError("need 0 <= minthreads <= maxthreads and maxthreads >= 1")
+        self.min = minthreads
+        self.max = maxthreads
+        self.name = name or "refweb-pool"
+        self.started = False
+        self.joined = False
+        self._queue = queue.Queue()
+        self._lock = threading.Lock()  # guards _workers and _idle
+        self._workers = []
+        self._idle = 0
+
+    def start(self):
+        self.started = True
+        self.joined = False
+        for _ in range(self.min):
+            self._startWorker()
+
+    def _startWorker(self):
+        index = len(self._workers) + 1
+        worker = threading.Thread(target=self._work, name="%s-%d" % (self.name, index),
+                                  daemon=True)
+        self._workers.append(worker)
+        worker.start()
+
+    def callInThread(self, func, *args, **kw):
+        """Run func(*args, **kw) on a worker; exceptions are logged."""
+        self.callInThreadWithCallback(None, func, *args, **kw)
+
+    def callInThreadWithCallback(self, onResult, func, *args, **kw):
+        """Run func on a worker, then onResult(True, result) or onResult(False, failure)."""
+        if self.joined:
+            raise RuntimeError("ThreadPool %r has been stopped" % (self.name,))
+        self._queue.put((onResult, func, args, kw))
+        with self._lock:
+            if self.started and self._idle == 0 and len(self._workers) < self.max:
+                self._startWorker()
+
+    def _work(self):
+        while True:
+            with self._lock:
+                self._idle += 1
+            job = self._queue.get()
+            with self._lock:
+                self._idle -= 1
+            if job is _STOP:
+                return
+            self._runJob(*job)
+
+    @staticmethod
+    def _runJob(onResult, func, args, kw):
+        from refweb.python.failure import Failure
+        try:
+            result = func(*args, **kw)
+            ok = True
+        except BaseException:
+            result, ok = Failure(), False
+            if onResult is None:
+                log.err(result, "Unhandled error in a ThreadPool job:")
+        if onResult is not None:
+            try:
+                onResult(ok, result)
+            except Exception:
+                log.err(None, "Unhandled error in a ThreadPool result callback:")
+
+    def stop(self):
+        """Ask every worker to exit once the jobs queued before now are done."""
+        self.joined = True
+        self.started = False
+        with self._lock:
+            workers = list(self._workers)
+            self._workers = []
+        for _ in workers:
+            self._queue.put(_STOP)
+        for worker in workers:
+            if worker is not threading.current_thread():
+                worker.join(timeout=10)

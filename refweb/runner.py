@@ -1,0 +1,440 @@
+# -*- test-case-name: tests.test_runner -*-
+"""The ``refweb`` command: twistd's job, for refweb.
+
+Guide: "Running a Twisted Web Server" (``twistd web --path ...``, ``kill
+`cat twistd.pid```, ``twistd -n``) and "Advanced Configuration"
+(``twistd -y``).  Here: ``refweb web ...``, ``refweb.pid``, ``refweb -ny app.tac``.
+
+Journey of ``refweb [options] web [web options]``:
+
+    parseCommandLine   global options (this file), then the sub-command's
+                       (refweb/tap.py) -- every usage error is found here,
+                       before anything forks, and is one line on stderr
+    checkPidFile       a live refweb.pid means another server: refuse
+    runForeground (-n) or runDaemon (default): log, write refweb.pid,
+    build the application (a .tac, or tap.makeService), bind its ports,
+    then reactor.run() until SIGTERM/SIGINT; the services stop, the ports
+    close, refweb.pid is removed.
+
+Daemon mode forks *before* building the application: refweb's reactor is
+made of threads, and threads do not survive fork().  So the daemon reports
+back through a pipe -- "ready" once its ports are bound, or the startup
+error -- and the foreground process prints that and exits 0 or 1.
+
+The option tables (``Option``) serve three jobs: getopt parsing (so
+``-ny app.tac`` bundles as in twistd), ``--help`` text, and defaults.
+"""
+
+import getopt
+import os
+import select
+import sys
+import textwrap
+from dataclasses import dataclass
+
+from refweb.internet.endpoints import processAlive
+
+STARTUP_TIMEOUT = 60.0  # seconds the foreground waits for the daemon's report
+
+
+class UsageError(Exception):
+    """A command line we cannot run; ``command`` says whose options were wrong."""
+
+    def __init__(self, command, problem):
+        super().__init__(problem)
+        self.command = command
+
+
+@dataclass(frozen=True)
+class Option:
+    """One command-line option: its spellings, its value and its help line."""
+    long: str                  # 'logfile' for --logfile
+    short: str = None          # 'l' for -l
+    arg: str = None            # a metavar ('FILE') if it takes a value
+    help: str = ""
+    default: object = None
+    repeat: bool = False       # may be given many times; the value is a list
+    dest: str = None           # key in the parsed dict; default: long
+    const: object = True       # what a flag stores when given
+
+    @property
+    def key(self):
+        return self.dest or self.long.replace("-", "_")
+
+
+def parseOptions(argv, table, command):
+    """getopt-parse ``argv`` with ``table``: (values dict, remaining args).
+
+    Parsing stops at the first argument that is not an option (a
+    sub-command's name), as twistd does.
+    """
+    shorts = "".join(o.short + (":" if o.arg else "") for o in table if o.short)
+    longs = [o.long + ("=" if o.arg else "") for o in table]
+    try:
+        pairs, rest = getopt.getopt(argv, shorts, longs)
+    except getopt.GetoptError as exc:
+        raise UsageError(command, str(exc)) from None
+    byName = {"--" + o.long: o for o in table}
+    byName.update({"-" + o.short: o for o in table if o.short})
+    values = {o.key: ([] if o.repeat else o.default) for o in table}
+    for name, value in pairs:
+        option = byName[name]
+        value = value if option.arg else option.const
+        if option.repeat:
+            values[option.key].append(value)
+        else:
+            values[option.key] = value
+    return values, rest
+
+
+def formatHelp(usage, table, epilog=""):
+    """A twistd-shaped help page: usage line, option table, a closing note."""
+    def spelling(o):
+        short = "-%s, " % o.short if o.short else "    "
+        return "  %s--%s%s" % (short, o.long, "=" + o.arg if o.arg else "")
+    width = max(len(spelling(o)) for o in table) + 2
+    lines = ["Usage: " + usage, "Options:"]
+    for o in sorted(table, key=lambda o: o.long):
+        text = o.help
+        if o.default not in (None, False, "", []):
+            text += " [default: %s]" % (o.default,)
+        wrapped = textwrap.wrap(text, 79 - width) or [""]
+        lines.append(spelling(o).ljust(width) + wrapped[0])
+        lines.extend(" " * width + more for more in wrapped[1:])
+    return "\n".join(lines) + ("\n\n" + epilog.strip() if epilog else "") + "\n"
+
+
+GLOBAL_OPTIONS = [
+    Option("nodaemon", "n", help="Stay in the foreground and log to stdout "
+           "(without it refweb becomes a daemon and uses the default umask of 0077)."),
+    Option("python", "y", "FILE", "Read the application from a Python file "
+           "(a .tac that sets application = service.Application(...))."),
+    Option("pidfile", None, "FILE", "Where to write the process id; '' for "
+           "no pid file.", default="refweb.pid"),
+    Option("logfile", "l", "FILE", "Where to log: a file name, or - for "
+           "stdout. [default: refweb.log, or stdout with --nodaemon]"),
+    Option("umask", None, "MASK", "The file creation mask (octal) to apply."),
+    Option("rundir", "d", "DIR", "Change to this folder before running.",
+           default="."),
+    Option("help", None, help="Display this help and exit."),
+    Option("version", None, help="Print the version and exit."),
+]
+
+COMMANDS = {"web": "A general-purpose web server which serves a folder, a "
+                   "resource, a resource script or a WSGI application."}
+
+def _commandTable():
+    lines = ["Commands:"]
+    for name, text in COMMANDS.items():
+        wrapped = textwrap.wrap(text, 79 - 13)
+        lines.append("    %-8s %s" % (name, wrapped[0]))
+        lines.extend(" " * 13 + more for more in wrapped[1:])
+    return "\n".join(lines)
+
+
+GLOBAL_EPILOG = ("refweb runs an application read from a .tac file (-y), or one "
+                 "made by a command.\n" + _commandTable())
+
+
+@dataclass
+class Config:
+    """Everything the command line asked for, checked and made absolute."""
+    nodaemon: bool
+    tacFile: str            # -y FILE, or None
+    command: str            # 'web', or None
+    commandOptions: dict    # what tap.Options parsed
+    pidfile: str            # absolute, or '' for none
+    logfile: str            # absolute path, or '-' for stdout
+    umask: int              # or None
+    rundir: str
+
+
+def _octalUmask(text):
+    try:
+        return int(text, 8)
+    except (TypeError, ValueError):
+        raise UsageError("refweb", "--umask wants an octal number like 022, not %r"
+                         % (text,)) from None
+
+
+def parseCommandLine(argv):
+    """argv -> Config, or a help/version text to print (a str); UsageError."""
+    values, rest = parseOptions(argv, GLOBAL_OPTIONS, "refweb")
+    if values["help"]:
+        return formatHelp("refweb [options] [web [web options]]",
+                          GLOBAL_OPTIONS, GLOBAL_EPILOG)
+    if values["version"]:
+        return _versionText()
+    command, commandOptions = None, {}
+    if rest:
+        command = rest[0]
+        if command not in COMMANDS:
+            raise UsageError("refweb", "unknown command %r (known: %s)"
+                             % (command, ", ".join(COMMANDS)))
+        from refweb import tap
+        commandOptions = tap.parseArgs(rest[1:])
+        if isinstance(commandOptions, str):
+            return commandOptions  # `web --help` / `web --version`
+    if command and values["python"]:
+        raise UsageError("refweb", "give either -y FILE or a command, not both")
+    if not command and not values["python"]:
+        raise UsageError("refweb", "nothing to run: give a command (web) or -y FILE.tac")
+    return _makeConfig(values, command, commandOptions)
+
+
+def _makeConfig(values, command, commandOptions):
+    nodaemon = bool(values["nodaemon"])
+    logfile = values["logfile"] or ("-" if nodaemon else "refweb.log")
+    return Config(
+        nodaemon=nodaemon,
+        tacFile=os.path.abspath(values["python"]) if values["python"] else None,
+        command=command, commandOptions=commandOptions,
+        pidfile=os.path.abspath(values["pidfile"]) if values["pidfile"] else "",
+        logfile=logfile if logfile == "-" else os.path.abspath(logfile),
+        umask=_octalUmask(values["umask"]) if values["umask"] is not None else None,
+        rundir=values["rundir"])
+
+
+def _versionText():
+    import refweb
+    return "refweb %s (a teaching re-implementation of twistd web)\n" % (refweb.__version__,)
+
+
+# --------------------------------------------------------------------------
+# the pid file
+# --------------------------------------------------------------------------
+
+class StartupError(Exception):
+    """The server cannot start; the message is one line for the user."""
+
+
+def checkPidFile(pidfile):
+    """Refuse if ``pidfile`` names a live process; remove it if stale.
+
+    Returns a note to log about a stale file, or None.
+    """
+    if not pidfile or not os.path.exists(pidfile):
+        return None
+    try:
+        with open(pidfile) as f:
+            pid = int(f.read().strip())
+    except (OSError, ValueError):
+        pid = None
+    if pid is not None and pid != os.getpid() and processAlive(pid):
+        raise StartupError(
+            "%s names process %d, which is still running: another refweb is "
+            "serving from here. Stop it first (kill `cat %s`), or use --pidfile."
+            % (pidfile, pid, os.path.basename(pidfile)))
+    os.remove(pidfile)
+    return "Removed stale pid file %s (process %s is gone)." % (pidfile, pid)
+
+
+def writePidFile(pidfile):
+    if pidfile:
+        with open(pidfile, "w") as f:
+            f.write("%d\n" % os.getpid())
+
+
+def removePidFile(pidfile):
+    """Remove ``pidfile`` if it is still ours."""
+    try:
+        with open(pidfile) as f:
+            if int(f.read().strip()) == os.getpid():
+                os.remove(pidfile)
+    except (OSError, ValueError):
+        pass
+
+
+# --------------------------------------------------------------------------
+# building, starting and running the application
+# --------------------------------------------------------------------------
+
+def makeApplication(config):
+    """The application to run: from the .tac file, or made by the command."""
+    from refweb.application import app, service
+    if config.tacFile:
+        try:
+            return app.loadApplication(config.tacFile)
+        except app.ApplicationError as exc:
+            raise StartupError("cannot load application: %s" % (exc,)) from None
+    from refweb import tap
+    application = service.Application("refweb " + config.command)
+    tap.makeService(config.commandOptions).setServiceParent(application)
+    return application
+
+
+def startServer(config, note=None, daemon=False):
+    """Log, write the pid file, build and start the application (ports bound)."""
+    from refweb.application import app
+    from refweb.python import log
+    _startLogging(config.logfile, redirectStdio=daemon)
+    if note:
+        log.msg(note)
+    writePidFile(config.pidfile)
+    application = makeApplication(config)
+    try:
+        app.startApplication(application)
+    except Exception as exc:
+        raise StartupError("cannot start: %s" % (exc,)) from None
+    for port in _boundPorts(application):
+        log.msg("refweb: listening on %s" % (port.getHost(),))
+    return application
+
+
+def _boundPorts(service):
+    port = getattr(service, "_port", None)
+    if port is not None:
+        yield port
+    for child in getattr(service, "services", ()):
+        yield from _boundPorts(child)
+
+
+def _startLogging(logfile, redirectStdio=False):
+    """Log to stdout ('-') or append to a file; a daemon's print() goes there too."""
+    from refweb.python import log
+    if logfile == "-":
+        sys.stdout.reconfigure(line_buffering=True)
+        log.startLogging(sys.stdout)
+        return
+    stream = open(logfile, "a", buffering=1, encoding="utf-8", errors="replace")
+    log.startLogging(stream)
+    if redirectStdio:  # instead of /dev/null: stray prints and tracebacks stay readable
+        sys.stdout = sys.stderr = stream
+
+
+def serveUntilStopped(config):
+    """reactor.run() until SIGTERM/SIGINT; then clean up the pid file."""
+    from refweb.internet import reactor
+    from refweb.python import log
+    try:
+        reactor.run()
+    finally:
+        removePidFile(config.pidfile)
+        log.msg("refweb: stopped.")
+
+
+def _prepareProcess(config):
+    if config.umask is not None:
+        os.umask(config.umask)
+    os.chdir(config.rundir)
+
+
+def runForeground(config, note=None):
+    """``refweb -n ...``: serve in this process, logging to stdout."""
+    try:
+        _prepareProcess(config)
+        startServer(config, note)
+    except Exception as exc:
+        _reportFailure(config, exc)
+        return 1
+    serveUntilStopped(config)
+    return 0
+
+
+def _reportFailure(config, exc):
+    """One line for the user; the traceback too (in the log) if it is a bug."""
+    from refweb.python import log
+    from refweb.internet.endpoints import EndpointError
+    message = "refweb: %s" % (exc,)
+    if not isinstance(exc, (StartupError, EndpointError, OSError)):
+        message = "refweb: cannot start: %s: %s" % (type(exc).__name__, exc)
+        log.err(exc, "Unexpected error while starting:")
+    if config.logfile != "-":
+        log.msg(message)
+    sys.stderr.write(message + "\n")
+    sys.stderr.flush()
+    removePidFile(config.pidfile)
+
+
+def runDaemon(config, note=None):
+    """Fork a daemon; return 0 once it reports its ports bound, else 1."""
+    readEnd, writeEnd = os.pipe()
+    child = os.fork()
+    if child:
+        os.close(writeEnd)
+        outcome = _awaitReport(readEnd)
+        os.waitpid(child, 0)
+        if outcome != "ready":
+            sys.stderr.write("refweb: %s\n" % (outcome,))
+            return 1
+        return 0
+    os.close(readEnd)
+    os.setsid()  # a new session: no controlling terminal, own process group
+    if os.fork():
+        os._exit(0)  # the middle process; the grandchild can never regain a terminal
+    return _daemonMain(config, writeEnd, note)
+
+
+def _daemonMain(config, reportFd, note):
+    """In the daemon: detach, start, report through ``reportFd``, serve."""
+    try:
+        os.umask(0o077 if config.umask is None else config.umask)
+        os.chdir(config.rundir)
+        _detachStdio()
+        startServer(config, note, daemon=True)
+    except Exception as exc:
+        _reportFailure(config, exc)
+        _send(reportFd, str(exc) if isinstance(exc, StartupError)
+              else "cannot start: %s: %s" % (type(exc).__name__, exc))
+        return 1
+    _send(reportFd, "ready")
+    serveUntilStopped(config)
+    return 0
+
+
+def _detachStdio():
+    null = os.open(os.devnull, os.O_RDWR)
+    for fd in (0, 1, 2):
+        os.dup2(null, fd)
+    os.close(null)
+
+
+def _send(fd, text):
+    try:
+        os.write(fd, text.encode("utf-8", "replace")[:4000])
+    finally:
+        os.close(fd)
+
+
+def _awaitReport(fd):
+    """Read the daemon's one report; EOF or silence means it failed."""
+    chunks = []
+    while True:
+        ready, _, _ = select.select([fd], [], [], STARTUP_TIMEOUT)
+        if not ready:
+            return ("the daemon did not report within %ds; see the log file"
+                    % STARTUP_TIMEOUT)
+        data = os.read(fd, 4096)
+        if not data:
+            break
+        chunks.append(data)
+    os.close(fd)
+    text = b"".join(chunks).decode("utf-8", "replace")
+    return text or "the daemon exited while starting; see the log file"
+
+
+def run(config):
+    """Run a parsed command line; the exit status."""
+    try:
+        note = checkPidFile(config.pidfile)
+    except StartupError as exc:
+        sys.stderr.write("refweb: %s\n" % (exc,))
+        return 1
+    if config.nodaemon:
+        return runForeground(config, note)
+    return runDaemon(config, note)
+
+
+def main(argv=None):
+    """Entry point of ``refweb`` and ``python -m refweb``; exits the process."""
+    argv = sys.argv[1:] if argv is None else list(argv)
+    try:
+        config = parseCommandLine(argv)
+    except UsageError as exc:
+        sys.stderr.write("%s: error: %s (try: %s --help)\n"
+                         % (exc.command, exc, exc.command))
+        sys.exit(1)
+    if isinstance(config, str):
+        sys.stdout.write(config)
+        sys.exit(0)
+    sys.exit(run(config))

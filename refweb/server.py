@@ -1,0 +1,262 @@
+# -*- test-case-name: tests.test_server -*-
+"""Site and Request: where a parsed request meets the resource tree.
+
+Guide: "Site Objects" ("Site objects serve as the glue between a port to
+listen for HTTP requests on, and a root Resource object"), "Resource
+rendering", "Session", "Request encoders", "Knowing When We're Not Wanted".
+
+Journey: http.HTTPChannel -> Request.process (here) ->
+resource.getChildForRequest -> Request.render (here) -> write/finish.
+
+``Request.render`` is the one place where a render method's outcome becomes
+a response: a str or bytes body is sent with its length; NOT_DONE_YET
+leaves the response open for a later ``finish()``; an ``error.Error``
+becomes its status page; any other exception becomes a 500, logged with its
+traceback (shown in the page only when ``Site.displayTracebacks`` is on).
+"""
+
+import urllib.parse
+
+from refweb import error, http, resource as resource_module
+from refweb.encoders import GzipEncoderFactory  # noqa: F401  (the guide imports it from here)
+from refweb.python import log
+from refweb.python.failure import Failure
+from refweb.session import Session, SessionStore
+
+NOT_DONE_YET = 1  # a render method's way of saying "I will call finish() later"
+version = "refweb/" + __import__("refweb").__version__
+SESSION_COOKIE = "REFWEB_SESSION"
+SECURE_SESSION_COOKIE = "REFWEB_SECURE_SESSION"
+
+
+def splitSegments(path):
+    """"/foo/a%20b/" -> ["foo", "a b", ""]  (guide: a trailing slash gives '')."""
+    return [urllib.parse.unquote(segment, errors="replace") for segment in path[1:].split("/")]
+
+
+class Request(http.Request):
+    """An HTTP request that finds its resource in a Site and renders it."""
+
+    defaultContentType = "text/html"
+    site = None
+    session = None
+    _encoder = None
+    _textBody = False
+
+    def process(self):
+        """Find the resource for this request and let it render."""
+        self.site = self.channel.site
+        self.sitepath = []
+        self.prepath = []
+        try:
+            if not self.path.startswith("/"):
+                raise error.BadRequest(detail="the request target must be a path")
+            self.postpath = splitSegments(self.path)
+            resource = self.site.getResourceFor(self)
+            self.render(resource)
+        except Exception:
+            self.processingFailed(Failure())
+
+    def render(self, resource):
+        """Render ``resource`` and send what it returns (see the module docstring)."""
+        try:
+            body = resource.render(self)
+        except error.Error as exc:
+            self._renderError(exc)
+            return
+        if self.site is not None and self.site.trace:
+            self.site.traceLine("  %s.render_%s -> %s" % (
+                type(resource).__name__, self.method,
+                "NOT_DONE_YET" if body is NOT_DONE_YET else self.code))
+        if body is NOT_DONE_YET:
+            return
+        if isinstance(body, str):
+            body = body.encode("utf-8")
+            self._textBody = True
+        if not isinstance(body, bytes):
+            raise TypeError("%r.render returned %r; expected str, bytes or NOT_DONE_YET"
+                            % (resource, type(body).__name__))
+        if self._encoder is not None and not self.startedWriting:
+            body = self._encoder.encode(body) + self._encoder.finish()
+            self._encoder = None
+        if not self.startedWriting:
+            self.setHeader("content-length", str(len(body)))
+        http.Request.write(self, body)
+        self.finish()
+
+    def _renderError(self, exc):
+        if self.startedWriting:
+            log.msg("Error after the response started (%s); closing the connection" % exc)
+            self.loseConnection()
+            return
+        self.setResponseCode(exc.code, exc.message)
+        self.responseHeaders.removeHeader("content-encoding")
+        self._encoder = None
+        if isinstance(exc, error.UnsupportedMethod):
+            self.setHeader("allow", ", ".join(exc.allowedMethods))
+        body = error.page(exc.code, exc.message, exc.detail or "").encode("utf-8")
+        self.setHeader("content-type", "text/html; charset=utf-8")
+        self.setHeader("content-length", str(len(body)))
+        http.Request.write(self, body)
+        self.finish()
+
+    def processingFailed(self, reason):
+        """An unexpected exception: log it, answer 500 (or cut a started response)."""
+        log.err(reason, "Error rendering %s %s:" % (self.method, self.uri))
+        if self.finished:
+            return
+        if self.startedWriting:
+            self.loseConnection()
+            return
+        detail = "An error occurred while processing this request."
+        if self.site is not None and self.site.displayTracebacks:
+            detail = reason.getTraceback()
+        self.responseHeaders.removeHeader("content-encoding")
+        self._encoder = None
+        self._renderError(error.InternalServerError(detail=detail))
+
+    # -- writing, through the encoder when there is one -------------------
+    def write(self, data):
+        if isinstance(data, str):
+            self._textBody = True
+            data = data.encode("utf-8")
+        if self._encoder is not None and not self.finished:
+            if not self.startedWriting:
+                self.responseHeaders.removeHeader("content-length")
+            data = self._encoder.encode(data)
+            if not data and self.startedWriting:
+                return
+        http.Request.write(self, data)
+
+    def finish(self):
+        if self._encoder is not None and not self._disconnected and not self.finished:
+            encoder, self._encoder = self._encoder, None
+            if not self.startedWriting:
+                self.responseHeaders.removeHeader("content-length")
+            http.Request.write(self, encoder.finish())
+        http.Request.finish(self)
+
+    def _head(self):
+        headers = self.responseHeaders
+        if not headers.hasHeader("content-type") and self.code not in (204, 304):
+            contentType = self.defaultContentType
+            if self._textBody and contentType == "text/html":
+                contentType = "text/html; charset=utf-8"
+            headers.setRawHeaders("content-type", [contentType])
+        return http.Request._head(self)
+
+    # -- sessions ---------------------------------------------------------
+    def getSession(self, sessionInterface=None):
+        """The Session for this browser, made (with its cookie) on first use."""
+        if self.session is None:
+            cookieName = SECURE_SESSION_COOKIE if self.isSecure() else SESSION_COOKIE
+            uid = self.getCookie(cookieName)
+            if uid:
+                try:
+                    self.session = self.site.getSession(uid)
+                except KeyError:
+                    pass
+            if self.session is None:
+                self.session = self.site.makeSession()
+                self.addCookie(cookieName, self.session.uid, path="/", httpOnly=True,
+                               secure=self.isSecure() or None, sameSite="Lax")
+        self.session.touch()
+        if sessionInterface is not None:
+            return self.session.getComponent(sessionInterface)
+        return self.session
+
+    # -- URLs -------------------------------------------------------------
+    def prePathURL(self):
+        """The URL of the resource being rendered: scheme://host[:port]/prepath."""
+        return self._urlFor(self.prepath)
+
+    def _urlFor(self, segments):
+        secure = self.isSecure()
+        port = self.getHost().port
+        host = self.getRequestHostname()
+        if port != (443 if secure else 80):
+            host = "%s:%d" % (host, port)
+        path = "/".join(urllib.parse.quote(segment, safe="") for segment in segments)
+        return "%s://%s/%s" % ("https" if secure else "http", host, path)
+
+    def URLPath(self):
+        from refweb.urlpath import URLPath
+        return URLPath.fromString(self.prePathURL())
+
+    def childLink(self, name):
+        """A link to ``name`` below the current resource, relative to this URL."""
+        last = self.prepath[-1] if self.prepath else ""
+        quoted = urllib.parse.quote(name, safe="")
+        if last:
+            return urllib.parse.quote(last, safe="") + "/" + quoted
+        return quoted
+
+    def siblingLink(self, name):
+        return urllib.parse.quote(name, safe="")
+
+    def getRootURL(self):
+        return self._urlFor(self.sitepath)
+
+
+class Site(http.HTTPFactory):
+    """The glue between a listening port and a root resource."""
+
+    requestFactory = Request
+    sessionFactory = Session
+    displayTracebacks = False
+
+    def __init__(self, resource, requestFactory=None, logPath=None, displayTracebacks=None,
+                 trace=False, wire=False, timeout=None):
+        http.HTTPFactory.__init__(self, logPath=logPath, timeout=timeout)
+        self.resource = resource
+        if requestFactory is not None:
+            self.requestFactory = requestFactory
+        if displayTracebacks is not None:
+            self.displayTracebacks = displayTracebacks
+        self.trace = trace
+        self.wire = wire
+        self.sessions = SessionStore()
+
+    def buildProtocol(self, addr):
+        channel = self.protocol()
+        channel.factory = self
+        channel.site = self
+        channel.requestFactory = self.requestFactory
+        return channel
+
+    def getResourceFor(self, request):
+        """Traverse from the root along the request's path."""
+        request.site = self
+        request.sitepath = request.prepath[:]
+        if not self.trace:
+            return resource_module.getChildForRequest(self.resource, request)
+        self.traceLine("%s %s" % (request.method, request.uri))
+        return resource_module.getChildForRequest(self.resource, request, self._traceStep(request))
+
+    def _traceStep(self, request):
+        def step(parent, segment, child):
+            self.traceLine("  %s.getChildWithDefault(%r) -> %s  prepath=%r postpath=%r" % (
+                type(parent).__name__, segment, type(child).__name__,
+                request.prepath, request.postpath))
+            if child.isLeaf and request.postpath:
+                self.traceLine("  %s.isLeaf: traversal stops, postpath=%r"
+                               % (type(child).__name__, request.postpath))
+        return step
+
+    def traceLine(self, text):
+        log.msg("trace: " + text)
+
+    # -- sessions ---------------------------------------------------------
+    def makeSession(self):
+        session = self.sessionFactory(self, self.sessions.newUID())
+        self.sessions.add(session)
+        session.startCheckingExpiration()
+        return session
+
+    def getSession(self, uid):
+        """The live session with this uid; KeyError if there is none."""
+        return self.sessions.get(uid)
+
+    def _forgetSession(self, uid):
+        self.sessions.remove(uid)
+

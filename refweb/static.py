@@ -1,0 +1,642 @@
+# -*- test-case-name: tests.test_static -*-
+"""Files and folders on disk, served as resources.
+
+Guide: "Serving Flat HTML" (``twistd web --path DIR``), "Advanced
+Configuration" (``static.File("/var/www/htdocs")``, ``putChild`` over the
+filesystem), "Modifying File Resources" (``indexNames``, ``processors``,
+``ignoreExt``) and "As-Is Serving" (``ASISProcessor``).
+
+Where it sits in a request's journey: ``resource.getChildForRequest`` calls
+``File.getChild`` once per URL segment.  Each call maps one segment to one
+name inside the folder, refusing anything that could climb out of the root
+(``..``, slashes hidden by percent-encoding, symlinks that lead elsewhere,
+dotfiles).  The ``File`` for the last segment then renders: a folder
+redirects to its slash form, and ``/folder/`` serves an index file or a
+``DirectoryLister``; a regular file is answered with validators
+(``Last-Modified``, ``ETag``), conditional requests (304) and byte ranges
+(206/416), its bytes streamed with ``request.writeFile`` so that memory stays
+flat however big the file is.  A file whose extension is in ``processors``
+is handed to that factory instead (``script.ResourceScript`` for ``.rpy``).
+"""
+
+import html
+import mimetypes
+import os
+import stat
+import threading
+import urllib.parse
+
+from refweb import error, http, resource
+from refweb.server import NOT_DONE_YET
+
+# Types that must not depend on the machine's /etc/mime.types (the guide's
+# flat HTML and text files, and what browsers need for pages to work).
+_BUILTIN_TYPES = {
+    ".css": "text/css", ".csv": "text/csv", ".diff": "text/plain",
+    ".gif": "image/gif", ".htm": "text/html", ".html": "text/html",
+    ".ico": "image/vnd.microsoft.icon", ".jpeg": "image/jpeg", ".jpg": "image/jpeg",
+    ".js": "text/javascript", ".json": "application/json", ".log": "text/plain",
+    ".md": "text/markdown", ".mjs": "text/javascript", ".mp3": "audio/mpeg",
+    ".mp4": "video/mp4", ".patch": "text/plain", ".pdf": "application/pdf",
+    ".png": "image/png", ".py": "text/plain", ".rpy": "text/plain",
+    ".rst": "text/plain", ".svg": "image/svg+xml", ".tac": "text/plain",
+    ".txt": "text/plain", ".wasm": "application/wasm", ".webp": "image/webp",
+    ".woff": "font/woff", ".woff2": "font/woff2", ".xml": "text/xml",
+    ".zip": "application/zip",
+}
+
+MAX_RANGES = 16  # more than this in one Range header is ignored (RFC 9110 §14.2 allows it)
+
+
+def loadMimeTypes(mimetype_locations=()):
+    """Extension -> content type: the stdlib's defaults, then any mime.types
+    files named, then refweb's own table (which wins, so that a ``.txt`` is
+    ``text/plain`` on every machine)."""
+    db = mimetypes.MimeTypes()
+    for location in mimetype_locations:
+        if os.path.exists(location):
+            db.read(location)
+    types = dict(db.types_map[True])
+    types.update(_BUILTIN_TYPES)
+    return types
+
+
+def getTypeAndEncoding(filename, types, encodings, defaultType):
+    """(content type, content encoding or None) for a file name.
+
+    ``page.html.gz`` is ``text/html`` sent with ``Content-Encoding: gzip``, as
+    in Twisted; extensions are matched case-insensitively.
+    """
+    stem, ext = os.path.splitext(filename)
+    ext = ext.lower()
+    encoding = encodings.get(ext)
+    if encoding is not None:
+        ext = os.path.splitext(stem)[1].lower()
+    return types.get(ext, defaultType), encoding
+
+
+def formatFileSize(size):
+    """A short human size for listings: 512B, 3K, 12M, 2G."""
+    for unit, scale in (("G", 1 << 30), ("M", 1 << 20), ("K", 1 << 10)):
+        if size >= scale:
+            return "%d%s" % (size // scale, unit)
+    return "%dB" % size
+
+
+class Registry:
+    """Shared state for one tree of Files and the scripts under it.
+
+    The guide's counter script calls ``registry.getComponent(Counter)`` and
+    expects ``None`` until something was set, for any key.
+    """
+
+    def __init__(self):
+        self._components = {}
+        self._paths = {}
+        self._lock = threading.Lock()  # scripts run in many connection threads
+
+    def getComponent(self, key, default=None):
+        with self._lock:
+            return self._components.get(key, default)
+
+    def setComponent(self, key, value):
+        with self._lock:
+            self._components[key] = value
+
+    def removeComponent(self, key):
+        with self._lock:
+            return self._components.pop(key, None)
+
+    def cachePath(self, path, rsrc):
+        """Keep a script's resource (``cache()`` in a .rpy)."""
+        with self._lock:
+            self._paths[path] = rsrc
+
+    def getCachedPath(self, path):
+        with self._lock:
+            return self._paths.get(path)
+
+    def uncachePath(self, path):
+        with self._lock:
+            self._paths.pop(path, None)
+
+
+class Data(resource.Resource):
+    """A leaf that serves fixed bytes with a fixed content type."""
+
+    isLeaf = True
+
+    def __init__(self, data, type):
+        super().__init__()
+        self.data = data.encode("utf-8") if isinstance(data, str) else bytes(data)
+        self.type = type
+
+    def render_GET(self, request):
+        request.setHeader("Content-Type", self.type)
+        request.setHeader("Content-Length", str(len(self.data)))
+        if request.method == "HEAD":
+            return b""
+        return self.data
+
+    render_HEAD = render_GET
+
+
+def _badSegment(name):
+    """Why a URL segment may not name a child on disk, or None if it may.
+
+    Segments arrive percent-decoded, so ``%2e%2e`` is already ``..`` and
+    ``%2f`` is already ``/``: checking the decoded text catches them all.
+    """
+    if name in (".", ".."):
+        return "dot segment"
+    for char in ("/", "\\", "\0"):
+        if char in name:
+            return "forbidden character"
+    return None
+
+
+def _inside(root, path):
+    """True if ``path``, every symlink resolved, is ``root`` or below it."""
+    real = os.path.realpath(path)
+    return real == root or real.startswith(root.rstrip(os.sep) + os.sep)
+
+
+def _quoteName(name):
+    # os.listdir gives undecodable bytes as surrogates: quote them back to bytes.
+    return urllib.parse.quote(name, errors="surrogateescape")
+
+
+def _displayName(name):
+    return html.escape(name.encode("utf-8", "surrogateescape").decode("utf-8", "replace"))
+
+
+class File(resource.Resource):
+    """A file or folder on disk, and every file and folder below it.
+
+    Class attributes a site may change (the guide sets the first two):
+    ``indexNames``, ``processors`` (extension -> ``factory(path, registry)``),
+    ``contentTypes`` (extension -> type; extend it on the class or give an
+    instance its own dict), ``contentEncodings``, ``childNotFound``.
+    Children made by ``getChild`` inherit all of them, plus ``registry``,
+    ``defaultType``, ``ignoredExts`` and ``allowDotfiles``.
+    """
+
+    contentTypes = loadMimeTypes()
+    contentEncodings = {".gz": "gzip", ".bz2": "bzip2"}
+    processors = {}
+    indexNames = ["index", "index.html", "index.htm", "index.rpy"]
+    childNotFound = resource.NoResource("File not found.")
+
+    def __init__(self, path, defaultType="text/html", ignoredExts=(), registry=None,
+                 allowExt=False, allowDotfiles=False):
+        super().__init__()
+        self.path = os.path.abspath(path)
+        self.defaultType = defaultType
+        self.ignoredExts = ["*"] if allowExt else list(ignoredExts)
+        self.registry = registry if registry is not None else Registry()
+        self.allowDotfiles = allowDotfiles
+        # Copies, so that changing one site's settings never changes another's.
+        self.processors = dict(self.processors)
+        self.indexNames = list(self.indexNames)
+        self.root = os.path.realpath(self.path)  # nothing outside this is served
+
+    def __repr__(self):
+        return "<%s %r>" % (type(self).__name__, self.path)
+
+    # -- a little of Twisted's FilePath, which a File is there -------------
+
+    def exists(self):
+        return os.path.exists(self.path)
+
+    def isdir(self):
+        return os.path.isdir(self.path)
+
+    def basename(self):
+        return os.path.basename(self.path)
+
+    def getsize(self):
+        return os.path.getsize(self.path)
+
+    def getModificationTime(self):
+        return os.path.getmtime(self.path)
+
+    def ignoreExt(self, ext):
+        """Let ``/foo`` find ``foo<ext>`` when nothing named ``foo`` exists."""
+        self.ignoredExts.append(ext)
+
+    # -- traversal ----------------------------------------------------------
+
+    def getChild(self, name, request):
+        """The resource for one more URL segment below this folder."""
+        if not os.path.isdir(self.path):
+            return self.childNotFound  # a file has no children
+        if name == "":
+            return self._indexOrListing()
+        if _badSegment(name) or not self._nameVisible(name):
+            return self.childNotFound
+        childPath = os.path.join(self.path, name)
+        if not os.path.lexists(childPath):
+            childPath = self._ignoredExtSibling(name)
+            if childPath is None:
+                return self.childNotFound
+        if not self._servable(childPath):
+            return self.childNotFound
+        return self._resourceFor(childPath)
+
+    def _nameVisible(self, name):
+        return self.allowDotfiles or not name.startswith(".")
+
+    def _servable(self, path):
+        """Inside the root, and a folder or a regular file (no FIFO, socket,
+        device or dangling link: opening a FIFO would hang the thread)."""
+        if not _inside(self.root, path):
+            return False
+        try:
+            mode = os.stat(path).st_mode
+        except OSError:
+            return False
+        return stat.S_ISDIR(mode) or stat.S_ISREG(mode)
+
+    def _ignoredExtSibling(self, name):
+        for ext in self.ignoredExts:
+            if ext == "*":
+                try:
+                    names = sorted(os.listdir(self.path))
+                except OSError:
+                    return None
+                matches = [n for n in names if n.startswith(name + ".")]
+                if matches:
+                    return os.path.join(self.path, matches[0])
+            elif os.path.lexists(os.path.join(self.path, name + ext)):
+                return os.path.join(self.path, name + ext)
+        return None
+
+    def _indexOrListing(self):
+        for name in self.indexNames:
+            candidate = os.path.join(self.path, name)
+            if self._servable(candidate) and not os.path.isdir(candidate):
+                return self._resourceFor(candidate)
+        return self.directoryListing()
+
+    def _resourceFor(self, path):
+        """A processor's resource for a regular file with a known
+        extension, else a File like this one."""
+        ext = os.path.splitext(path)[1]
+        processor = self.processors.get(ext) or self.processors.get(ext.lower())
+        if processor is not None and os.path.isfile(path):
+            return processor(path, self.registry)
+        return self.createSimilarFile(path)
+
+    def createSimilarFile(self, path):
+        """A File for ``path`` sharing this one's settings and root."""
+        child = self.__class__(path, self.defaultType, self.ignoredExts, self.registry,
+                               allowDotfiles=self.allowDotfiles)
+        child.processors = self.processors
+        child.indexNames = list(self.indexNames)
+        child.root = self.root
+        for name in ("contentTypes", "contentEncodings", "childNotFound"):
+            if name in self.__dict__:  # given to this instance only: pass it on
+                setattr(child, name, self.__dict__[name])
+        return child
+
+    def listNames(self):
+        """The names a listing shows: sorted, servable, no hidden dotfiles."""
+        if not os.path.isdir(self.path):
+            return []
+        try:
+            names = sorted(os.listdir(self.path))
+        except OSError:
+            return []
+        return [n for n in names
+                if self._nameVisible(n) and self._servable(os.path.join(self.path, n))]
+
+    def directoryListing(self):
+        return DirectoryLister(self.path, self.listNames(), self.contentTypes,
+                               self.contentEncodings, self.defaultType)
+
+    # -- rendering ----------------------------------------------------------
+
+    def render_GET(self, request):
+        """Redirect a folder to its slash form; send a regular file."""
+        try:
+            st = os.stat(self.path)
+        except PermissionError:
+            raise error.Forbidden("Not allowed to read this file.")
+        except OSError:
+            raise error.NotFound("File not found.")
+        if stat.S_ISDIR(st.st_mode):
+            return self.redirect(request)
+        if not stat.S_ISREG(st.st_mode):
+            raise error.Forbidden("Only regular files are served.")
+        fileobj = self.openForReading()
+        return self._sendFile(request, fileobj)
+
+    def render_HEAD(self, request):
+        return self.render_GET(request)
+
+    def openForReading(self):
+        """Open the file, refusing anything that is not a regular file.
+
+        O_NONBLOCK makes a FIFO swapped in after the stat open at once
+        instead of blocking; fstat then rejects it.
+        """
+        flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+        try:
+            fd = os.open(self.path, flags)
+        except PermissionError:
+            raise error.Forbidden("Not allowed to read this file.")
+        except OSError:
+            raise error.NotFound("File not found.")
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            os.close(fd)
+            raise error.Forbidden("Only regular files are served.")
+        return os.fdopen(fd, "rb")
+
+    def redirect(self, request):
+        """301 to the same URL with a slash added, query string kept."""
+        query = request.uri.partition("?")[2]
+        try:
+            url = request.prePathURL()
+        except Exception:  # a request without the site's URL helpers
+            url = urllib.parse.quote(request.prepath[-1] if request.prepath else "")
+        if isinstance(url, bytes):
+            url = url.decode("ascii")
+        url = url + "/" + ("?" + query if query else "")
+        request.setResponseCode(http.MOVED_PERMANENTLY)
+        request.setHeader("Location", url)
+        href = html.escape(url, quote=True)
+        return '<html><body><a href="%s">%s</a></body></html>' % (href, href)
+
+    def _sendFile(self, request, fileobj):
+        with fileobj:
+            st = os.fstat(fileobj.fileno())
+            ctype, encoding = getTypeAndEncoding(self.path, self.contentTypes,
+                                                 self.contentEncodings, self.defaultType)
+            etag = makeETag(st)
+            request.setHeader("Accept-Ranges", "bytes")
+            request.setHeader("Last-Modified", http.datetimeToString(st.st_mtime))
+            request.setHeader("ETag", etag)
+            if encoding:
+                request.setHeader("Content-Encoding", encoding)
+            if notModified(request, etag, st.st_mtime):
+                request.setResponseCode(http.NOT_MODIFIED)
+                return b""
+            ranges = requestedRanges(request, st.st_size, etag, st.st_mtime)
+            if ranges == []:
+                request.setResponseCode(http.REQUESTED_RANGE_NOT_SATISFIABLE)
+                request.setHeader("Content-Range", "bytes */%d" % st.st_size)
+                request.setHeader("Content-Type", "text/plain")
+                return b""
+            parts = _planBody(request, ctype, st.st_size, ranges)
+            if request.method != "HEAD":
+                _writeParts(request, fileobj, parts)
+            request.finish()
+            return NOT_DONE_YET
+
+
+def _writeParts(request, fileobj, parts):
+    """Send the planned body; stop early once the client has gone (the
+    transport then drops writes anyway, so this only saves work)."""
+    for item in parts:
+        if getattr(request.transport, "disconnected", False):
+            return
+        if isinstance(item, bytes):
+            request.write(item)
+        else:
+            request.writeFile(fileobj, item[0], item[1])
+
+
+def makeETag(st):
+    """A strong validator from size and modification time (RFC 9110 §8.8.3)."""
+    return '"%x-%x"' % (st.st_size, st.st_mtime_ns)
+
+
+def _etagMatches(header, etag, weak):
+    tags = [t.strip() for t in header.split(",")]
+    if "*" in tags:
+        return True
+    if weak:  # weak comparison ignores W/ (RFC 9110 §8.8.3.2)
+        strip = lambda t: t[2:] if t.startswith("W/") else t
+        return strip(etag) in [strip(t) for t in tags]
+    return etag in tags
+
+
+def notModified(request, etag, mtime):
+    """Whether a GET/HEAD may be answered 304 (RFC 9110 §13.2.2 order:
+    If-None-Match first; If-Modified-Since only when it is absent)."""
+    if request.method not in ("GET", "HEAD"):
+        return False
+    noneMatch = request.getHeader("If-None-Match")
+    if noneMatch is not None:
+        return _etagMatches(noneMatch, etag, weak=True)
+    since = request.getHeader("If-Modified-Since")
+    if since is None:
+        return False
+    sinceSeconds = http.stringToDatetime(since)
+    if sinceSeconds is None:
+        return False  # an unparsable date is ignored (RFC 9110 §13.1.3)
+    return int(mtime) <= sinceSeconds
+
+
+def parseRange(header, size):
+    """``bytes=0-9,20-`` -> [(first, last), ...] satisfiable ranges; [] when
+    none is satisfiable; None when the header is to be ignored (bad syntax,
+    another unit, or too many ranges)."""
+    unit, _, spec = header.partition("=")
+    if unit.strip().lower() != "bytes" or not spec.strip():
+        return None
+    pieces = spec.split(",")
+    if len(pieces) > MAX_RANGES:
+        return None
+    ranges = []
+    for piece in pieces:
+        first, dash, last = piece.strip().partition("-")
+        if not dash or not (first.isdigit() or first == "") or not (last.isdigit() or last == ""):
+            return None
+        if first == "":
+            if last == "":
+                return None
+            length = int(last)  # a suffix: the final N bytes (RFC 9110 §14.1.1)
+            if length > 0 and size > 0:
+                ranges.append((max(0, size - length), size - 1))
+            continue
+        start = int(first)
+        end = int(last) if last else size - 1
+        if end < start:
+            return None
+        if start < size:
+            ranges.append((start, min(end, size - 1)))
+    return ranges
+
+
+def requestedRanges(request, size, etag, mtime):
+    """The ranges to send for a GET, or None to send the whole file."""
+    header = request.getHeader("Range")
+    if header is None or request.method not in ("GET", "HEAD"):
+        return None
+    ifRange = request.getHeader("If-Range")
+    if ifRange is not None:  # RFC 9110 §13.1.5: send everything unless it still matches
+        if ifRange.startswith('"') or ifRange.startswith("W/"):
+            if ifRange.strip() != etag:
+                return None
+        elif ifRange.strip() != http.datetimeToString(mtime):
+            return None
+    return parseRange(header, size)
+
+
+def _planBody(request, ctype, size, ranges):
+    """Set the status and headers for the body, and return it as a list of
+    bytes (to write) and (offset, count) pairs (to send from the file)."""
+    if ranges is None:
+        request.setHeader("Content-Type", ctype)
+        request.setHeader("Content-Length", str(size))
+        return [(0, size)] if size else []
+    request.setResponseCode(http.PARTIAL_CONTENT)
+    if len(ranges) == 1:
+        start, end = ranges[0]
+        request.setHeader("Content-Type", ctype)
+        request.setHeader("Content-Range", "bytes %d-%d/%d" % (start, end, size))
+        request.setHeader("Content-Length", str(end - start + 1))
+        return [(start, end - start + 1)]
+    boundary = os.urandom(12).hex()  # RFC 9110 §14.6: multipart/byteranges
+    parts, length = [], 0
+    for start, end in ranges:
+        head = ("\r\n--%s\r\nContent-Type: %s\r\nContent-Range: bytes %d-%d/%d\r\n\r\n"
+                % (boundary, ctype, start, end, size)).encode("latin-1")
+        parts += [head, (start, end - start + 1)]
+        length += len(head) + end - start + 1
+    tail = ("\r\n--%s--\r\n" % boundary).encode("ascii")
+    parts.append(tail)
+    request.setHeader("Content-Type", "multipart/byteranges; boundary=" + boundary)
+    request.setHeader("Content-Length", str(length + len(tail)))
+    return parts
+
+
+_LISTING_STYLE = """
+body { font-family: system-ui, sans-serif; margin: 2em auto; max-width: 60em; color: #222; }
+h1 { font-size: 1.3em; border-bottom: 1px solid #ccc; padding-bottom: .3em; }
+table { border-collapse: collapse; width: 100%; }
+th, td { text-align: left; padding: .25em .8em; }
+th { border-bottom: 1px solid #ccc; }
+tr:nth-child(even) { background: #f6f6f6; }
+td.size { text-align: right; font-variant-numeric: tabular-nums; }
+a { text-decoration: none; } a:hover { text-decoration: underline; }
+"""
+
+
+class DirectoryLister(resource.Resource):
+    """An HTML page listing a folder: folders first, then files, each sorted;
+    every name escaped as HTML in the text and percent-quoted in the link."""
+
+    isLeaf = True
+
+    def __init__(self, pathname, dirs=None, contentTypes=None, contentEncodings=None,
+                 defaultType="text/html"):
+        super().__init__()
+        self.path = pathname
+        self.dirs = dirs
+        self.contentTypes = File.contentTypes if contentTypes is None else contentTypes
+        self.contentEncodings = (File.contentEncodings if contentEncodings is None
+                                 else contentEncodings)
+        self.defaultType = defaultType
+
+    def _entries(self):
+        names = self.dirs if self.dirs is not None else sorted(os.listdir(self.path))
+        folders, files = [], []
+        for name in names:
+            try:
+                st = os.stat(os.path.join(self.path, name))
+            except OSError:
+                continue  # gone since listNames, or unreadable
+            if stat.S_ISDIR(st.st_mode):
+                folders.append((name + "/", _quoteName(name) + "/", "", "[folder]", ""))
+            else:
+                ctype, enc = getTypeAndEncoding(name, self.contentTypes,
+                                                self.contentEncodings, self.defaultType)
+                files.append((name, _quoteName(name), formatFileSize(st.st_size),
+                              "[%s]" % ctype, "[%s]" % enc if enc else ""))
+        return folders + files
+
+    def render_GET(self, request):
+        title = _displayName(urllib.parse.unquote(request.path.partition("?")[0]))
+        rows = []
+        for text, href, size, ctype, enc in self._entries():
+            rows.append('<tr><td><a href="%s">%s</a></td><td class="size">%s</td>'
+                        "<td>%s</td><td>%s</td></tr>"
+                        % (html.escape(href, quote=True), _displayName(text), size,
+                           html.escape(ctype), html.escape(enc)))
+        return ("<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\">"
+                "<title>Directory listing for %s</title><style>%s</style></head>\n"
+                "<body><h1>Directory listing for %s</h1>\n<table>\n"
+                "<tr><th>Filename</th><th>Size</th><th>Content type</th>"
+                "<th>Content encoding</th></tr>\n%s\n</table></body></html>\n"
+                % (title, _LISTING_STYLE, title, "\n".join(rows)))
+
+    def __repr__(self):
+        return "<DirectoryLister of %r>" % (self.path,)
+
+
+class ASISProcessor(resource.Resource):
+    """Sends a file that holds a whole HTTP response, status line and
+    headers included, exactly as it is on disk (guide: "As-Is Serving").
+
+    Nothing is added, so the response has no framing refweb could vouch
+    for: the connection is closed after it, which ends the body for every
+    client (RFC 9112 §6.3, rule 8).  HEAD gets the status line and headers.
+    """
+
+    isLeaf = True
+    maxHeadSize = 65536  # the status line and headers must fit in this
+
+    def __init__(self, path, registry=None):
+        super().__init__()
+        self.path = path
+        self.registry = registry
+
+    def render(self, request):
+        fileobj = File(self.path).openForReading()
+        with fileobj:
+            head = _readHead(fileobj, self.maxHeadSize)
+            status = _parseStatusLine(head)
+            if status is None:
+                raise error.InternalServerError("%s is not an as-is response file."
+                                                % os.path.basename(self.path))
+            size = os.fstat(fileobj.fileno()).st_size
+            count = len(head) if request.method == "HEAD" else size
+            _sendRaw(request, status, fileobj, count)
+        return NOT_DONE_YET
+
+
+def _readHead(fileobj, limit):
+    """The bytes up to and including the blank line that ends the headers."""
+    data = fileobj.read(limit)
+    for separator in (b"\r\n\r\n", b"\n\n"):
+        index = data.find(separator)
+        if index != -1:
+            return data[:index + len(separator)]
+    return data
+
+
+def _parseStatusLine(head):
+    """(code, phrase) from ``HTTP/1.0 200 OK``, or None if it is not one."""
+    line = head.split(b"\n", 1)[0].rstrip(b"\r")
+    parts = line.split(b" ", 2)
+    if len(parts) < 2 or not parts[0].startswith(b"HTTP/") or not parts[1].isdigit():
+        return None
+    if len(parts[1]) != 3:
+        return None
+    return int(parts[1]), (parts[2] if len(parts) > 2 else b"").decode("latin-1")
+
+
+def _sendRaw(request, status, fileobj, count):
+    """Write ``count`` bytes of the file as the whole response, then close.
+
+    As in Twisted, marking the request as started keeps refweb from sending
+    a head of its own; without keep-alive the channel closes the connection
+    once the request finishes, which is what ends the body for the client.
+    """
+    request.setResponseCode(status[0], status[1] or None)  # for the access log
+    request.startedWriting = True
+    request.channel.persistent = False
+    request.writeFile(fileobj, 0, count)
+    request.finish()

@@ -1,0 +1,314 @@
+# -*- test-case-name: tests.test_tap -*-
+"""``refweb web``: the web server the command line builds.
+
+Guide: "Running a Twisted Web Server" (``twistd web --path``, ``--help``),
+"Serving WSGI Applications" (``--wsgi=helloworld.application``) and
+"Spreadable Web Servers" (``--user``, ``--personal``).
+
+Journey: refweb.runner parses the global options, then hands the rest of
+the command line to ``parseArgs`` here (usage errors are raised before
+anything forks).  In the server process ``makeService`` builds the root
+resource, wraps it in a Site, and returns one listening service per
+``--listen`` endpoint.
+
+Exactly one option chooses the root: ``--path`` (a static.File with ``.rpy``
+and ``.cgi`` processing on), ``--class``, ``--resource-script``, ``--wsgi``
+or ``--user``; with none, a small demo page.  Resolving dotted names and
+importing modules waits for ``makeService``, in the server process.
+"""
+
+import importlib
+import os
+import sys
+
+from refweb import resource
+from refweb.internet import endpoints
+from refweb.runner import Option, StartupError, UsageError, formatHelp, parseOptions
+
+COMMAND = "refweb web"
+PERSONAL_SOCKET = "~/.refweb-web-pb"  # where `--personal` listens; `--user` looks there
+
+WEB_OPTIONS = [
+    Option("add-header", None, "HEADER", "'Name: value': " add this header to "
+           "every response (repeatable).", repeat=True),
+    Option("allow-ignore-ext", None, help="Let a request for 'foo' be answered "
+           "by 'foo.EXT' for any extension (with --path)."),
+    Option("certificate", "c", "FILE", "TLS certificate for --https (older "
+           "spelling; prefer --listen ssl:...).", default="server.pem"),
+    Option("class", None, "NAME", "Serve an instance of this Resource class, "
+           "a dotted name, made with no arguments."),
+    Option("display-tracebacks", None, help="Show the traceback of an error "
+           "while rendering to the client. WARNING: this can reveal private "
+           "data; use it only while developing.", dest="tracebacks"),
+    Option("help", None, help="Display this help and exit."),
+    Option("https", None, "PORT", "Also serve HTTPS on this port with -c and -k "
+           "(older spelling; prefer --listen ssl:PORT:privateKey=...)."),
+    Option("index", "i", "NAME", "A file name to look for as a folder's index "
+           "page (repeatable; replaces the default list index, index.html, "
+           "index.htm, index.rpy).", repeat=True),
+    Option("ignore-ext", None, "EXT", "Let a request for 'foo' be answered by "
+           "'foo.EXT' (repeatable; tried in order).", repeat=True),
+    Option("privkey", "k", "FILE", "TLS private key for --https (older "
+           "spelling; prefer --listen ssl:...).", default="server.pem"),
+    Option("logfile", "l", "FILE", "Write an access log in Combined Log Format "
+           "to this file."),
+    Option("listen", None, "DESC", "An endpoint to serve on: tcp:PORT"
+           "[:interface=ADDR], unix:PATH[:mode=0660][:wantPID=1] or "
+           "ssl:PORT:privateKey=KEY[:certKey=CERT] (repeatable). "
+           "[default: tcp:8080]", repeat=True, dest="ports"),
+    Option("mime-type", "m", "TYPE", "The content type of files whose "
+           "extension tells nothing (with --path). [default: text/html]"),
+    Option("notracebacks", "n", help="Do not show tracebacks to the client "
+           "(the default; kept for old command lines).", dest="tracebacks",
+           const=False),
+    Option("port", "p", "DESC", "Older spelling of --listen.", repeat=True,
+           dest="ports"),
+    Option("path", None, "PATH", "Serve this folder (or file). Its .rpy files "
+           "run as resource scripts and .cgi files as CGI programs, so serve "
+           "only folders whose scripts you trust."),
+    Option("personal", None, help="Publish the site to a --user server instead "
+           "of serving HTTP: listen on unix:%s (mode 0600) unless --listen "
+           "says otherwise." % PERSONAL_SOCKET),
+    Option("processor", None, "EXT=NAME", "Serve files ending in EXT with the "
+           "resource factory NAME, a dotted name (with --path; repeatable).",
+           repeat=True),
+    Option("resource-script", None, "FILE", "Serve the resource this .rpy "
+           "file defines as the root."),
+    Option("user", "u", help="Serve users' ~/public_html as /USER/ and their "
+           "personal servers (~/.refweb-web-pb) as /USER.refweb/."),
+    Option("version", None, help="Print the version and exit."),
+    Option("wsgi", None, "NAME", "Serve this WSGI application, a dotted name "
+           "such as helloworld.application, as the root."),
+]
+
+EPILOG = ("With no option choosing the root (--path, --class, --resource-script, "
+          "--wsgi, --user) refweb serves a small demo page.")
+
+ROOT_OPTIONS = ("path", "class", "resource_script", "wsgi", "user")
+FILE_ONLY = ("index", "ignore_ext", "allow_ignore_ext", "mime_type", "processor")
+
+
+# --------------------------------------------------------------------------
+# parsing (in the foreground process, before any fork)
+# --------------------------------------------------------------------------
+
+def parseArgs(argv):
+    """The ``web`` options -> a checked config dict (or help text to print)."""
+    values, rest = parseOptions(argv, WEB_OPTIONS, COMMAND)
+    if values["help"]:
+        return formatHelp("refweb [options] web [web options]", WEB_OPTIONS, EPILOG)
+    if values["version"]:
+        from refweb.runner import _versionText
+        return _versionText()
+    if rest:
+        raise UsageError(COMMAND, "unexpected argument %r" % (rest[0],))
+    return postOptions(values)
+
+
+def postOptions(config):
+    """Check the options together and fill in what they imply."""
+    roots = [name for name in ROOT_OPTIONS if config[name]]
+    if len(roots) > 1:
+        raise UsageError(COMMAND, "--%s and --%s both choose the root; give one"
+                         % tuple(n.replace("_", "-") for n in roots[:2]))
+    config["root"] = roots[0] if roots else None
+    for name in FILE_ONLY:
+        if config[name] and config["root"] != "path":
+            raise UsageError(COMMAND, "--%s only applies with --path" % name.replace("_", "-"))
+    _checkFiles(config)
+    config["add_header"] = [_splitHeader(h) for h in config["add_header"]]
+    config["processor"] = [_splitProcessor(p) for p in config["processor"]]
+    config["ignore_ext"] = [_dotted(ext) for ext in config["ignore_ext"]]
+    for name in ("class", "wsgi"):
+        if config[name]:
+            _checkDottedName("--" + name, config[name])
+    config["ports"] = _ports(config)
+    return config
+
+
+def _checkFiles(config):
+    for name in ("path", "resource_script", "logfile"):
+        if config[name]:
+            config[name] = os.path.abspath(os.path.expanduser(config[name]))
+    for name in ("path", "resource_script"):
+        if config[name] and not os.path.exists(config[name]):
+            raise UsageError(COMMAND, "--%s: %s does not exist"
+                             % (name.replace("_", "-"), config[name]))
+
+
+def _splitHeader(text):
+    name, sep, value = text.partition(":")
+    if not sep or not name.strip() or any(c in text for c in "\r\n"):
+        raise UsageError(COMMAND, "--add-header wants 'Name: value', not %r" % (text,))
+    return name.strip(), value.strip()
+
+
+def _dotted(ext):
+    return ext if ext.startswith(".") or ext == "*" else "." + ext
+
+
+def _splitProcessor(text):
+    ext, sep, name = text.partition("=")
+    if not sep or not ext:
+        raise UsageError(COMMAND, "--processor wants EXT=NAME such as "
+                         ".foo=mymodule.FooResource, not %r" % (text,))
+    _checkDottedName("--processor", name)
+    return _dotted(ext), name
+
+
+def _checkDottedName(option, name):
+    if not name or not all(part.isidentifier() for part in name.split(".")):
+        raise UsageError(COMMAND, "%s wants a dotted name such as "
+                         "package.module.thing, not %r" % (option, name))
+
+
+def _ports(config):
+    """Every endpoint to listen on, each checked by endpoints.parse."""
+    ports = list(config["ports"])
+    if config["https"]:
+        ports.append("ssl:%s:privateKey=%s:certKey=%s" % (
+            config["https"], endpoints.quote(config["privkey"]),
+            endpoints.quote(config["certificate"])))
+    if not ports:
+        if config["personal"]:
+            path = os.path.expanduser(PERSONAL_SOCKET)
+            ports.append("unix:%s:mode=0600" % (endpoints.quote(path),))
+        else:
+            ports.append("tcp:8080")
+    for description in ports:
+        try:
+            endpoints.parse(description)
+        except endpoints.BadDescription as exc:
+            raise UsageError(COMMAND, str(exc)) from None
+    return ports
+
+
+# --------------------------------------------------------------------------
+# building (in the server process)
+# --------------------------------------------------------------------------
+
+def namedAny(name):
+    """The object a dotted name names: 'helloworld.application' -> the function."""
+    parts = name.split(".")
+    for cut in range(len(parts), 0, -1):
+        moduleName = ".".join(parts[:cut])
+        try:
+            obj = importlib.import_module(moduleName)
+        except ModuleNotFoundError as exc:
+            # only "this very module is missing" means: try a shorter prefix
+            if exc.name and (moduleName == exc.name or moduleName.startswith(exc.name + ".")):
+                continue
+            raise
+        for attribute in parts[cut:]:
+            try:
+                obj = getattr(obj, attribute)
+            except AttributeError:
+                raise StartupError("cannot find %s: %r has no attribute %r"
+                                   % (name, obj, attribute)) from None
+        return obj
+    raise StartupError("cannot find %s: no module named %r (is its folder the "
+                       "current one, or on PYTHONPATH?)" % (name, parts[0]))
+
+
+def _fileRoot(config):
+    from refweb import script, static, twcgi
+    root = static.File(config["path"])
+    root.processors = {".rpy": script.ResourceScript, ".cgi": twcgi.CGIScript}
+    if config["mime_type"]:
+        root.defaultType = config["mime_type"]
+    if config["index"]:
+        root.indexNames = list(config["index"])
+    for ext in config["ignore_ext"]:
+        root.ignoreExt(ext)
+    if config["allow_ignore_ext"]:
+        root.ignoreExt("*")
+    for ext, name in config["processor"]:
+        root.processors[ext] = namedAny(name)
+    return root
+
+
+def _classRoot(config):
+    return namedAny(config["class"])()
+
+
+def _scriptRoot(config):
+    from refweb import script
+    return script.ResourceScriptWrapper(config["resource_script"])
+
+
+def _wsgiRoot(config):
+    from refweb.internet import reactor
+    from refweb.wsgi import WSGIResource
+    return WSGIResource(reactor, reactor.getThreadPool(), namedAny(config["wsgi"]))
+
+
+def _userRoot(config):
+    from refweb import distrib
+    return distrib.UserDirectory()
+
+
+class DemoPage(resource.Resource):
+    """What ``refweb web`` serves when no option chose a root."""
+
+    isLeaf = True
+
+    def render_GET(self, request):
+        return ("<!DOCTYPE html>\n<html><head><title>refweb demo</title></head><body>\n"
+                "<h1>refweb is running</h1>\n"
+                "<p>This is the demo page of <code>refweb web</code>. Serve a folder "
+                "with <code>refweb web --path DIR</code>, a WSGI application with "
+                "<code>--wsgi module.app</code>; <code>refweb web --help</code> "
+                "lists every option.</p>\n</body></html>\n")
+
+
+class AddHeadersResource(resource.Resource):
+    """Wraps the root so every response carries the ``--add-header`` headers."""
+
+    def __init__(self, original, headers):
+        resource.Resource.__init__(self)
+        self.original = original
+        self.headers = headers
+        # a leaf root (a WSGI app, say) must still see the whole path
+        self.isLeaf = getattr(original, "isLeaf", False)
+
+    def _addHeaders(self, request):
+        for name, value in self.headers:
+            request.responseHeaders.addRawHeader(name, value)
+
+    def getChildWithDefault(self, name, request):
+        self._addHeaders(request)
+        return self.original.getChildWithDefault(name, request)
+
+    def render(self, request):
+        self._addHeaders(request)
+        return self.original.render(request)
+
+
+ROOTS = {"path": _fileRoot, "class": _classRoot, "resource_script": _scriptRoot,
+         "wsgi": _wsgiRoot, "user": _userRoot, None: lambda config: DemoPage()}
+
+
+def makeRoot(config):
+    """The root resource the options chose."""
+    if os.getcwd() not in sys.path:
+        sys.path.insert(0, os.getcwd())  # --wsgi helloworld.app finds ./helloworld.py
+    root = ROOTS[config["root"]](config)
+    if config["add_header"]:
+        root = AddHeadersResource(root, config["add_header"])
+    return root
+
+
+def makeService(config):
+    """A MultiService: one listening service per endpoint, all for one Site."""
+    from refweb import server
+    from refweb.application import service, strports
+    site = server.Site(makeRoot(config), logPath=config["logfile"],
+                       displayTracebacks=bool(config["tracebacks"]))
+    factory = site
+    if config["personal"]:
+        from refweb import distrib
+        factory = distrib.ResourcePublisher(site)
+    services = service.MultiService()
+    for description in config["ports"]:
+        strports.service(description, factory).setServiceParent(services)
+    return services

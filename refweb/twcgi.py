@@ -1,0 +1,468 @@
+# -*- test-case-name: tests.test_twcgi -*-
+"""CGI: answer a request by running a program (RFC 3875, CGI/1.1).
+
+Guide: "Serving PHP/Perl/CGI" (``FilteredScript`` with a ``filter``, used as
+a ``static.File`` processor) and the cgi-bin example of "Advanced
+Configuration" (``CGIDirectory``).
+
+Journey: getChildForRequest reaches a ``CGIDirectory`` (a cgi-bin folder),
+or a ``static.File`` whose ``processors`` map an extension to a script
+class; either hands out a ``CGIScript``, a leaf, and the rest of the path
+becomes its ``PATH_INFO``.  ``CGIScript.render`` then runs the program in
+the connection's own thread (refweb is threaded, so blocking there is fine):
+
+    request line + headers --> environment (RFC 3875 §4.1)
+    request body           --> the script's stdin, fed by a helper thread
+    script's stdout        --> header block (§6.3): Status, Location, fields
+                           --> the response body, written as it comes
+    script's stderr        --> the log, line by line
+
+``render`` always answers itself and returns NOT_DONE_YET.  A script that
+dies or writes a bad header block gives a 500 page; one that stays silent
+for ``timeout`` seconds is killed and gives a 504 page (or, if its headers
+were already sent, a cut connection).  In every case the child and anything
+it started in its process group are killed and reaped before render returns.
+
+Safety: the script gets no part of the server's environment but ``PATH``,
+never ``HTTP_PROXY`` (the "httpoxy" hole), never the client's
+``Authorization``; a cgi-bin folder maps only plain names inside itself.
+
+Start with ``CGIScript.render``.
+"""
+
+import os
+import re
+import selectors
+import signal
+import subprocess
+import threading
+import time
+
+from refweb import error, resource, server
+from refweb.python import log
+
+CHUNK = 64 * 1024
+DEFAULT_PATH = "/usr/local/bin:/usr/bin:/bin"
+
+# Request headers that never become HTTP_* variables, and why.
+HIDDEN_REQUEST_HEADERS = {
+    "proxy": "httpoxy: HTTP_PROXY would point the script's HTTP client at the attacker",
+    "authorization": "RFC 3875 §4.1.18: credentials are not the script's to see",
+    "proxy-authorization": "RFC 3875 §4.1.18: credentials meant for a proxy",
+    "content-type": "given as CONTENT_TYPE (RFC 3875 §4.1.3)",
+    "content-length": "given as CONTENT_LENGTH (RFC 3875 §4.1.2)",
+}
+
+# Fields of the script's header block that refweb does not pass on: they
+# describe one connection (RFC 9110 §7.6.1), and refweb frames the body itself.
+HOP_BY_HOP = {"connection", "keep-alive", "proxy-connection", "te", "trailer",
+              "transfer-encoding", "upgrade", "content-length"}
+
+# A request header name safe to turn into a variable: "_" is refused because
+# "X_Forwarded_For" would otherwise pass for X-Forwarded-For.
+_ENV_HEADER_NAME = re.compile(r"[A-Za-z0-9-]+\Z")
+# A response field name (RFC 9110 §5.1 token) and a value without controls.
+_FIELD_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+\Z")
+_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
+
+
+class CGIError(Exception):
+    """The script broke the CGI protocol: a 500 page."""
+
+
+# -- the environment (RFC 3875 §4.1) ------------------------------------------
+
+def cgiEnvironment(request, filename):
+    """The meta-variables for running ``filename`` for ``request``."""
+    client = request.getClientAddress()
+    env = {
+        "PATH": os.environ.get("PATH", DEFAULT_PATH),  # the only inherited variable
+        "GATEWAY_INTERFACE": "CGI/1.1",
+        "SERVER_SOFTWARE": _text(server.version),
+        "SERVER_NAME": _text(request.getRequestHostname()),
+        "SERVER_PORT": str(request.getHost().port),
+        "SERVER_PROTOCOL": request.clientproto,
+        "REQUEST_METHOD": request.method,
+        "REQUEST_URI": request.uri,
+        # §4.1.13: the URL path that reached the script, not URL-encoded.
+        "SCRIPT_NAME": "/" + "/".join(request.prepath) if request.prepath else "",
+        "SCRIPT_FILENAME": filename,
+        # §4.1.5: what is left of the path after the script's own segment.
+        "PATH_INFO": "/" + "/".join(request.postpath) if request.postpath else "",
+        "QUERY_STRING": request.uri.partition("?")[2],
+        "REMOTE_ADDR": request.getClientIP() or "",
+    }
+    if getattr(client, "port", None) is not None:
+        env["REMOTE_PORT"] = str(client.port)
+    if request.isSecure():
+        env["HTTPS"] = "on"
+    size = _bodySize(request.content)
+    if size or request.getHeader("content-length") is not None:
+        env["CONTENT_LENGTH"] = str(size)
+    if request.getHeader("content-type") is not None:
+        env["CONTENT_TYPE"] = request.getHeader("content-type")
+    env.update(headerVariables(request))
+    for name, value in env.items():
+        if "\0" in value:  # an environment cannot hold NUL (execve)
+            raise error.BadRequest(detail="NUL byte in %s" % (name,))
+    return env
+
+
+def headerVariables(request):
+    """``HTTP_*`` for each request header (RFC 3875 §4.1.18), repeated
+    fields joined with ", " (``Cookie`` with "; ", RFC 6265 §5.4)."""
+    env = {}
+    for name, values in request.requestHeaders.getAllRawHeaders():
+        name = _text(name)
+        if name.lower() in HIDDEN_REQUEST_HEADERS or not _ENV_HEADER_NAME.match(name):
+            continue
+        joiner = "; " if name.lower() == "cookie" else ", "
+        env["HTTP_" + name.upper().replace("-", "_")] = joiner.join(_text(v) for v in values)
+    return env
+
+
+def _text(value):
+    return value.decode("latin-1") if isinstance(value, bytes) else str(value)
+
+
+def _bodySize(content):
+    if content is None:
+        return 0
+    try:
+        here = content.tell()
+        size = content.seek(0, os.SEEK_END)
+        content.seek(here)
+        return size
+    except (OSError, ValueError, AttributeError):
+        return 0
+
+
+# -- the header block (RFC 3875 §6.2, §6.3) -----------------------------------
+
+def splitHeaderBlock(data):
+    """``(headerBytes, bodyStart)`` once ``data`` holds the blank line that ends
+    the header block (CRLF or bare LF line ends), else None."""
+    start = 0
+    while True:
+        end = data.find(b"\n", start)
+        if end < 0:
+            return None
+        if data[start:end] in (b"", b"\r"):
+            return data[:start], data[end + 1:]
+        start = end + 1
+
+
+def parseHeaderBlock(block):
+    """``[(name, value), ...]`` from a header block; CGIError if any line is
+    not ``name: value``, or there is no field at all (§6.2 needs one)."""
+    fields = []
+    for line in block.decode("latin-1").split("\n"):
+        line = line[:-1] if line.endswith("\r") else line
+        if not line:
+            continue
+        name, colon, value = line.partition(":")
+        value = value.strip(" \t")
+        if not colon or not _FIELD_NAME.match(name) or _CONTROL.search(value):
+            raise CGIError("bad header line %r" % (line[:80],))
+        fields.append((name, value))
+    if not fields:
+        raise CGIError("empty header block")
+    return fields
+
+
+def parseStatus(value):
+    """``'404 Not Found'`` -> ``(404, 'Not Found')``; CGIError if malformed."""
+    code, _, reason = value.partition(" ")
+    if len(code) != 3 or not code.isdigit() or not 200 <= int(code) <= 599:
+        raise CGIError("bad Status %r" % (value[:80],))
+    return int(code), reason.strip() or None
+
+
+def applyHeaders(request, fields):
+    """Copy the script's fields onto the response.  ``Status`` sets the code;
+    a ``Location`` without one means 302 (§6.2.3, §6.2.4; refweb does not do
+    §6.2.2's server-side redirect)."""
+    status = None
+    for name, value in fields:  # all checks first: a bad Status leaves no trace
+        if name.lower() == "status":
+            status = parseStatus(value)
+    seen = set()
+    for name, value in fields:
+        lower = name.lower()
+        if lower == "status" or lower in HOP_BY_HOP:
+            continue
+        elif lower in seen:
+            request.responseHeaders.addRawHeader(name, value)
+        else:  # replaces whatever default the server had set (Content-Type)
+            seen.add(lower)
+            request.responseHeaders.setRawHeaders(name, [value])
+    if status is None and "location" in seen:
+        status = (302, None)
+    if status is not None:
+        request.setResponseCode(*status)
+
+
+# -- one run of a script --------------------------------------------------------
+
+class ScriptTimeout(Exception):
+    """The script said nothing for ``timeout`` seconds."""
+
+
+class CGIProcess:
+    """One running script: feeds its stdin, reads its stdout and stderr
+    together (so neither pipe can fill up and stall it), and kills and
+    reaps it and its process group when done."""
+
+    def __init__(self, argv, env, cwd, name):
+        self.name = name
+        self.proc = subprocess.Popen(
+            argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            cwd=cwd, env=env, close_fds=True, bufsize=0,
+            start_new_session=True)  # own process group: one kill reaches its children too
+        self.selector = selectors.DefaultSelector()
+        self.selector.register(self.proc.stdout, selectors.EVENT_READ, "stdout")
+        self.selector.register(self.proc.stderr, selectors.EVENT_READ, "stderr")
+        self.stdoutDone = False
+        self._errLine = b""
+        self.feeder = None
+
+    def feed(self, content):
+        """Start a thread that copies ``content`` to the script's stdin, then
+        closes it (a thread, so a big body and a big answer cannot deadlock)."""
+        self.feeder = threading.Thread(target=_copyToPipe, args=(content, self.proc.stdin),
+                                       name="refweb-cgi-stdin:%d" % (self.proc.pid,),
+                                       daemon=True)
+        self.feeder.start()
+
+    def read(self, timeout):
+        """The next bytes of stdout (b"" at its end), logging stderr meanwhile.
+        Raises ScriptTimeout if stdout stays silent for ``timeout`` seconds."""
+        deadline = time.monotonic() + timeout
+        while not self.stdoutDone:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise ScriptTimeout()
+            for key, _ in self.selector.select(remaining):
+                data = os.read(key.fileobj.fileno(), CHUNK)
+                if key.data == "stderr":
+                    self._logStderr(data)
+                    continue
+                if not data:
+                    self.stdoutDone = True
+                    self.selector.unregister(key.fileobj)
+                return data
+        return b""
+
+    def _logStderr(self, data):
+        if not data:  # stderr closed: flush a last partial line
+            self.selector.unregister(self.proc.stderr)
+            data = b"\n" if self._errLine else b""
+        lines = (self._errLine + data).split(b"\n")
+        self._errLine = lines.pop()[-4096:]  # an endless line is cut, not hoarded
+        for line in lines:
+            log.msg("CGI %s stderr: %s" % (self.name, line.decode("utf-8", "replace")))
+
+    def close(self, grace):
+        """Reap the script: if stdout ended, give it ``grace`` seconds to
+        finish (stderr still logged); else, or after that, kill its group."""
+        if self.stdoutDone:
+            deadline = time.monotonic() + grace
+            self._drainStderr(deadline)
+            try:
+                self.proc.wait(max(0.0, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                pass
+        self.kill()
+        self.proc.wait()
+        if self.feeder is not None:
+            self.feeder.join(5)
+        self.selector.close()
+        for pipe in (self.proc.stdout, self.proc.stderr):
+            pipe.close()
+
+    def _drainStderr(self, deadline):
+        while self.selector.get_map():
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return
+            for key, _ in self.selector.select(remaining):
+                self._logStderr(os.read(key.fileobj.fileno(), CHUNK))
+
+    def kill(self):
+        """SIGKILL the script's whole process group, unless already reaped.
+        (Until it is reaped its pid, which is also the group id, cannot be
+        reused, so this never hits a stranger.)"""
+        if self.proc.returncode is None:
+            try:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+
+
+def _copyToPipe(content, pipe):
+    """Thread body: the request body to the script's stdin, in chunks."""
+    try:
+        if content is not None:
+            content.seek(0)
+            while True:
+                chunk = content.read(CHUNK)
+                if not chunk:
+                    break
+                view = memoryview(chunk)
+                while view:  # a raw pipe write may take only part of a chunk
+                    view = view[pipe.write(view):]
+    except (OSError, ValueError):
+        pass  # the script stopped reading its stdin: its choice
+    finally:
+        try:
+            pipe.close()
+        except OSError:
+            pass
+
+
+# -- the resources ----------------------------------------------------------------
+
+class CGIScript(resource.Resource):
+    """A CGI program.  ``CGIScript(filename, registry)`` fits ``static.File``'s
+    ``processors``.  Hooks: ``command()`` (the argv), class attributes
+    ``timeout`` (seconds of silence before a 504) and ``maxHeaderBytes``."""
+
+    isLeaf = True
+    timeout = 30
+    maxHeaderBytes = 64 * 1024
+
+    def __init__(self, filename, registry=None):
+        super().__init__()
+        self.filename = os.path.abspath(filename)
+        self.registry = registry
+
+    def command(self):
+        """The argv to run: the script itself (RFC 3875 §7.2; no query words
+        on the command line, as §4.4 allows)."""
+        return [self.filename]
+
+    def render(self, request):
+        env = cgiEnvironment(request, self.filename)
+        script = self.spawn(env)
+        try:
+            script.feed(request.content)
+            self.respond(request, script)
+        finally:
+            script.close(grace=self.timeout)
+        return server.NOT_DONE_YET
+
+    def spawn(self, env):
+        """Start the script in its own folder; file errors become 404/403/500."""
+        if not os.path.isfile(self.filename):
+            raise error.NotFound()
+        name = os.path.basename(self.filename)
+        try:
+            return CGIProcess(self.command(), env, os.path.dirname(self.filename), name)
+        except PermissionError:
+            raise error.Forbidden(detail="The script may not be run.")
+        except OSError as e:
+            log.msg("CGI %s could not start: %s" % (name, e))
+            raise error.InternalServerError(detail="The script could not be started.")
+
+    def respond(self, request, script):
+        """Header block first (errors are still pages), then the body."""
+        try:
+            fields, body = self.readHeaderBlock(script)
+            applyHeaders(request, fields)
+        except CGIError as e:
+            log.msg("CGI %s: %s" % (script.name, e))
+            raise error.InternalServerError(detail="The script's answer was malformed.")
+        except ScriptTimeout:
+            log.msg("CGI %s: no answer in %s s, killed" % (script.name, self.timeout))
+            raise error.GatewayTimeout(detail="The script did not answer in time.")
+        self.copyBody(request, script, body)
+
+    def readHeaderBlock(self, script):
+        data = b""
+        while True:
+            found = splitHeaderBlock(data)
+            if found is not None:
+                if len(found[0]) > self.maxHeaderBytes:
+                    raise CGIError("header block over %d bytes" % (self.maxHeaderBytes,))
+                return parseHeaderBlock(found[0]), found[1]
+            if len(data) > self.maxHeaderBytes:
+                raise CGIError("header block over %d bytes" % (self.maxHeaderBytes,))
+            chunk = script.read(self.timeout)
+            if not chunk:
+                raise CGIError("output ended before the header block did")
+            data += chunk
+
+    def copyBody(self, request, script, body):
+        """Stream stdout to the client as it comes, then finish."""
+        try:
+            while body:
+                request.write(body)
+                if _clientGone(request):
+                    log.msg("CGI %s: the client left, script killed" % (script.name,))
+                    break
+                body = script.read(self.timeout)
+        except ScriptTimeout:
+            # Status and headers are gone already: cut the connection so the
+            # client sees an incomplete answer rather than a short one.
+            log.msg("CGI %s: silent for %s s mid-body, killed" % (script.name, self.timeout))
+            request.loseConnection()
+        request.finish()  # on a closed connection this only wraps up the request
+
+
+def _clientGone(request):
+    """True once the client's connection is closed (writes are then dropped)."""
+    transport = getattr(request, "transport", None)
+    return bool(getattr(transport, "disconnected", False))
+
+
+class FilteredScript(CGIScript):
+    """A script run by an interpreter: ``filter FILE`` (guide: the
+    ``PerlScript`` example sets ``filter = '/usr/bin/perl'``).  The file
+    needs no exec bit and no ``#!`` line."""
+
+    filter = None
+
+    def command(self):
+        if not self.filter:
+            raise error.InternalServerError(detail="This FilteredScript has no filter set.")
+        return [self.filter, self.filename]
+
+
+class CGIDirectory(resource.Resource):
+    """A folder of CGI programs (the guide's ``/cgi-bin``).
+
+    A child is an executable regular file (a CGIScript) or a subfolder (a
+    CGIDirectory).  Folders are never listed (403), a file without its exec
+    bit is refused (403), and a name that is empty, hidden, ``.``/``..``,
+    or holds ``/``, ``\\`` or NUL is a 404: nothing outside the folder runs.
+    """
+
+    cgiScript = CGIScript
+
+    def __init__(self, pathname, registry=None):
+        super().__init__()
+        self.path = os.path.abspath(pathname)
+        self.registry = registry
+
+    def getChild(self, path, request):
+        if path == "":
+            return resource.ForbiddenResource("CGI folders are not listed.")
+        if path.startswith(".") or any(c in path for c in "/\\\0"):
+            return resource.NoResource("No such CGI script.")
+        child = os.path.join(self.path, path)
+        if not _inside(self.path, child) or not os.path.exists(child):
+            return resource.NoResource("No such CGI script.")
+        if os.path.isdir(child):
+            return CGIDirectory(child, self.registry)
+        if not os.path.isfile(child) or not os.access(child, os.X_OK):
+            return resource.ForbiddenResource("This file may not be run.")
+        return self.cgiScript(child, self.registry)
+
+    def render(self, request):
+        raise error.Forbidden(detail="CGI folders are not listed.")
+
+
+def _inside(folder, path):
+    """True if ``path``, every symlink resolved, lies inside ``folder``."""
+    root = os.path.realpath(folder)
+    return os.path.realpath(path).startswith(root.rstrip(os.sep) + os.sep)

@@ -1,0 +1,283 @@
+# -*- test-case-name: tests.test_wire -*-
+"""HTTP/1.1 on the wire, as pure functions: bytes in, values out, no sockets.
+
+Guide: underneath "Site Objects" -- everything a Site sees has been read off
+a socket and parsed by hand, here.  ``http.HTTPChannel`` owns the socket and
+calls these functions; ``tests/test_wire.py`` calls them with no server.
+
+What is checked, and the status a violation earns (RFC 9112 unless noted):
+
+    request line    METHOD SP target SP HTTP/x.y       400; too long: 414
+    header line     token ":" OWS value OWS            400 (obs-fold, space
+                                                        before ":", bad name,
+                                                        control chars)
+    header block    count and bytes limits              431
+    Host            exactly one on HTTP/1.1, well-formed  400 (§3.2)
+    body framing    Transfer-Encoding: chunked, or one Content-Length;
+                    both at once, or two different lengths  400 (§6.3)
+
+Every function raises an ``refweb.error.Error`` with the right status; the
+channel turns that into a response and closes the connection.
+"""
+
+import calendar
+import re
+import time
+
+from refweb.error import (BadRequest, HeaderFieldsTooLarge, HTTPVersionNotSupported,
+                          NotImplementedMethod, PayloadTooLarge)
+
+CRLF = b"\r\n"
+
+# RFC 9110 §5.6.2: token = 1*tchar
+_TOKEN = re.compile(rb"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
+# A field value may hold visible characters, spaces, tabs and obs-text (0x80-0xFF);
+# any other control character (NUL, CR, LF, ...) is refused (RFC 9110 §5.5).
+_BAD_VALUE_CHARS = re.compile(rb"[\x00-\x08\x0a-\x1f\x7f]")
+_VERSION = re.compile(rb"^HTTP/(\d)\.(\d)$")
+# Host = uri-host [ ":" port ]; uri-host is a reg-name or an [IP-literal] (RFC 3986 §3.2.2)
+_HOST = re.compile(r"^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9\-._~!$&'()*+,;=%]*)(:\d*)?$")
+
+SUPPORTED_VERSIONS = ("HTTP/1.0", "HTTP/1.1")
+
+
+def parseRequestLine(line):
+    """b"GET /a%20b HTTP/1.1" -> ("GET", "/a%20b", "HTTP/1.1").  Raises BadRequest."""
+    parts = line.split(b" ")
+    if len(parts) != 3:
+        raise BadRequest(detail="the request line must be METHOD SP TARGET SP VERSION")
+    method, target, version = parts
+    if not _TOKEN.match(method):
+        raise BadRequest(detail="the method is not a token")
+    if not target or _BAD_VALUE_CHARS.search(target) or b" " in target or b"\t" in target:
+        raise BadRequest(detail="the request target is empty or has control characters")
+    if not _VERSION.match(version):
+        raise BadRequest(detail="the version must look like HTTP/1.1")
+    versionText = version.decode("ascii")
+    if versionText not in SUPPORTED_VERSIONS:
+        raise HTTPVersionNotSupported(detail="%s is not spoken here" % versionText)
+    return method.decode("ascii"), target.decode("latin-1"), versionText
+
+
+def parseHeaderLines(lines, maxCount):
+    """[b"Host: a", ...] -> [("Host", "a"), ...].  Raises BadRequest or 431."""
+    if len(lines) > maxCount:
+        raise HeaderFieldsTooLarge(detail="more than %d header lines" % maxCount)
+    fields = []
+    for line in lines:
+        if line[:1] in (b" ", b"\t"):
+            # RFC 9112 §5.2: a server MUST reject obs-fold (or replace it); we reject.
+            raise BadRequest(detail="folded header lines (obs-fold) are not accepted")
+        name, colon, value = line.partition(b":")
+        if not colon:
+            raise BadRequest(detail="a header line has no colon")
+        if not _TOKEN.match(name):
+            # This also catches "Name :" -- RFC 9112 §5.1 says a space before the
+            # colon MUST be rejected with 400, because proxies disagree about it.
+            raise BadRequest(detail="bad header name %r" % name.decode("latin-1"))
+        value = value.strip(b" \t")
+        if _BAD_VALUE_CHARS.search(value):
+            raise BadRequest(detail="control characters in the %s header"
+                             % name.decode("latin-1"))
+        fields.append((name.decode("ascii"), value.decode("latin-1")))
+    return fields
+
+
+def splitHead(head):
+    """The bytes before CRLF CRLF -> (request line, [header lines])."""
+    lines = head.split(CRLF)
+    return lines[0], lines[1:]
+
+
+def checkHost(version, hostValues):
+    """RFC 9112 §3.2: HTTP/1.1 needs exactly one well-formed Host header."""
+    if version == "HTTP/1.1" and not hostValues:
+        raise BadRequest(detail="an HTTP/1.1 request needs a Host header")
+    if len(hostValues) > 1:
+        raise BadRequest(detail="more than one Host header")
+    if hostValues and not _HOST.match(hostValues[0]):
+        raise BadRequest(detail="malformed Host header")
+
+
+def connectionTokens(values):
+    """["keep-alive, Upgrade", "close"] -> {"keep-alive", "upgrade", "close"}."""
+    tokens = set()
+    for value in values:
+        for token in value.split(","):
+            token = token.strip().lower()
+            if token:
+                tokens.add(token)
+    return tokens
+
+
+# Keep the connection open after this response?  (RFC 9112 §9.3)
+# A "close" anywhere wins; otherwise 1.1 defaults to open, 1.0 to closed.
+def wantsKeepAlive(version, tokens):
+    if "close" in tokens:
+        return False
+    if version == "HTTP/1.1":
+        return True
+    return "keep-alive" in tokens
+
+
+def bodyFraming(transferEncodings, contentLengths, maxBodySize):
+    """How the request body is delimited: ("chunked", None) or ("length", n).
+
+    RFC 9112 §6.3: Transfer-Encoding *and* Content-Length "ought to be handled
+    as an error" because they are how requests get smuggled past proxies; we
+    answer 400 rather than guess which one the client meant.
+    """
+    if transferEncodings:
+        if contentLengths:
+            raise BadRequest(detail="both Transfer-Encoding and Content-Length")
+        codings = [c.strip().lower() for v in transferEncodings for c in v.split(",")]
+        if codings != ["chunked"]:
+            raise NotImplementedMethod(detail="only Transfer-Encoding: chunked is understood")
+        return "chunked", None
+    if not contentLengths:
+        return "length", 0
+    lengths = {v.strip() for value in contentLengths for v in value.split(",")}
+    if len(lengths) != 1:
+        raise BadRequest(detail="differing Content-Length values")
+    text = lengths.pop()
+    if not text.isdigit() or len(text) > 18:
+        raise BadRequest(detail="malformed Content-Length")
+    length = int(text)
+    if length > maxBodySize:
+        raise PayloadTooLarge(detail="the body may be at most %d bytes" % maxBodySize)
+    return "length", length
+
+
+class ChunkedDecoder:
+    """Decode a chunked body fed in pieces (RFC 9112 §7.1).
+
+    ``feed(data)`` returns the body bytes decoded so far from ``data`` and
+    keeps what it could not use yet; ``done`` turns True after the last
+    chunk and its trailers (which are read and dropped).
+    """
+
+    maxLineLength = 4096  # a chunk-size line or a trailer line
+    maxTrailerBytes = 16384
+
+    def __init__(self, maxBodySize):
+        self.maxBodySize = maxBodySize
+        self.received = 0
+        self.done = False
+        self._buffer = b""
+        self._remaining = 0  # bytes left in the current chunk's data
+        self._state = "size"  # size -> data -> data-crlf -> size ... -> trailer
+        self._trailerBytes = 0
+
+    def feed(self, data):
+        self._buffer += data
+        out = []
+        while not self.done:
+            step = getattr(self, "_step_" + self._state.replace("-", "_"))
+            progressed = step(out)
+            if not progressed:
+                break
+        return b"".join(out)
+
+    def unused(self):
+        """Bytes after the end of the chunked body (a pipelined next request)."""
+        return self._buffer
+
+    def _line(self):
+        index = self._buffer.find(CRLF)
+        if index < 0:
+            if len(self._buffer) > self.maxLineLength:
+                raise BadRequest(detail="chunk-size or trailer line too long")
+            return None
+        line, self._buffer = self._buffer[:index], self._buffer[index + 2:]
+        return line
+
+    def _step_size(self, out):
+        line = self._line()
+        if line is None:
+            return False
+        sizeText = line.split(b";", 1)[0].strip()
+        if not sizeText or len(sizeText) > 16 or not re.match(rb"^[0-9A-Fa-f]+$", sizeText):
+            raise BadRequest(detail="malformed chunk size")
+        size = int(sizeText, 16)
+        self.received += size
+        if self.received > self.maxBodySize:
+            raise PayloadTooLarge(detail="the body may be at most %d bytes" % self.maxBodySize)
+        self._remaining = size
+        self._state = "data" if size else "trailer"
+        return True
+
+    def _step_data(self, out):
+        if not self._buffer:
+            return False
+        piece = self._buffer[:self._remaining]
+        self._buffer = self._buffer[len(piece):]
+        self._remaining -= len(piece)
+        out.append(piece)
+        if self._remaining == 0:
+            self._state = "data-crlf"
+        return True
+
+    def _step_data_crlf(self, out):
+        if len(self._buffer) < 2:
+            return False
+        if self._buffer[:2] != CRLF:
+            raise BadRequest(detail="chunk data not followed by CRLF")
+        self._buffer = self._buffer[2:]
+        self._state = "size"
+        return True
+
+    def _step_trailer(self, out):
+        line = self._line()
+        if line is None:
+            return False
+        self._trailerBytes += len(line) + 2
+        if self._trailerBytes > self.maxTrailerBytes:
+            raise HeaderFieldsTooLarge(detail="trailers too large")
+        if line == b"":
+            self.done = True
+        return True
+
+
+def formatResponseHead(version, code, phrase, headers):
+    """("HTTP/1.1", 200, "OK", [("Content-Length", "5")]) -> the head's bytes."""
+    lines = ["%s %d %s" % (version, code, phrase)]
+    lines.extend("%s: %s" % pair for pair in headers)
+    lines.append("\r\n")
+    return "\r\n".join(lines).encode("latin-1")
+
+
+def formatChunk(data):
+    """One chunk of a chunked response body."""
+    return b"%x\r\n%s\r\n" % (len(data), data)
+
+
+LAST_CHUNK = b"0\r\n\r\n"
+
+
+# Dates in HTTP are IMF-fixdate, always GMT (RFC 9110 §5.6.7).
+_DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def formatHTTPDate(seconds):
+    """1700000000 -> "Tue, 14 Nov 2023 22:13:20 GMT"."""
+    t = time.gmtime(seconds)
+    return "%s, %02d %s %04d %02d:%02d:%02d GMT" % (
+        _DAYS[t.tm_wday], t.tm_mday, _MONTHS[t.tm_mon - 1], t.tm_year,
+        t.tm_hour, t.tm_min, t.tm_sec)
+
+
+def parseHTTPDate(text):
+    """"Tue, 14 Nov 2023 22:13:20 GMT" -> 1700000000; None if it is not a date."""
+    parsed = None
+    for layout in ("%a, %d %b %Y %H:%M:%S GMT",   # IMF-fixdate
+                   "%A, %d-%b-%y %H:%M:%S GMT",   # obsolete RFC 850
+                   "%a %b %d %H:%M:%S %Y"):       # obsolete asctime
+        try:
+            parsed = time.strptime(text.strip(), layout)
+            break
+        except ValueError:
+            continue
+    if parsed is None:
+        return None
+    return calendar.timegm(parsed)

@@ -1,0 +1,670 @@
+"""Tests for refweb.static: files, folders, listings, ranges, as-is files,
+and the traversal attacks a file server must refuse.
+
+Every test serves a real Site on a free port and talks to it with real
+clients (http.client, raw sockets, curl where present).
+"""
+
+import contextlib
+import email.parser
+import http.client
+import importlib.util
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+
+import pytest
+
+from refweb import resource, server, static
+from refweb.internet import reactor
+
+MARKER = "SECRET-MARKER-7f3a91"
+
+
+# -- helpers ---------------------------------------------------------------
+
+@contextlib.contextmanager
+def served(root, **siteArgs):
+    """Serve ``root`` on a free port; yield the port."""
+    port = reactor.listenTCP(0, server.Site(root, **siteArgs), interface="127.0.0.1")
+    try:
+        yield port.getHost().port
+    finally:
+        port.stopListening()
+
+
+def get(port, path, method="GET", headers=None):
+    """One request with http.client: (status, headers dict-like, body)."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        conn.request(method, path, headers=headers or {})
+        resp = conn.getresponse()
+        return resp.status, resp.headers, resp.read()
+    finally:
+        conn.close()
+
+
+def raw(port, data, timeout=5.0):
+    """Send raw bytes, read until the server closes (or the timeout)."""
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as sock:
+        sock.sendall(data)
+        chunks, deadline = [], time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                chunk = sock.recv(65536)
+            except socket.timeout:
+                break
+            if not chunk:
+                break
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+
+def rawStatus(port, target):
+    """Status code and whole response for ``GET target`` sent byte for byte."""
+    data = raw(port, b"GET " + target.encode("latin-1")
+               + b" HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+    return int(data.split(b" ", 2)[1]), data
+
+
+def write(path, data, mode=None):
+    os.makedirs(os.path.dirname(str(path)), exist_ok=True)
+    with open(path, "wb" if isinstance(data, bytes) else "w") as f:
+        f.write(data)
+    if mode is not None:
+        os.chmod(path, mode)
+    return str(path)
+
+
+@pytest.fixture
+def docroot(tmp_path):
+    """A site folder, and next to it (outside it) a file named secret."""
+    write(tmp_path / "secret", MARKER + "\n")
+    write(tmp_path / "outside" / "secret", MARKER + "\n")
+    root = tmp_path / "root"
+    write(root / "a.txt", "alpha\n")
+    write(root / "page.html", "<html>a page</html>\n")
+    write(root / "data.bin", bytes(range(256)) * 4)
+    write(root / "noext", "no extension\n")
+    write(root / "sub" / "b.txt", "beta\n")
+    write(root / "site" / "index.html", "<html>index page</html>\n")
+    write(root / ".git" / "config", MARKER + "\n")
+    write(root / ".htpasswd", MARKER + "\n")
+    os.mkdir(root / "empty")
+    os.symlink(str(tmp_path / "outside" / "secret"), root / "link-out")
+    os.symlink(str(tmp_path / "outside"), root / "dir-out")
+    os.symlink("a.txt", root / "link-in")
+    os.symlink("nowhere", root / "dangling")
+    os.mkfifo(root / "fifo")
+    return root
+
+
+# -- content types and validators ------------------------------------------
+
+def test_content_types_from_extensions(docroot):
+    """.txt is text/plain, .html text/html, an unknown one the defaultType."""
+    root = static.File(str(docroot), defaultType="application/x-unknown")
+    with served(root) as port:
+        status, headers, body = get(port, "/a.txt")
+        assert (status, body, headers["Content-Type"]) == (200, b"alpha\n", "text/plain")
+        assert headers["Content-Length"] == "6"
+        assert get(port, "/page.html")[1]["Content-Type"] == "text/html"
+        assert get(port, "/noext")[1]["Content-Type"] == "application/x-unknown"
+        assert get(port, "/sub/b.txt")[2] == b"beta\n"
+
+
+def test_content_types_extended_per_instance_reach_children(docroot):
+    """A contentTypes dict given to one File is used by its children too."""
+    write(docroot / "sub" / "x.weird", "w")
+    root = static.File(str(docroot))
+    root.contentTypes = dict(static.File.contentTypes, **{".weird": "application/x-weird"})
+    with served(root) as port:
+        assert get(port, "/sub/x.weird")[1]["Content-Type"] == "application/x-weird"
+    assert ".weird" not in static.File.contentTypes
+
+
+def test_content_types_extended_on_the_class(docroot, monkeypatch):
+    """Extending File.contentTypes changes every File."""
+    write(docroot / "x.weird2", "w")
+    monkeypatch.setitem(static.File.contentTypes, ".weird2", "application/x-weird2")
+    with served(static.File(str(docroot))) as port:
+        assert get(port, "/x.weird2")[1]["Content-Type"] == "application/x-weird2"
+
+
+def test_gzip_file_has_content_encoding(docroot):
+    """page.html.gz is text/html with Content-Encoding gzip, as in Twisted."""
+    write(docroot / "page.html.gz", b"\x1f\x8bnot really")
+    with served(static.File(str(docroot))) as port:
+        status, headers, body = get(port, "/page.html.gz")
+        assert headers["Content-Type"] == "text/html"
+        assert headers["Content-Encoding"] == "gzip"
+
+
+def test_last_modified_and_etag_then_304(docroot):
+    """A file carries Last-Modified and ETag; either conditional gives 304."""
+    os.utime(docroot / "a.txt", (1_000_000_000, 1_000_000_000))
+    with served(static.File(str(docroot))) as port:
+        status, headers, body = get(port, "/a.txt")
+        assert headers["Last-Modified"] == "Sun, 09 Sep 2001 01:46:40 GMT"
+        etag = headers["ETag"]
+        assert etag.startswith('"') and etag.endswith('"')
+
+        status, h, body = get(port, "/a.txt", headers={"If-None-Match": etag})
+        assert (status, body) == (304, b"")
+        assert h["ETag"] == etag
+        assert get(port, "/a.txt", headers={"If-None-Match": '"x", ' + etag})[0] == 304
+        assert get(port, "/a.txt", headers={"If-None-Match": "W/" + etag})[0] == 304
+        assert get(port, "/a.txt", headers={"If-None-Match": "*"})[0] == 304
+        assert get(port, "/a.txt", headers={"If-None-Match": '"other"'})[0] == 200
+
+        lm = headers["Last-Modified"]
+        assert get(port, "/a.txt", headers={"If-Modified-Since": lm})[:3:2] == (304, b"")
+        later = "Mon, 10 Sep 2001 00:00:00 GMT"
+        assert get(port, "/a.txt", headers={"If-Modified-Since": later})[0] == 304
+        earlier = "Sat, 08 Sep 2001 00:00:00 GMT"
+        assert get(port, "/a.txt", headers={"If-Modified-Since": earlier})[0] == 200
+        assert get(port, "/a.txt", headers={"If-Modified-Since": "garbage"})[0] == 200
+
+
+def test_if_none_match_wins_over_if_modified_since(docroot):
+    """With If-None-Match present, If-Modified-Since is ignored (RFC 9110 §13.2.2)."""
+    with served(static.File(str(docroot))) as port:
+        lm = get(port, "/a.txt")[1]["Last-Modified"]
+        status, _, body = get(port, "/a.txt", headers={"If-None-Match": '"stale"',
+                                                       "If-Modified-Since": lm})
+        assert (status, body) == (200, b"alpha\n")
+
+
+def test_head_sends_headers_without_body(docroot):
+    """HEAD gives the GET headers, Content-Length included, and no body."""
+    with served(static.File(str(docroot))) as port:
+        data = raw(port, b"HEAD /a.txt HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        head, _, body = data.partition(b"\r\n\r\n")
+        assert head.startswith(b"HTTP/1.1 200 ")
+        assert b"\r\nContent-Length: 6" in head
+        assert b"\r\nContent-Type: text/plain" in head
+        assert body == b""
+
+
+def test_post_to_a_file_is_405(docroot):
+    """A static file answers only GET and HEAD."""
+    with served(static.File(str(docroot))) as port:
+        status, headers, _ = get(port, "/a.txt", method="POST")
+        assert status == 405
+        assert "GET" in headers["Allow"]
+
+
+# -- ranges ------------------------------------------------------------------
+
+def test_single_range_is_206(docroot):
+    """One satisfiable range: 206 with Content-Range and just those bytes."""
+    data = bytes(range(256)) * 4
+    with served(static.File(str(docroot))) as port:
+        status, headers, body = get(port, "/data.bin", headers={"Range": "bytes=0-9"})
+        assert (status, body) == (206, data[:10])
+        assert headers["Content-Range"] == "bytes 0-9/1024"
+        assert headers["Content-Length"] == "10"
+        status, headers, body = get(port, "/data.bin", headers={"Range": "bytes=-5"})
+        assert (status, body, headers["Content-Range"]) == (206, data[-5:], "bytes 1019-1023/1024")
+        status, headers, body = get(port, "/data.bin", headers={"Range": "bytes=1000-"})
+        assert (status, body) == (206, data[1000:])
+        status, headers, body = get(port, "/data.bin", headers={"Range": "bytes=1020-5000"})
+        assert (status, body, headers["Content-Range"]) == (206, data[1020:], "bytes 1020-1023/1024")
+
+
+def test_several_ranges_are_multipart_byteranges(docroot):
+    """Several ranges come back as multipart/byteranges, one part per range."""
+    data = bytes(range(256)) * 4
+    with served(static.File(str(docroot))) as port:
+        status, headers, body = get(port, "/data.bin", headers={"Range": "bytes=0-3,10-12,-2"})
+    assert status == 206
+    assert headers["Content-Type"].startswith("multipart/byteranges; boundary=")
+    assert int(headers["Content-Length"]) == len(body)
+    message = email.parser.BytesParser().parsebytes(
+        b"Content-Type: " + headers["Content-Type"].encode() + b"\r\n\r\n" + body)
+    parts = message.get_payload()
+    assert [p["Content-Range"] for p in parts] == [
+        "bytes 0-3/1024", "bytes 10-12/1024", "bytes 1022-1023/1024"]
+    assert [p.get_payload(decode=True) for p in parts] == [data[0:4], data[10:13], data[1022:]]
+    assert {p["Content-Type"] for p in parts} == {"application/octet-stream"}
+
+
+def test_unsatisfiable_range_is_416(docroot):
+    """A range wholly past the end gives 416 and Content-Range bytes */SIZE."""
+    with served(static.File(str(docroot))) as port:
+        status, headers, _ = get(port, "/data.bin", headers={"Range": "bytes=2000-3000"})
+        assert status == 416
+        assert headers["Content-Range"] == "bytes */1024"
+
+
+def test_bad_or_ignored_ranges_give_the_whole_file(docroot):
+    """Bad syntax, another unit, too many ranges or a stale If-Range: 200."""
+    with served(static.File(str(docroot))) as port:
+        etag = get(port, "/data.bin")[1]["ETag"]
+        for header in ("bytes=9-3", "bytes=abc", "items=0-1", "bytes=",
+                       "bytes=" + ",".join("%d-%d" % (i, i) for i in range(40))):
+            status, _, body = get(port, "/data.bin", headers={"Range": header})
+            assert (status, len(body)) == (200, 1024), header
+        status, _, body = get(port, "/data.bin", headers={"Range": "bytes=0-1",
+                                                          "If-Range": '"stale"'})
+        assert (status, len(body)) == (200, 1024)
+        status, _, body = get(port, "/data.bin", headers={"Range": "bytes=0-1", "If-Range": etag})
+        assert (status, len(body)) == (206, 2)
+
+
+def test_parse_range_table():
+    """parseRange maps each header form to ranges, [] or None."""
+    assert static.parseRange("bytes=0-0", 10) == [(0, 0)]
+    assert static.parseRange("bytes=5-", 10) == [(5, 9)]
+    assert static.parseRange("bytes=-20", 10) == [(0, 9)]
+    assert static.parseRange("bytes=-0", 10) == []
+    assert static.parseRange("bytes=10-", 10) == []
+    assert static.parseRange("bytes=0-", 0) == []
+    assert static.parseRange("bytes=-", 10) is None
+    assert static.parseRange("bytes=1-2-3", 10) is None
+    assert static.parseRange("BYTES = 1-2", 10) == [(1, 2)]
+
+
+def test_large_file_streams_whole(docroot):
+    """A file of several MiB arrives complete, byte for byte."""
+    data = os.urandom(1 << 16) * 96  # 6 MiB
+    write(docroot / "big.bin", data)
+    with served(static.File(str(docroot))) as port:
+        status, headers, body = get(port, "/big.bin")
+    assert status == 200 and headers["Content-Length"] == str(len(data))
+    assert body == data
+
+
+def test_keep_alive_after_file_and_range(docroot):
+    """Two requests on one connection: file bodies are framed exactly."""
+    with served(static.File(str(docroot))) as port:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        conn.request("GET", "/a.txt")
+        assert conn.getresponse().read() == b"alpha\n"
+        conn.request("GET", "/data.bin", headers={"Range": "bytes=0-1"})
+        assert conn.getresponse().read() == b"\x00\x01"
+        conn.request("GET", "/sub/b.txt")
+        assert conn.getresponse().read() == b"beta\n"
+        conn.close()
+
+
+# -- folders -------------------------------------------------------------------
+
+def test_folder_without_slash_redirects_keeping_query(docroot):
+    """/sub redirects to /sub/ and keeps the query string."""
+    with served(static.File(str(docroot))) as port:
+        status, headers, _ = get(port, "/sub?x=1&y=2")
+        assert status in (301, 302)
+        assert headers["Location"].endswith("/sub/?x=1&y=2")
+        status, headers, _ = get(port, "/sub")
+        assert headers["Location"] in ("http://127.0.0.1:%d/sub/" % port, "sub/", "/sub/")
+
+
+def test_index_names_in_order(docroot):
+    """The first existing name of indexNames is served for a folder."""
+    write(docroot / "idx" / "index.html", "html index")
+    write(docroot / "idx" / "index.htm", "htm index")
+    root = static.File(str(docroot))
+    with served(root) as port:
+        assert get(port, "/idx/")[2] == b"html index"
+        assert get(port, "/site/")[2] == b"<html>index page</html>\n"
+        root.indexNames = ["index.htm", "index.html"]
+        assert get(port, "/idx/")[2] == b"htm index"
+        write(docroot / "idx" / "index", "bare index")
+        root.indexNames = static.File.indexNames
+        assert get(port, "/idx/")[2] == b"bare index"
+
+
+def test_listing_is_sorted_and_escaped(docroot):
+    """A listing shows folders then files, sorted, names escaped and quoted."""
+    write(docroot / "sub" / '<b>&"x\'.txt', "x")
+    write(docroot / "sub" / "with space é.txt", "y")
+    os.mkdir(docroot / "sub" / "zfolder")
+    os.mkdir(docroot / "sub" / "afolder")
+    with served(static.File(str(docroot))) as port:
+        status, headers, body = get(port, "/sub/")
+    text = body.decode("utf-8")
+    assert status == 200 and headers["Content-Type"].startswith("text/html")
+    assert "<b>&" not in text
+    assert "&lt;b&gt;&amp;&quot;x&#x27;.txt" in text
+    assert 'href="%3Cb%3E%26%22x%27.txt"' in text
+    assert 'href="with%20space%20%C3%A9.txt"' in text
+    assert "with space é.txt" in text
+    order = [text.index(s) for s in ('href="afolder/"', 'href="zfolder/"',
+                                     'href="%3Cb', 'href="b.txt"', 'href="with%20')]
+    assert order == sorted(order)
+    assert "<style>" in text and "Directory listing for /sub/" in text
+
+
+def test_listing_hides_dotfiles_and_unservable_entries(docroot):
+    """Dotfiles, links leaving the root, dangling links and FIFOs are not listed."""
+    with served(static.File(str(docroot))) as port:
+        text = get(port, "/")[2].decode("utf-8")
+    for hidden in (".git", ".htpasswd", "link-out", "dir-out", "dangling", "fifo"):
+        assert 'href="%s' % hidden not in text, hidden
+    assert 'href="link-in"' in text and 'href="a.txt"' in text and 'href="sub/"' in text
+
+
+def test_empty_folder_lists_nothing(docroot):
+    """An empty folder gives a listing page with no rows."""
+    with served(static.File(str(docroot))) as port:
+        status, _, body = get(port, "/empty/")
+    assert status == 200 and b"<a href" not in body
+
+
+def test_file_with_children_is_404(docroot):
+    """A regular file has no children: /a.txt/x is 404."""
+    with served(static.File(str(docroot))) as port:
+        assert get(port, "/a.txt/x")[0] == 404
+        assert get(port, "/missing.txt")[0] == 404
+
+
+# -- processors, ignoreExt, putChild, registry -----------------------------------
+
+def test_processors_get_path_and_registry(docroot):
+    """A processor factory is called with the file's path and the tree's registry."""
+    seen = []
+
+    def processor(path, registry):
+        seen.append((path, registry))
+        return static.Data(b"processed " + os.path.basename(path).encode(), "text/plain")
+
+    write(docroot / "sub" / "thing.proc", "raw")
+    root = static.File(str(docroot))
+    root.processors = {".proc": processor}
+    with served(root) as port:
+        assert get(port, "/sub/thing.proc")[2] == b"processed thing.proc"
+    assert seen == [(str(docroot / "sub" / "thing.proc"), root.registry)]
+
+
+def test_ignore_ext_only_when_name_missing(docroot):
+    """ignoreExt lets /foo find foo.proc, but only when no foo exists."""
+    write(docroot / "foo.proc", "foo")
+    write(docroot / "bar.proc", "bar proc")
+    write(docroot / "bar", "the file named bar\n")
+    root = static.File(str(docroot))
+    root.processors = {".proc": lambda p, r: static.Data(b"ran " + open(p, "rb").read(),
+                                                         "text/plain")}
+    root.ignoreExt(".proc")
+    with served(root) as port:
+        assert get(port, "/foo")[2] == b"ran foo"
+        assert get(port, "/foo.proc")[2] == b"ran foo"
+        assert get(port, "/bar")[2] == b"the file named bar\n"
+        assert get(port, "/nothere")[0] == 404
+
+
+def test_allow_ext_star_finds_any_extension(docroot):
+    """allowExt (ignoredExts ['*']) lets /page find page.html."""
+    with served(static.File(str(docroot), allowExt=True)) as port:
+        assert get(port, "/page")[2] == b"<html>a page</html>\n"
+
+
+def test_put_child_overrides_the_filesystem(docroot):
+    """A putChild child is found before the file of the same name."""
+    root = static.File(str(docroot))
+    root.putChild("a.txt", static.Data(b"from putChild", "text/plain"))
+    root.putChild("doc", static.File(str(docroot / "sub")))
+    with served(root) as port:
+        assert get(port, "/a.txt")[2] == b"from putChild"
+        assert get(port, "/doc/b.txt")[2] == b"beta\n"
+
+
+def test_children_inherit_settings(docroot):
+    """Child Files share processors, indexNames, registry, defaultType, root."""
+    registry = static.Registry()
+    root = static.File(str(docroot), defaultType="text/x-default", registry=registry,
+                       ignoredExts=(".txt",), allowDotfiles=True)
+    root.processors = {".p": None}
+    root.indexNames = ["b.txt"]
+    child = root.getChild("sub", None)
+    assert isinstance(child, static.File)
+    assert child.registry is registry and child.processors is root.processors
+    assert child.indexNames == ["b.txt"] and child.defaultType == "text/x-default"
+    assert child.ignoredExts == [".txt"] and child.allowDotfiles and child.root == root.root
+    assert repr(child).endswith("sub'>")
+    assert child.isdir() and child.exists() and child.basename() == "sub"
+    assert root.getChild("a.txt", None).getsize() == 6
+    assert root.getChild("a.txt", None).getModificationTime() > 0
+
+
+def test_registry_components():
+    """getComponent is None for any never-set key; set, get and remove work."""
+    class Counter:
+        pass
+    registry = static.Registry()
+    assert registry.getComponent(Counter) is None
+    assert registry.getComponent(Counter, "d") == "d"
+    registry.setComponent(Counter, 5)
+    assert registry.getComponent(Counter) == 5
+    assert registry.removeComponent(Counter) == 5
+    assert registry.getComponent(Counter) is None
+    registry.cachePath("/x", "r")
+    assert registry.getCachedPath("/x") == "r"
+    registry.uncachePath("/x")
+    assert registry.getCachedPath("/x") is None
+
+
+def test_data_resource(docroot):
+    """Data serves fixed bytes with its type, at any depth below it."""
+    root = resource.Resource()
+    root.putChild("d", static.Data(b"fixed bytes", "application/x-fixed"))
+    root.putChild("s", static.Data("text é", "text/plain; charset=utf-8"))
+    with served(root) as port:
+        status, headers, body = get(port, "/d")
+        assert (status, body, headers["Content-Type"]) == (200, b"fixed bytes",
+                                                           "application/x-fixed")
+        assert get(port, "/s")[2] == "text é".encode()
+        status, headers, body = get(port, "/d", method="HEAD")
+        assert (status, body, headers["Content-Length"]) == (200, b"", "11")
+
+
+def test_mime_helpers(tmp_path):
+    """loadMimeTypes reads extra files; getTypeAndEncoding splits encodings."""
+    types_file = write(tmp_path / "mime.types", "application/x-zz zz\n")
+    types = static.loadMimeTypes([types_file, str(tmp_path / "missing")])
+    assert types[".zz"] == "application/x-zz" and types[".txt"] == "text/plain"
+    assert static.getTypeAndEncoding("a.TXT", types, {}, "d") == ("text/plain", None)
+    assert static.getTypeAndEncoding("a.tar.gz", types, {".gz": "gzip"}, "d")[1] == "gzip"
+    assert static.getTypeAndEncoding("a.nope", types, {}, "d") == ("d", None)
+    assert [static.formatFileSize(n) for n in (5, 2048, 3 << 20, 5 << 30)] == [
+        "5B", "2K", "3M", "5G"]
+
+
+# -- as-is files -----------------------------------------------------------------
+
+ASIS = b"HTTP/1.0 200 OK\nContent-Type: text/html\n\nHello world\n"
+
+
+def asisRoot(docroot, content=ASIS):
+    write(docroot / "hello.asis", content)
+    root = static.File(str(docroot))
+    root.processors = {".asis": static.ASISProcessor}
+    return root
+
+
+def test_asis_http10_sends_file_exactly_and_closes(docroot):
+    """An HTTP/1.0 client gets the .asis file byte for byte, then EOF."""
+    with served(asisRoot(docroot)) as port:
+        data = raw(port, b"GET /hello.asis HTTP/1.0\r\nHost: x\r\n\r\n")
+    assert data == ASIS
+
+
+def test_asis_http11_never_hangs(docroot):
+    """An HTTP/1.1 keep-alive client gets the file and then the connection closes."""
+    with served(asisRoot(docroot)) as port:
+        t0 = time.monotonic()
+        data = raw(port, b"GET /hello.asis HTTP/1.1\r\nHost: x\r\n\r\n", timeout=10)
+        assert time.monotonic() - t0 < 5
+    assert data == ASIS
+
+
+def test_asis_head_gets_only_the_head(docroot):
+    """HEAD on an .asis file sends the status line and headers only."""
+    with served(asisRoot(docroot)) as port:
+        data = raw(port, b"HEAD /hello.asis HTTP/1.1\r\nHost: x\r\n\r\n")
+    assert data == b"HTTP/1.0 200 OK\nContent-Type: text/html\n\n"
+
+
+def test_asis_without_status_line_is_500(docroot):
+    """A file that does not begin with a status line is a 500, not sent."""
+    with served(asisRoot(docroot, b"Hello, no head\n")) as port:
+        status, _, body = get(port, "/hello.asis")
+    assert status == 500 and b"Hello, no head" not in body
+
+
+# -- safety: the traversal attack table -------------------------------------
+
+ATTACKS = [
+    "/../secret",
+    "/../../secret",
+    "/%2e%2e/secret",
+    "/%2E%2E/secret",
+    "/sub/%2e%2e%2f%2e%2e%2fsecret",
+    "/..%2fsecret",
+    "/%2e%2e%5csecret",
+    "/..%5csecret",
+    "/sub/..%5c..%5csecret",
+    "/%252e%252e/secret",
+    "/./../secret",
+    "/sub/../../secret",
+    "/sub/./../../secret",
+    "//etc/passwd",
+    "/../etc/passwd",
+    "/a%00b",
+    "/a.txt%00.html",
+    "/.git/config",
+    "/.git/",
+    "/.htpasswd",
+    "/%2ehtpasswd",
+    "/link-out",
+    "/dir-out/secret",
+    "/dir-out/",
+    "/dangling",
+    "/fifo",
+    "/sock",
+    "/%2e%2e%2f%2e%2e%2f%2e%2e%2fetc%2fpasswd",
+    "/sub%2f..%2f..%2fsecret",
+    "/" + "..%2f" * 12 + "etc/passwd",
+    "/%c0%ae%c0%ae/secret",
+    "/sub/%2e%2e/%2e%2e/secret",
+]
+
+
+@pytest.mark.parametrize("target", ATTACKS)
+def test_traversal_attacks_are_refused(docroot, target):
+    """No hostile path ever reaches a file outside the root or a hidden one."""
+    sockPath = str(docroot / "sock")
+    if not os.path.exists(sockPath):
+        listener = socket.socket(socket.AF_UNIX)
+        listener.bind(sockPath)
+        listener.close()
+    with served(static.File(str(docroot))) as port:
+        t0 = time.monotonic()
+        status, data = rawStatus(port, target)
+        assert time.monotonic() - t0 < 4, "the server took too long: it may have hung"
+    assert MARKER.encode() not in data, target
+    assert b"root:" not in data, target
+    assert status in (400, 403, 404), (target, data[:200])
+
+
+def test_dotfiles_served_when_allowed(docroot):
+    """allowDotfiles=True lists and serves dotfiles; links out stay refused."""
+    write(docroot / ".well-known" / "x.txt", "known\n")
+    with served(static.File(str(docroot), allowDotfiles=True)) as port:
+        assert get(port, "/.well-known/x.txt")[2] == b"known\n"
+        assert b'href=".htpasswd"' in get(port, "/")[2]
+        assert get(port, "/link-out")[0] == 404
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root reads unreadable files anyway")
+def test_unreadable_file_is_403(docroot):
+    """A file the server may not read gives 403."""
+    write(docroot / "locked.txt", MARKER, mode=0)
+    with served(static.File(str(docroot))) as port:
+        status, _, body = get(port, "/locked.txt")
+    assert status == 403 and MARKER.encode() not in body
+
+
+def test_non_regular_files_refused_directly(docroot):
+    """A File made for a FIFO or missing path answers 403/404 without hanging."""
+    root = resource.Resource()
+    root.putChild("fifo", static.File(str(docroot / "fifo")))
+    root.putChild("gone", static.File(str(docroot / "gone")))
+    with served(root) as port:
+        assert get(port, "/fifo")[0] == 403
+        assert get(port, "/gone")[0] == 404
+    with pytest.raises(Exception) as info:
+        static.File(str(docroot / "fifo")).openForReading()
+    assert getattr(info.value, "code", None) == 403
+    with pytest.raises(Exception) as info:
+        static.File(str(docroot / "gone")).openForReading()
+    assert getattr(info.value, "code", None) == 404
+
+
+def test_root_that_is_a_symlink_still_serves(tmp_path, docroot):
+    """A root reached through a symlink serves its own files."""
+    os.symlink(str(docroot), tmp_path / "alias")
+    with served(static.File(str(tmp_path / "alias"))) as port:
+        assert get(port, "/a.txt")[2] == b"alpha\n"
+        assert get(port, "/link-out")[0] == 404
+
+
+# -- the command line with curl --------------------------------------------------
+
+def _haveRunner():
+    return importlib.util.find_spec("refweb.runner") is not None
+
+
+needCurl = pytest.mark.skipif(shutil.which("curl") is None, reason="curl is not installed")
+needRunner = pytest.mark.skipif(not _haveRunner(),
+                                reason="refweb.runner (python -m refweb) does not exist yet")
+
+
+@pytest.fixture
+def webPath(docroot):
+    """`python -m refweb -n web --path DOCROOT --listen tcp:PORT`, ready."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    env = dict(os.environ, PYTHONPATH=repo + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    proc = subprocess.Popen([sys.executable, "-m", "refweb", "-n", "web", "--path", str(docroot),
+                             "--listen", "tcp:%d" % port], cwd=str(docroot.parent), env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.2):
+                break
+            assert proc.poll() is None, "refweb exited early"
+            time.sleep(0.05)
+        yield port
+    finally:
+        proc.kill()
+        proc.wait(10)
+
+
+def curl(*args):
+    out = subprocess.run(["curl", "-s", "-S", "--max-time", "10", *args],
+                         capture_output=True, timeout=20)
+    return out.stdout
+
+
+@needCurl
+@needRunner
+def test_curl_get_head_range_and_conditional(webPath):
+    """curl GET, -I, -r 0-9 and -z against `refweb -n web --path`."""
+    base = "http://127.0.0.1:%d" % webPath
+    assert curl(base + "/a.txt") == b"alpha\n"
+    head = curl("-I", base + "/a.txt").decode()
+    assert head.startswith("HTTP/1.1 200") and "content-length: 6" in head.lower()
+    assert curl("-r", "0-9", base + "/data.bin") == bytes(range(10))
+    code = curl("-o", "/dev/null", "-w", "%{http_code}", "-z", "Tue, 01 Jan 2999 00:00:00 GMT",
+                base + "/a.txt")
+    assert code == b"304"
+    code = curl("-o", "/dev/null", "-w", "%{http_code}", "-z", "Tue, 01 Jan 1980 00:00:00 GMT",
+                base + "/a.txt")
+    assert code == b"200"
