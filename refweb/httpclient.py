@@ -342,9 +342,11 @@ class HTTPClient(protocol.Protocol):
 
     def _takeBuffer(self, limit=None):
         """Remove and return up to ``limit`` buffered bytes."""
-        size = len(self._buffer) if limit is None else min(limit, len(self._buffer))
-        data = bytes(self._buffer[:size])
-        del self._buffer[:size]
+        if limit is None or limit >= len(self._buffer):
+            data, self._buffer = bytes(self._buffer), bytearray()   # the usual case: no copy-down
+            return data
+        data = bytes(self._buffer[:limit])
+        del self._buffer[:limit]
         return data
 
     def _step_body_close(self):

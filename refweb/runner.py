@@ -277,7 +277,7 @@ def startServer(config, note=None, daemon=False):
     except Exception as exc:
         raise StartupError("cannot start: %s" % (exc,)) from None
     for port in _boundPorts(application):
-        log.msg("refweb: listening on %s" % (port.getHost(),))
+        log.msg("refweb: listening on %s" % (_describe(port.getHost()),))
     return application
 
 
@@ -287,6 +287,13 @@ def _boundPorts(service):
         yield port
     for child in getattr(service, "services", ()):
         yield from _boundPorts(child)
+
+
+def _describe(address):
+    """'tcp:0.0.0.0:8080' or 'unix:/path': an address as a user writes it."""
+    if getattr(address, "type", "") == "UNIX":
+        return "unix:%s" % (address.name,)
+    return "%s:%s:%s" % (getattr(address, "type", "tcp").lower(), address.host, address.port)
 
 
 def _startLogging(logfile, redirectStdio=False):

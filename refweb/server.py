@@ -54,6 +54,8 @@ class Request(http.Request):
             self.postpath = splitSegments(self.path)
             resource = self.site.getResourceFor(self)
             self.render(resource)
+        except error.Error as exc:
+            self._renderError(exc)
         except Exception:
             self.processingFailed(Failure())
 

@@ -134,11 +134,7 @@ class Data(resource.Resource):
     def render_GET(self, request):
         request.setHeader("Content-Type", self.type)
         request.setHeader("Content-Length", str(len(self.data)))
-        if request.method == "HEAD":
-            return b""
-        return self.data
-
-    render_HEAD = render_GET
+        return self.data  # for HEAD the server sends the head only
 
 
 def _badSegment(name):
@@ -231,6 +227,8 @@ class File(resource.Resource):
         if not os.path.isdir(self.path):
             return self.childNotFound  # a file has no children
         if name == "":
+            if request is not None and request.postpath:
+                return self  # '//x' is read as '/x', as most servers merge slashes
             return self._indexOrListing()
         if _badSegment(name) or not self._nameVisible(name):
             return self.childNotFound
@@ -397,13 +395,28 @@ class File(resource.Resource):
 def _writeParts(request, fileobj, parts):
     """Send the planned body; stop early once the client has gone (the
     transport then drops writes anyway, so this only saves work)."""
+    # An encoder (gzip) changes the length, so the body must go through
+    # request.write, which drops Content-Length and frames by chunks.
+    encoded = getattr(request, "_encoder", None) is not None
     for item in parts:
         if getattr(request.transport, "disconnected", False):
             return
         if isinstance(item, bytes):
             request.write(item)
+        elif encoded:
+            _copyThrough(request, fileobj, item[0], item[1])
         else:
             request.writeFile(fileobj, item[0], item[1])
+
+
+def _copyThrough(request, fileobj, offset, count, chunkSize=65536):
+    fileobj.seek(offset)
+    while count > 0:
+        chunk = fileobj.read(min(count, chunkSize))
+        if not chunk:
+            return
+        request.write(chunk)
+        count -= len(chunk)
 
 
 def makeETag(st):
@@ -461,9 +474,9 @@ def parseRange(header, size):
                 ranges.append((max(0, size - length), size - 1))
             continue
         start = int(first)
+        if last and int(last) < start:
+            return None  # RFC 9110 §14.1.1: last-pos < first-pos is invalid
         end = int(last) if last else size - 1
-        if end < start:
-            return None
         if start < size:
             ranges.append((start, min(end, size - 1)))
     return ranges

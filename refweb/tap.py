@@ -29,7 +29,7 @@ COMMAND = "refweb web"
 PERSONAL_SOCKET = "~/.refweb-web-pb"  # where `--personal` listens; `--user` looks there
 
 WEB_OPTIONS = [
-    Option("add-header", None, "HEADER", "'Name: value': " add this header to "
+    Option("add-header", None, "HEADER", "Add the header 'Name: value' to "
            "every response (repeatable).", repeat=True),
     Option("allow-ignore-ext", None, help="Let a request for 'foo' be answered "
            "by 'foo.EXT' for any extension (with --path)."),

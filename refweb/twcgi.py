@@ -395,12 +395,14 @@ class CGIScript(resource.Resource):
     def copyBody(self, request, script, body):
         """Stream stdout to the client as it comes, then finish."""
         try:
-            while body:
-                request.write(body)
-                if _clientGone(request):
-                    log.msg("CGI %s: the client left, script killed" % (script.name,))
-                    break
+            request.write(body)  # the head goes out now, even if the body is empty so far
+            while not _clientGone(request):
                 body = script.read(self.timeout)
+                if not body:
+                    break
+                request.write(body)
+            else:
+                log.msg("CGI %s: the client left, script killed" % (script.name,))
         except ScriptTimeout:
             # Status and headers are gone already: cut the connection so the
             # client sees an incomplete answer rather than a short one.

@@ -146,7 +146,7 @@ class VHostMonsterResource(resource.Resource):
 
     def getChild(self, path, request):
         if path not in SCHEMES:
-            raise error.BadRequest(detail="VHostMonster expects /http/ or /https/ here.")
+            return badRequest("VHostMonster expects /http/ or /https/ here.")
         secure, defaultPort = SCHEMES[path]
         return _PublicHost(secure, defaultPort)
 
@@ -167,9 +167,9 @@ class _PublicHost(resource.Resource):
         try:
             host, port = splitHostPort(path, self.defaultPort)
         except ValueError:
-            raise error.BadRequest(detail="VHostMonster: bad HOST[:PORT] segment.")
+            return badRequest("VHostMonster: bad HOST[:PORT] segment.")
         if not isValidHost(host):
-            raise error.BadRequest(detail="VHostMonster: missing or bad host name.")
+            return badRequest("VHostMonster: missing or bad host name.")
         request.setHost(host, port, self.secure)
         request.requestHeaders.setRawHeaders("host", [hostHeader(host, port, self.secure)])
         _forgetPrefix(request, len(request.prepath))
@@ -179,6 +179,11 @@ class _PublicHost(resource.Resource):
 
     def render(self, request):
         raise error.BadRequest(detail="VHostMonster expects /SCHEME/HOST[:PORT]/ below it.")
+
+
+def badRequest(detail):
+    """A 400 page that also answers for every segment below it."""
+    return resource.ErrorPage(400, "Bad Request", detail)
 
 
 def hostHeader(host, port, secure):
@@ -195,10 +200,7 @@ def _forgetPrefix(request, count):
     prepath, ``request.path`` and ``request.uri``: the request now looks as
     if it had arrived for the rest of the path alone."""
     del request.prepath[:count]
-    path = request.path
-    if isinstance(path, bytes):
-        path = path.decode("ascii")
-    segments = path.split("/")[1:]
+    segments = request.path.split("/")[1:]  # as server.splitSegments cut them
     rest = "/" + "/".join(segments[count:])
     query = request.uri.partition("?")[2]
     request.path = rest

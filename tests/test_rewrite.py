@@ -48,6 +48,7 @@ class FakeRequest:
 
     def __init__(self, prepath, postpath, uri):
         self.prepath, self.postpath, self.uri = prepath, postpath, uri
+        self.method = "GET"
         self.path = uri.partition("?")[0]
 
 

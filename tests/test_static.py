@@ -178,6 +178,19 @@ def test_if_none_match_wins_over_if_modified_since(docroot):
         assert (status, body) == (200, b"alpha\n")
 
 
+def test_gzip_wrapped_file_is_framed_right(docroot):
+    """Behind EncodingResourceWrapper a file arrives gzipped and complete."""
+    import gzip
+    write(docroot / "long.txt", "hello gzip world\n" * 500)
+    root = resource.EncodingResourceWrapper(static.File(str(docroot)),
+                                            [server.GzipEncoderFactory()])
+    with served(root) as port:
+        status, headers, body = get(port, "/long.txt", headers={"Accept-Encoding": "gzip"})
+        assert headers["Content-Encoding"] == "gzip"
+        assert gzip.decompress(body) == b"hello gzip world\n" * 500
+        assert get(port, "/long.txt")[2] == b"hello gzip world\n" * 500
+
+
 def test_head_sends_headers_without_body(docroot):
     """HEAD gives the GET headers, Content-Length included, and no body."""
     with served(static.File(str(docroot))) as port:
@@ -353,6 +366,13 @@ def test_empty_folder_lists_nothing(docroot):
     with served(static.File(str(docroot))) as port:
         status, _, body = get(port, "/empty/")
     assert status == 200 and b"<a href" not in body
+
+
+def test_double_slash_reads_as_one(docroot):
+    """An empty segment in the middle of a path is skipped: //sub//b.txt is /sub/b.txt."""
+    with served(static.File(str(docroot))) as port:
+        assert get(port, "//sub//b.txt")[2] == b"beta\n"
+        assert get(port, "/site//")[2] == b"<html>index page</html>\n"
 
 
 def test_file_with_children_is_404(docroot):

@@ -153,7 +153,6 @@ def vhostSite():
     ("foo.com.", b"foo page"),
     ("[::1]:8080", b"ipv6 page"),
     ("unknown.example", b"default page"),
-    ("foo.com:notaport", b"default page"),
 ])
 def test_host_header_picks_the_site(vhostSite, host, body):
     """The Host header, any case, port dropped, chooses the site; unknown names get default."""
@@ -202,6 +201,14 @@ def test_vhost_render_renders_the_chosen_site():
     assert root.render(request) == "default-root "
 
 
+def test_garbled_host_gets_default():
+    """A Host header that does not parse (refweb's channel already refuses most) picks the default."""
+    root = vhost.NameVirtualHost()
+    root.default = Text("default-root")
+    root.addHost("foo.com", Text("foo"))
+    assert root.getResourceForRequest(_FakeRequest(host="foo.com:notaport")) is root.default
+
+
 def test_children_of_the_vhost_are_shared(vhostSite):
     """A child put on the NameVirtualHost itself is served for every host."""
     root, port = vhostSite
@@ -228,6 +235,7 @@ class _FakeRequest:
 
     def __init__(self, host):
         self.host = host
+        self.method = "GET"
         self.prepath, self.postpath = [], []
 
     def getHeader(self, name):

@@ -1,0 +1,20 @@
+"""The smallest refweb site: one resource, answering every URL.
+
+Run:  PORT=8080 python first_site.py    then open http://localhost:8080/
+"""
+import os
+
+from refweb import resource, server
+from refweb.internet import reactor
+
+
+class Simple(resource.Resource):
+    isLeaf = True  # stop here: this resource answers for every path below it
+
+    def render_GET(self, request):
+        return "<html>Hello, world!</html>"
+
+
+site = server.Site(Simple())
+reactor.listenTCP(int(os.environ.get("PORT", "8080")), site)
+reactor.run()

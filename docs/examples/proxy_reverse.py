@@ -1,0 +1,12 @@
+"""A reverse proxy: everything asked here is fetched from ORIGIN."""
+import os
+
+from refweb import proxy, server
+from refweb.internet import reactor
+
+origin_host = os.environ.get("ORIGIN_HOST", "127.0.0.1")
+origin_port = int(os.environ.get("ORIGIN_PORT", "8000"))
+
+site = server.Site(proxy.ReverseProxyResource(origin_host, origin_port, ''))
+reactor.listenTCP(int(os.environ.get("PORT", "8080")), site)
+reactor.run()

@@ -1,0 +1,394 @@
+# -*- test-case-name: tests.test_wsgi -*-
+"""WSGIResource: serve a WSGI application (PEP 3333) as a resource.
+
+Guide section: "Serving WSGI Applications" -- ``WSGIResource(reactor,
+wsgiThreadPool, application)``; "each application call (for each request)
+is called within a thread ... a ThreadPool instance is used."
+
+Where it sits in a request's journey: the Site walks the resource tree to a
+WSGIResource (a leaf: every path below it belongs to the application), whose
+``render`` builds the *environ* dict, hands the call to the thread pool and
+returns NOT_DONE_YET.  A pool thread then runs the application and writes
+its answer with ``request.write`` (refweb's requests may be written from any
+thread; ``write`` blocks while the client is slow), and ends with
+``request.finish()``, which lets the connection read its next request.
+
+The rules of PEP 3333 this module keeps, in order of a response's life:
+
+- environ strings are "bytes as latin-1 str": SCRIPT_NAME is the part of the
+  path that led to this resource ('' at the root), PATH_INFO the rest;
+- ``start_response(status, headers)`` only records the head; a second call
+  needs ``exc_info``, and with ``exc_info`` after the head was sent it
+  re-raises the application's exception;
+- the head goes out with the first non-empty body chunk (or ``write()``
+  call), so an application may change its mind until it has said something;
+- body items must be bytes; a Content-Length given by the application is
+  respected (we send no more, and cut the connection if it sent less);
+- ``close()`` of the returned iterable is called whatever happens.
+
+An application that fails before its head went out gets a 500 page; after,
+the connection is cut, so the client sees a truncated response rather than
+a complete-looking one.  Either way the traceback goes to the log, never to
+the client, and the server keeps serving.
+"""
+
+import re
+import threading
+
+from refweb import error
+from refweb.http_headers import Headers
+from refweb.python import log
+from refweb.python.failure import Failure
+from refweb.resource import Resource
+from refweb.server import NOT_DONE_YET
+from refweb.status import phrase
+
+# Headers describing one connection; PEP 3333 forbids applications to set them.
+_HOP_BY_HOP = frozenset(["connection", "keep-alive", "proxy-authenticate",
+                         "proxy-authorization", "te", "trailer", "transfer-encoding",
+                         "upgrade"])
+_STATUS = re.compile(r"([1-5]\d\d) ([^\r\n]*)\Z")
+_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+\Z")
+_BODYLESS = (204, 304)
+
+
+def wsgiString(text):
+    """A decoded URL segment -> the PEP 3333 form: its bytes as latin-1."""
+    return text.encode("utf-8", "surrogateescape").decode("latin-1")
+
+
+def _contentLength(content):
+    if content is None:
+        return 0
+    length = content.seek(0, 2)
+    content.seek(0)
+    return length
+
+
+def makeEnviron(request):
+    """The environ dict for ``request`` (PEP 3333, "environ Variables")."""
+    prepath = [wsgiString(s) for s in request.prepath]
+    postpath = [wsgiString(s) for s in request.postpath]
+    scriptName = "/" + "/".join(prepath) if prepath else ""
+    pathInfo = "/" + "/".join(postpath) if postpath else ""
+    if scriptName.endswith("/"):
+        # Mounted at a path ending in '/': SCRIPT_NAME may not end in one, so
+        # the slash moves to PATH_INFO (SCRIPT_NAME + PATH_INFO stays the path).
+        scriptName, pathInfo = scriptName[:-1], "/" + pathInfo
+    host = request.getHost()
+    length = _contentLength(request.content)
+    environ = {
+        "REQUEST_METHOD": request.method,
+        "SCRIPT_NAME": scriptName,
+        "PATH_INFO": pathInfo,
+        "QUERY_STRING": request.uri.partition("?")[2],
+        "CONTENT_TYPE": request.getHeader("content-type") or "",
+        # The channel stored the whole body (de-chunked), so its length is known
+        # even when the client sent it chunked.
+        "CONTENT_LENGTH": str(length) if length or request.getHeader("content-length") else "",
+        "SERVER_NAME": request.getRequestHostname(),
+        "SERVER_PORT": str(getattr(host, "port", "")),
+        "SERVER_PROTOCOL": request.clientproto,
+        "REMOTE_ADDR": request.getClientIP() or "",
+        "wsgi.version": (1, 0),
+        "wsgi.url_scheme": "https" if request.isSecure() else "http",
+        "wsgi.input": InputStream(request.content),
+        "wsgi.errors": ErrorStream(),
+        "wsgi.multithread": True,
+        "wsgi.multiprocess": False,
+        "wsgi.run_once": False,
+        "wsgi.file_wrapper": FileWrapper,
+    }
+    peer = request.getClientAddress()
+    if getattr(peer, "port", None) is not None:
+        environ["REMOTE_PORT"] = str(peer.port)
+    for name, values in request.requestHeaders.getAllRawHeaders():
+        if "_" in name:
+            # After the rename "X_Forwarded_For" would pose as "X-Forwarded-For":
+            # such names are dropped, as most servers do.
+            continue
+        key = "HTTP_" + name.upper().replace("-", "_")
+        if key not in ("HTTP_CONTENT_TYPE", "HTTP_CONTENT_LENGTH"):
+            environ[key] = ("; " if key == "HTTP_COOKIE" else ", ").join(values)
+    return environ
+
+
+class InputStream:
+    """``wsgi.input``: the request body the channel stored, read-only."""
+
+    def __init__(self, fileobj):
+        self._file = fileobj
+
+    def read(self, size=-1):
+        if self._file is None:
+            return b""
+        return self._file.read(-1 if size is None or size < 0 else size)
+
+    def readline(self, size=-1):
+        if self._file is None:
+            return b""
+        return self._file.readline(-1 if size is None or size < 0 else size)
+
+    def readlines(self, hint=-1):
+        if self._file is None:
+            return []
+        return self._file.readlines(-1 if hint is None else hint)
+
+    def __iter__(self):
+        return iter(self.readline, b"")
+
+
+class ErrorStream:
+    """``wsgi.errors``: a text stream whose lines go to refweb's log."""
+
+    def __init__(self):
+        self._partial = ""
+        self._lock = threading.Lock()   # an application may print from several threads
+
+    def write(self, text):
+        if not isinstance(text, str):
+            raise TypeError("wsgi.errors takes str (PEP 3333), not %s" % type(text).__name__)
+        with self._lock:
+            *lines, self._partial = (self._partial + text).split("\n")
+        for line in lines:
+            log.msg("wsgi.errors: " + line)
+
+    def writelines(self, seq):
+        for text in seq:
+            self.write(text)
+
+    def flush(self):
+        with self._lock:
+            partial, self._partial = self._partial, ""
+        if partial:
+            log.msg("wsgi.errors: " + partial)
+
+
+class FileWrapper:
+    """``wsgi.file_wrapper``: a file-like object as an iterable of blocks."""
+
+    def __init__(self, filelike, blksize=8192):
+        self.filelike = filelike
+        self.blksize = blksize
+        if hasattr(filelike, "close"):
+            self.close = filelike.close
+
+    def __iter__(self):
+        return iter(lambda: self.filelike.read(self.blksize), b"")
+
+
+def _checkStatus(status):
+    if not isinstance(status, str):
+        raise TypeError("the status must be a str like '200 OK', not %r" % (status,))
+    match = _STATUS.match(status)
+    if not match or status.startswith("1"):
+        raise ValueError("the status must be a final '<3 digits> <reason>', not %r" % (status,))
+    return int(match.group(1)), match.group(2)
+
+
+def _checkHeaders(headers):
+    if not isinstance(headers, list):
+        raise TypeError("response headers must be a list of (name, value) tuples")
+    for item in headers:
+        if not (isinstance(item, tuple) and len(item) == 2
+                and all(isinstance(part, str) for part in item)):
+            raise TypeError("each response header must be a (str, str) tuple, not %r" % (item,))
+        name, value = item
+        if not _TOKEN.match(name) or "\r" in value or "\n" in value:
+            raise ValueError("bad response header %r" % (item,))
+        if name.lower() in _HOP_BY_HOP:
+            raise ValueError("hop-by-hop header %r is the server's business (PEP 3333)" % name)
+        if name.lower() == "content-length" and not value.strip().isdigit():
+            raise ValueError("bad Content-Length %r" % (value,))
+    return list(headers)
+
+
+class WSGIResponse:
+    """One application call: its start_response, write, and body relay."""
+
+    def __init__(self, application, request):
+        self.application = application
+        self.request = request
+        self.environ = makeEnviron(request)
+        self.status = None        # (code, reason) once start_response was called
+        self.headers = None
+        self.headersSent = False
+        self.remaining = None     # bytes still allowed by the application's Content-Length
+        self.gone = False         # the client hung up
+        request.notifyFinish().addErrback(self._clientGone)
+
+    def _clientGone(self, reason):
+        self.gone = True
+
+    # -- the callables the application gets --------------------------------
+
+    def startResponse(self, status, headers, exc_info=None):
+        if exc_info is not None:
+            try:
+                if self.headersSent:
+                    raise exc_info[1].with_traceback(exc_info[2])
+            finally:
+                exc_info = None   # no reference cycle through the traceback
+        elif self.status is not None:
+            raise RuntimeError("start_response() called a second time without exc_info")
+        self.status = _checkStatus(status)
+        self.headers = _checkHeaders(headers)
+        return self.write
+
+    def write(self, data):
+        """The ``write`` callable, and the way every body chunk goes out."""
+        if self.status is None:
+            raise RuntimeError("body data before start_response() was called")
+        if not isinstance(data, bytes):
+            raise TypeError("the WSGI application gave a %s where bytes are required "
+                            "(PEP 3333: body items must be bytes)" % type(data).__name__)
+        if not self.headersSent:
+            self._sendHeaders()
+        if self.remaining is not None:
+            if len(data) > self.remaining:
+                log.msg("WSGI: %s %s: body longer than its Content-Length; extra bytes dropped"
+                        % (self.request.method, self.request.uri))
+                data = data[:self.remaining]
+            self.remaining -= len(data)
+        if data or not self.request.startedWriting:
+            self.request.write(data)
+        if self.request.transport.disconnected:
+            self.gone = True
+
+    def _sendHeaders(self):
+        code, reason = self.status
+        self.request.setResponseCode(code, reason or None)
+        grouped = {}
+        for name, value in self.headers:
+            grouped.setdefault(name, []).append(value)
+            if name.lower() == "content-length":
+                self.remaining = int(value)
+        for name, values in grouped.items():
+            self.request.responseHeaders.setRawHeaders(name, values)
+        self.headersSent = True
+
+    # -- running the application (in a pool thread) -----------------------
+
+    def run(self):
+        result = None
+        failure = None
+        try:
+            result = self.application(self.environ, self.startResponse)
+            self._sendBody(result)
+        except BaseException:   # noqa: B902 -- a pool thread has nobody else to tell
+            failure = Failure()
+        finally:
+            closeFailure = self._close(result)
+        self.environ["wsgi.errors"].flush()
+        failure = failure or closeFailure
+        if failure is not None:
+            self._failed(failure)
+        elif self.gone:
+            self._release()
+        else:
+            self._finish()
+
+    def _sendBody(self, result):
+        if (self.status is not None and isinstance(result, (list, tuple)) and len(result) == 1
+                and isinstance(result[0], bytes)
+                and not any(n.lower() == "content-length" for n, _ in self.headers)):
+            # One known chunk: say its length rather than chunk it (PEP 3333 allows).
+            self.headers.append(("Content-Length", str(len(result[0]))))
+        for chunk in result:
+            if not isinstance(chunk, bytes):
+                raise TypeError("the WSGI application yielded a %s where bytes are required "
+                                "(PEP 3333: body items must be bytes)" % type(chunk).__name__)
+            if chunk:
+                self.write(chunk)
+            if self.gone:
+                break   # the client left: stop asking the application for more
+
+    def _close(self, result):
+        """PEP 3333: close() is called however the request ended."""
+        close = getattr(result, "close", None)
+        if close is None:
+            return None
+        try:
+            close()
+        except BaseException:   # noqa: B902
+            return Failure()
+        return None
+
+    def _finish(self):
+        if not self.headersSent:
+            if self.status is None:
+                self._failed(Failure(RuntimeError(
+                    "the WSGI application returned without calling start_response()")))
+                return
+            self._sendHeaders()
+        code = self.status[0]
+        if (self.remaining and self.request.method != "HEAD" and code not in _BODYLESS):
+            log.msg("WSGI: %s %s: %d bytes short of its Content-Length; connection cut"
+                    % (self.request.method, self.request.uri, self.remaining))
+            self._cut()
+            return
+        self._release()
+
+    def _failed(self, failure):
+        request = self.request
+        log.err(failure, "WSGI application error on %s %s:" % (request.method, request.uri))
+        if self.gone:
+            self._release()
+        elif request.startedWriting:
+            self._cut()
+        else:
+            self._internalError()
+
+    def _internalError(self):
+        request = self.request
+        body = error.page(500, phrase(500), "The application failed; see the server log.")
+        body = body.encode("utf-8")
+        request.responseHeaders = Headers()   # drop whatever the application had set
+        request.setResponseCode(500)
+        request.setHeader("Content-Type", "text/html; charset=utf-8")
+        request.setHeader("Content-Length", str(len(body)))
+        request.write(body)
+        self._release()
+
+    def _cut(self):
+        """Part of the response went out, the rest never will: close the
+        connection so the client can tell (PEP 3333 "Error Handling")."""
+        self.request.loseConnection()
+        self._release()
+
+    def _release(self):
+        """finish(): ends the response, or, after a cut or a hang-up, just
+        lets the connection's thread go (its bytes go nowhere)."""
+        try:
+            self.request.finish()
+        except RuntimeError:
+            pass   # the client left first; notifyFinish has told whoever asked
+
+
+class WSGIResource(Resource):
+    """A resource that runs a WSGI application for every request below it.
+
+    ``reactor`` is kept for Twisted's signature; refweb's requests may be
+    written from the pool thread directly, so no hop back is needed.
+    """
+
+    isLeaf = True
+
+    def __init__(self, reactor, threadpool, application):
+        Resource.__init__(self)
+        self._reactor = reactor
+        self._threadpool = threadpool
+        self._application = application
+
+    def render(self, request):
+        response = WSGIResponse(self._application, request)
+        try:
+            self._threadpool.callInThread(response.run)
+        except RuntimeError:   # the pool was stopped: the server is shutting down
+            raise error.ServiceUnavailable(detail="the WSGI thread pool has stopped")
+        return NOT_DONE_YET
+
+    def getChildWithDefault(self, name, request):
+        # A leaf: traversal never asks.  If it does, the application is still
+        # the one to answer, so hand back this resource.
+        return self
