@@ -217,7 +217,6 @@ class PublisherProtocol(Protocol):
     def connectionMade(self):
         self.transport.socket.settimeout(self.sendTimeout)
         self.connection = rpc.Connection(self.transport.socket, write=self.transport.write)
-        self._done = threading.Event()
 
     def handleConnection(self):
         reason = Failure(ConnectionDone())
@@ -356,14 +355,26 @@ class ResourceSubscription(resource.Resource):
                                                   f"({e.strerror or e})") from None
         try:
             self.sendRequest(connection, request)
-        except (OSError, rpc.ProtocolError) as e:
+        except OSError as e:
+            refusal = self.refusal(connection)  # the publisher may have said why it hung up
             connection.close()
-            raise error.BadGateway(detail=f"could not send the request to {self.describe()}: {e}")
+            raise refusal or error.BadGateway(
+                detail=f"could not send the request to {self.describe()}: {e}") from None
         relay = _Relay(request, connection, self.idleTimeout, self.describe())
         request.notifyFinish().addErrback(relay.clientGone)
         threading.Thread(target=relay.run, name=f"refweb-distrib:{self.describe()}",
                          daemon=True).start()
         return server.NOT_DONE_YET
+
+    def refusal(self, connection):
+        """The publisher's ``error`` message as an error.Error, if it sent one."""
+        try:
+            message = connection.receive(timeout=1.0)
+        except (OSError, rpc.ConnectionClosed, rpc.ProtocolError):
+            return None
+        if message["type"] == "error" and 400 <= message["code"] < 600:
+            return error.Error(message["code"], detail=f"{self.describe()}: {message['message']}")
+        return None
 
     def sendRequest(self, connection, request):
         content = request.content

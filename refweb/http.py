@@ -250,7 +250,9 @@ class HTTPChannel(Protocol):
         up to maxPipelineBytes; an empty read means the client is gone.
         """
         while not self._done.wait(0.05):
-            if len(self._buffer) >= self.maxPipelineBytes or self.transport.disconnected:
+            if self.transport.disconnected:
+                raise _ClientGone()  # cut by the response side (an error after writing began)
+            if len(self._buffer) >= self.maxPipelineBytes:
                 continue
             ready, _, _ = select.select([sock], [], [], 0)
             if not ready:

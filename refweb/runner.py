@@ -356,6 +356,8 @@ def _reportFailure(config, exc):
 def runDaemon(config, note=None):
     """Fork a daemon; return 0 once it reports its ports bound, else 1."""
     readEnd, writeEnd = os.pipe()
+    sys.stdout.flush()  # or the child would print our buffered output again
+    sys.stderr.flush()
     child = os.fork()
     if child:
         os.close(writeEnd)

@@ -22,6 +22,7 @@ is handed to that factory instead (``script.ResourceScript`` for ``.rpy``).
 import html
 import mimetypes
 import os
+import re
 import stat
 import threading
 import urllib.parse
@@ -199,22 +200,8 @@ class File(resource.Resource):
     def __repr__(self):
         return "<%s %r>" % (type(self).__name__, self.path)
 
-    # -- a little of Twisted's FilePath, which a File is there -------------
-
-    def exists(self):
-        return os.path.exists(self.path)
-
-    def isdir(self):
+    def isdir(self):  # a File is a FilePath in Twisted; this much of it is kept
         return os.path.isdir(self.path)
-
-    def basename(self):
-        return os.path.basename(self.path)
-
-    def getsize(self):
-        return os.path.getsize(self.path)
-
-    def getModificationTime(self):
-        return os.path.getmtime(self.path)
 
     def ignoreExt(self, ext):
         """Let ``/foo`` find ``foo<ext>`` when nothing named ``foo`` exists."""
@@ -329,15 +316,11 @@ class File(resource.Resource):
         fileobj = self.openForReading()
         return self._sendFile(request, fileobj)
 
-    def render_HEAD(self, request):
-        return self.render_GET(request)
+    render_HEAD = render_GET
 
     def openForReading(self):
-        """Open the file, refusing anything that is not a regular file.
-
-        O_NONBLOCK makes a FIFO swapped in after the stat open at once
-        instead of blocking; fstat then rejects it.
-        """
+        """Open the file, refusing anything but a regular file.  O_NONBLOCK:
+        a FIFO swapped in after the stat opens at once; fstat rejects it."""
         flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
         try:
             fd = os.open(self.path, flags)
@@ -357,8 +340,6 @@ class File(resource.Resource):
             url = request.prePathURL()
         except Exception:  # a request without the site's URL helpers
             url = urllib.parse.quote(request.prepath[-1] if request.prepath else "")
-        if isinstance(url, bytes):
-            url = url.decode("ascii")
         url = url + "/" + ("?" + query if query else "")
         request.setResponseCode(http.MOVED_PERMANENTLY)
         request.setHeader("Location", url)
@@ -392,31 +373,24 @@ class File(resource.Resource):
             return NOT_DONE_YET
 
 
-def _writeParts(request, fileobj, parts):
-    """Send the planned body; stop early once the client has gone (the
-    transport then drops writes anyway, so this only saves work)."""
-    # An encoder (gzip) changes the length, so the body must go through
-    # request.write, which drops Content-Length and frames by chunks.
+def _writeParts(request, fileobj, parts, chunkSize=65536):
+    """Send the planned body, stopping early once the client has gone.
+
+    An encoder (gzip) changes the length, so then the file goes through
+    request.write, which drops Content-Length and frames by chunks.
+    """
     encoded = getattr(request, "_encoder", None) is not None
     for item in parts:
         if getattr(request.transport, "disconnected", False):
             return
         if isinstance(item, bytes):
             request.write(item)
-        elif encoded:
-            _copyThrough(request, fileobj, item[0], item[1])
-        else:
+        elif not encoded:
             request.writeFile(fileobj, item[0], item[1])
-
-
-def _copyThrough(request, fileobj, offset, count, chunkSize=65536):
-    fileobj.seek(offset)
-    while count > 0:
-        chunk = fileobj.read(min(count, chunkSize))
-        if not chunk:
-            return
-        request.write(chunk)
-        count -= len(chunk)
+        else:
+            fileobj.seek(item[0])
+            for left in range(item[1], 0, -chunkSize):
+                request.write(fileobj.read(min(left, chunkSize)))
 
 
 def makeETag(st):
@@ -424,14 +398,10 @@ def makeETag(st):
     return '"%x-%x"' % (st.st_size, st.st_mtime_ns)
 
 
-def _etagMatches(header, etag, weak):
-    tags = [t.strip() for t in header.split(",")]
-    if "*" in tags:
-        return True
-    if weak:  # weak comparison ignores W/ (RFC 9110 §8.8.3.2)
-        strip = lambda t: t[2:] if t.startswith("W/") else t
-        return strip(etag) in [strip(t) for t in tags]
-    return etag in tags
+def _weakMatch(header, etag):
+    """If-None-Match uses the weak comparison: W/ is ignored (RFC 9110 §8.8.3.2)."""
+    tags = [t.strip().replace("W/", "", 1) for t in header.split(",")]
+    return "*" in tags or etag in tags
 
 
 def notModified(request, etag, mtime):
@@ -441,7 +411,7 @@ def notModified(request, etag, mtime):
         return False
     noneMatch = request.getHeader("If-None-Match")
     if noneMatch is not None:
-        return _etagMatches(noneMatch, etag, weak=True)
+        return _weakMatch(noneMatch, etag)
     since = request.getHeader("If-Modified-Since")
     if since is None:
         return False
@@ -487,13 +457,9 @@ def requestedRanges(request, size, etag, mtime):
     header = request.getHeader("Range")
     if header is None or request.method not in ("GET", "HEAD"):
         return None
-    ifRange = request.getHeader("If-Range")
-    if ifRange is not None:  # RFC 9110 §13.1.5: send everything unless it still matches
-        if ifRange.startswith('"') or ifRange.startswith("W/"):
-            if ifRange.strip() != etag:
-                return None
-        elif ifRange.strip() != http.datetimeToString(mtime):
-            return None
+    ifRange = (request.getHeader("If-Range") or "").strip()
+    if ifRange and ifRange not in (etag, http.datetimeToString(mtime)):
+        return None  # RFC 9110 §13.1.5: the file changed since, so send all of it
     return parseRange(header, size)
 
 
@@ -526,14 +492,11 @@ def _planBody(request, ctype, size, ranges):
 
 
 _LISTING_STYLE = """
-body { font-family: system-ui, sans-serif; margin: 2em auto; max-width: 60em; color: #222; }
-h1 { font-size: 1.3em; border-bottom: 1px solid #ccc; padding-bottom: .3em; }
-table { border-collapse: collapse; width: 100%; }
-th, td { text-align: left; padding: .25em .8em; }
-th { border-bottom: 1px solid #ccc; }
-tr:nth-child(even) { background: #f6f6f6; }
-td.size { text-align: right; font-variant-numeric: tabular-nums; }
-a { text-decoration: none; } a:hover { text-decoration: underline; }
+body { font-family: system-ui, sans-serif; margin: 2em auto; max-width: 60em; color: #222 }
+h1 { font-size: 1.3em; border-bottom: 1px solid #ccc; padding-bottom: .3em }
+table { border-collapse: collapse; width: 100% } th, td { text-align: left; padding: .25em .8em }
+th { border-bottom: 1px solid #ccc } tr:nth-child(even) { background: #f6f6f6 }
+td.size { text-align: right } a { text-decoration: none } a:hover { text-decoration: underline }
 """
 
 
@@ -585,9 +548,6 @@ class DirectoryLister(resource.Resource):
                 "<th>Content encoding</th></tr>\n%s\n</table></body></html>\n"
                 % (title, _LISTING_STYLE, title, "\n".join(rows)))
 
-    def __repr__(self):
-        return "<DirectoryLister of %r>" % (self.path,)
-
 
 class ASISProcessor(resource.Resource):
     """Sends a file that holds a whole HTTP response, status line and
@@ -607,38 +567,22 @@ class ASISProcessor(resource.Resource):
         self.registry = registry
 
     def render(self, request):
-        fileobj = File(self.path).openForReading()
-        with fileobj:
-            head = _readHead(fileobj, self.maxHeadSize)
-            status = _parseStatusLine(head)
-            if status is None:
+        with File(self.path).openForReading() as fileobj:
+            head = fileobj.read(self.maxHeadSize)
+            match = _ASIS_HEAD.match(head)
+            if match is None:
                 raise error.InternalServerError("%s is not an as-is response file."
                                                 % os.path.basename(self.path))
-            size = os.fstat(fileobj.fileno()).st_size
-            count = len(head) if request.method == "HEAD" else size
+            count = os.fstat(fileobj.fileno()).st_size
+            if request.method == "HEAD":
+                count = match.end() if match.group(3) else len(head)
+            status = (int(match.group(1)), match.group(2).decode("latin-1"))
             _sendRaw(request, status, fileobj, count)
         return NOT_DONE_YET
 
 
-def _readHead(fileobj, limit):
-    """The bytes up to and including the blank line that ends the headers."""
-    data = fileobj.read(limit)
-    for separator in (b"\r\n\r\n", b"\n\n"):
-        index = data.find(separator)
-        if index != -1:
-            return data[:index + len(separator)]
-    return data
-
-
-def _parseStatusLine(head):
-    """(code, phrase) from ``HTTP/1.0 200 OK``, or None if it is not one."""
-    line = head.split(b"\n", 1)[0].rstrip(b"\r")
-    parts = line.split(b" ", 2)
-    if len(parts) < 2 or not parts[0].startswith(b"HTTP/") or not parts[1].isdigit():
-        return None
-    if len(parts[1]) != 3:
-        return None
-    return int(parts[1]), (parts[2] if len(parts) > 2 else b"").decode("latin-1")
+# "HTTP/1.0 200 OK" + header lines + (if present) the blank line that ends them.
+_ASIS_HEAD = re.compile(rb"HTTP/\d\.\d (\d{3}) ?([^\r\n]*)\r?\n(?:[^\r\n]+\r?\n)*(\r?\n)?")
 
 
 def _sendRaw(request, status, fileobj, count):

@@ -20,6 +20,7 @@ importing modules waits for ``makeService``, in the server process.
 import importlib
 import os
 import sys
+import textwrap
 
 from refweb import resource
 from refweb.internet import endpoints
@@ -81,8 +82,9 @@ WEB_OPTIONS = [
            "such as helloworld.application, as the root."),
 ]
 
-EPILOG = ("With no option choosing the root (--path, --class, --resource-script, "
-          "--wsgi, --user) refweb serves a small demo page.")
+EPILOG = textwrap.fill("With no option choosing the root (--path, --class, "
+                       "--resource-script, --wsgi, --user) refweb serves a small "
+                       "demo page.", 79)
 
 ROOT_OPTIONS = ("path", "class", "resource_script", "wsgi", "user")
 FILE_ONLY = ("index", "ignore_ext", "allow_ignore_ext", "mime_type", "processor")
@@ -107,7 +109,7 @@ def parseArgs(argv):
 
 def postOptions(config):
     """Check the options together and fill in what they imply."""
-    roots = [name for name in ROOT_OPTIONS if config[name]]
+    roots = [name for name in ROOT_OPTIONS if config[name] is not None]
     if len(roots) > 1:
         raise UsageError(COMMAND, "--%s and --%s both choose the root; give one"
                          % tuple(n.replace("_", "-") for n in roots[:2]))
@@ -120,7 +122,7 @@ def postOptions(config):
     config["processor"] = [_splitProcessor(p) for p in config["processor"]]
     config["ignore_ext"] = [_dotted(ext) for ext in config["ignore_ext"]]
     for name in ("class", "wsgi"):
-        if config[name]:
+        if config[name] is not None:
             _checkDottedName("--" + name, config[name])
     config["ports"] = _ports(config)
     return config

@@ -223,6 +223,7 @@ class CGIProcess:
         self.selector.register(self.proc.stdout, selectors.EVENT_READ, "stdout")
         self.selector.register(self.proc.stderr, selectors.EVENT_READ, "stderr")
         self.stdoutDone = False
+        self.closed = False
         self._errLine = b""
         self.feeder = None
 
@@ -263,15 +264,13 @@ class CGIProcess:
             log.msg("CGI %s stderr: %s" % (self.name, line.decode("utf-8", "replace")))
 
     def close(self, grace):
-        """Reap the script: if stdout ended, give it ``grace`` seconds to
-        finish (stderr still logged); else, or after that, kill its group."""
+        """Reap the script: if stdout ended, give it ``grace`` seconds to exit
+        (its stderr still logged); else, or after that, kill its group."""
+        if self.closed:
+            return
+        self.closed = True
         if self.stdoutDone:
-            deadline = time.monotonic() + grace
-            self._drainStderr(deadline)
-            try:
-                self.proc.wait(max(0.0, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                pass
+            self._awaitExit(time.monotonic() + grace)
         self.kill()
         self.proc.wait()
         if self.feeder is not None:
@@ -280,13 +279,22 @@ class CGIProcess:
         for pipe in (self.proc.stdout, self.proc.stderr):
             pipe.close()
 
-    def _drainStderr(self, deadline):
-        while self.selector.get_map():
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
+    def _awaitExit(self, deadline):
+        """Log stderr until the script exits or ``deadline`` passes."""
+        while time.monotonic() < deadline:
+            if not self.selector.get_map():  # stderr closed: nothing to log, just wait
+                try:
+                    self.proc.wait(max(0.0, deadline - time.monotonic()))
+                except subprocess.TimeoutExpired:
+                    pass
                 return
-            for key, _ in self.selector.select(remaining):
+            exited = self.proc.poll() is not None
+            # Once it has exited, only what is already in the pipe is read: a
+            # child it left behind holding stderr open must not hold us too.
+            for key, _ in self.selector.select(0 if exited else 0.1):
                 self._logStderr(os.read(key.fileobj.fileno(), CHUNK))
+            if exited:
+                return
 
     def kill(self):
         """SIGKILL the script's whole process group, unless already reaped.
@@ -378,6 +386,8 @@ class CGIScript(resource.Resource):
         self.copyBody(request, script, body)
 
     def readHeaderBlock(self, script):
+        """``([(name, value), ...], bodyStart)``; CGIError if the block is bad,
+        over ``maxHeaderBytes``, or never ends; ScriptTimeout if it is slow."""
         data = b""
         while True:
             found = splitHeaderBlock(data)
@@ -407,8 +417,12 @@ class CGIScript(resource.Resource):
             # Status and headers are gone already: cut the connection so the
             # client sees an incomplete answer rather than a short one.
             log.msg("CGI %s: silent for %s s mid-body, killed" % (script.name, self.timeout))
+            script.close(grace=0)  # killed and reaped before the client hears of it
             request.loseConnection()
-        request.finish()  # on a closed connection this only wraps up the request
+        try:
+            request.finish()  # on a closed connection this only wraps up the request
+        except RuntimeError:
+            pass  # the channel already knew the client was gone: nothing to finish
 
 
 def _clientGone(request):
@@ -455,7 +469,9 @@ class CGIDirectory(resource.Resource):
         if not _inside(self.path, child) or not os.path.exists(child):
             return resource.NoResource("No such CGI script.")
         if os.path.isdir(child):
-            return CGIDirectory(child, self.registry)
+            folder = type(self)(child, self.registry)
+            folder.cgiScript = self.cgiScript  # a subfolder runs scripts the same way
+            return folder
         if not os.path.isfile(child) or not os.access(child, os.X_OK):
             return resource.ForbiddenResource("This file may not be run.")
         return self.cgiScript(child, self.registry)

@@ -18,6 +18,7 @@ import time
 import pytest
 
 from refweb import distrib, error, resource, rpc, server
+from refweb.http import CACHED
 from refweb.internet import reactor
 
 BIG = 6 * 1024 * 1024 + 123  # bytes: several MiB, not a multiple of any chunk size
@@ -133,6 +134,15 @@ class Counter(resource.Resource):
         return str(session.count)
 
 
+class Validators(resource.Resource):
+    isLeaf = True
+
+    def render_GET(self, request):
+        if request.setETag('"v1"') is CACHED or request.setLastModified(1_000_000_000) is CACHED:
+            return b""
+        return b"validated"
+
+
 class NoContent(resource.Resource):
     isLeaf = True
 
@@ -152,7 +162,8 @@ def personalRoot(tmp_path):
     for name, child in [("hello", Hello()), ("echo", Echo()), ("big", Big()), ("later", Later()),
                         ("forever", Forever()), ("boom", Boom()), ("teapot", Teapot()),
                         ("forbidden", Raises()), ("counter", Counter()),
-                        ("nocontent", NoContent()), ("files", static.File(str(files)))]:
+                        ("nocontent", NoContent()), ("validators", Validators()),
+                        ("files", static.File(str(files)))]:
         root.putChild(name, child)
     return root
 
@@ -248,7 +259,7 @@ def test_request_seen_by_personal_side(web):
 
 
 def test_hop_by_hop_headers_not_relayed(web):
-    """Connection, Keep-Alive and headers the Connection header names stay on the first hop (RFC 9110 §7.6.1)."""
+    """Connection, Keep-Alive and the headers Connection names stay on the first hop (RFC 9110 §7.6.1)."""
     r = web("/me.refweb/echo", headers={"Connection": "keep-alive, X-Private", "X-Private": "s",
                                         "Keep-Alive": "timeout=5", "X-Public": "p"})
     seen = json.loads(r.body)["headers"]
@@ -306,6 +317,14 @@ def test_conditional_get_relayed_as_304(web):
     etag = web("/me.refweb/files/sub/b.txt").headers["ETag"]
     r = web("/me.refweb/files/sub/b.txt", headers={"If-None-Match": etag})
     assert (r.status, r.body) == (304, b"")
+
+
+def test_validators_set_by_the_resource_relayed(web):
+    """ETag and Last-Modified recorded with setETag/setLastModified reach the browser, and 304 works."""
+    r = web("/me.refweb/validators")
+    assert (r.status, r.body, r.headers["ETag"]) == (200, b"validated", '"v1"')
+    assert r.headers["Last-Modified"] == "Sun, 09 Sep 2001 01:46:40 GMT"
+    assert web("/me.refweb/validators", headers={"If-None-Match": '"v1"'}).status == 304
 
 
 def test_404_relayed(web):
@@ -388,8 +407,9 @@ def test_relayed_body_size_limited(personal, ports, monkeypatch):
     """A body over the publisher's maxBodySize is refused with 413, relayed to the browser."""
     monkeypatch.setattr(distrib.PublisherProtocol, "maxBodySize", 1000)
     web = Client(front(ports, p=distrib.ResourceSubscription(personal[0])))
-    r = web("/p/echo", "POST", body=b"x" * 1001)
-    assert r.status == 413 and b"limited to 1000 bytes" in r.body
+    for size in (1001, 4 * 1024 * 1024):  # refused after the upload, or in the middle of it
+        r = web("/p/echo", "POST", body=b"x" * size)
+        assert r.status == 413 and b"limited to 1000 bytes" in r.body
     assert web("/p/echo", "POST", body=b"x" * 1000).status == 200
 
 
@@ -420,6 +440,7 @@ def fake(tmp_path):
     f.path = path
     threading.Thread(target=f.serve, daemon=True).start()
     yield f
+    listener.shutdown(socket.SHUT_RDWR)  # wakes the accept() (close alone does not)
     listener.close()
 
 
@@ -476,6 +497,23 @@ def test_publisher_error_message_becomes_its_status(fake, ports):
     r = web("/p/")
     assert r.status == 429 and b"slow down &lt;now&gt;" in r.body
     assert web("/p/").status == 502
+
+
+def test_publisher_hanging_up_before_the_body_gives_502(fake, ports):
+    """A publisher that closes before taking the request body gives 502, naming the failure."""
+    fake.script = lambda conn: conn.close()
+    web = Client(front(ports, p=distrib.ResourceSubscription(fake.path)))
+    r = web("/p/", "POST", body=b"x" * (8 * 1024 * 1024))
+    assert r.status == 502
+
+
+def test_relay_bug_gives_502_not_a_hang(personal, ports, monkeypatch):
+    """An unexpected error while relaying is logged and answered with 502."""
+    def broken(self, message):
+        raise ValueError("a bug in the relay")
+    monkeypatch.setattr(distrib._Relay, "step", broken)
+    r = Client(front(ports, p=distrib.ResourceSubscription(personal[0])))("/p/hello")
+    assert r.status == 502 and b"the relay failed" in r.body
 
 
 def test_publisher_dying_mid_body_cuts_the_response(fake, ports):
@@ -556,6 +594,14 @@ def test_publisher_unexpected_message_after_request(personal):
     with pytest.raises(rpc.ConnectionClosed):
         conn.receive(5)
     conn.close()
+
+
+def test_publisher_survives_a_failing_request_object(personal, web, monkeypatch):
+    """An exception escaping requestReceived on the personal side is a 500, as in HTTPChannel."""
+    def broken(self, method, uri, version):
+        raise KeyError("bug")
+    monkeypatch.setattr(distrib.RelayRequest, "requestReceived", broken)
+    assert web("/me.refweb/hello").status == 500
 
 
 def test_addresses_round_trip():

@@ -153,7 +153,7 @@ def test_parse_ssl_all_fields():
     ("unix:/tmp/s:wantPID=maybe", "expected 1 or 0"),
 ])
 def test_parse_errors_quote_the_description(description, problem):
-    """Every bad description raises BadDescription quoting it, the problem, and the form expected."""
+    """A bad description raises BadDescription quoting it, the problem and the form expected."""
     with pytest.raises(BadDescription) as info:
         parse(description)
     message = str(info.value)
@@ -218,7 +218,7 @@ def test_unix_without_wantpid_refuses_leftover_socket(tmp_path):
 
 
 def test_wantpid_removes_stale_socket_and_lock(tmp_path):
-    """With wantPID a lock naming a dead process means the leftover socket is stale: it is replaced."""
+    """With wantPID, a lock naming a dead process marks the leftover socket stale: replaced."""
     path = str(tmp_path / "s.sock")
     leftover = socket.socket(socket.AF_UNIX)
     leftover.bind(path)

@@ -43,7 +43,7 @@ EVERY_MESSAGE = [
 
 @pytest.mark.parametrize("chunk", [None, 1, 7])
 def test_every_message_type_round_trips(chunk):
-    """Each message of the MESSAGES table comes out of the decoder as it went into encode, however the bytes are split."""
+    """Each message of MESSAGES decodes to what was encoded, however the bytes are split."""
     data = b"".join(rpc.encode(m) for m in EVERY_MESSAGE)
     assert decodeAll(data, chunk) == EVERY_MESSAGE
 

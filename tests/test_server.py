@@ -205,3 +205,28 @@ def test_wire_logs_raw_heads():
 def test_not_done_yet_value_is_twisted_compatible():
     """NOT_DONE_YET is the value Twisted uses, so code comparing it keeps working."""
     assert server.NOT_DONE_YET == 1
+
+
+def test_error_after_writing_cuts_connection_and_frees_its_thread():
+    """An error raised after the body started closes the connection; its thread ends."""
+    import threading
+    import time
+
+    class HalfThenFail(resource.Resource):
+        isLeaf = True
+
+        def render_GET(self, request):
+            request.write(b"partial")
+            raise error.BadGateway(detail="upstream died")
+
+    before = {t.name for t in threading.enumerate()}
+    with served(HalfThenFail()) as port:
+        data = rawHTTP(port, b"GET / HTTP/1.1\r\nHost: t\r\n\r\n", timeout=5)
+        assert data.startswith(b"HTTP/1.1 200 OK") and data.endswith(b"partial\r\n")
+        deadline = time.monotonic() + 3
+        while time.monotonic() < deadline:
+            extra = {t.name for t in threading.enumerate()} - before
+            if not [name for name in extra if name.startswith("refweb-conn")]:
+                break
+            time.sleep(0.05)
+        assert not [name for name in extra if name.startswith("refweb-conn")]

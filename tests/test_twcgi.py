@@ -92,6 +92,11 @@ def childrenOfUs():
     return found
 
 
+def noZombies():
+    """True when no child of this process is a zombie (every script was reaped)."""
+    return all(state != "Z" for _, state in childrenOfUs())
+
+
 def alive(pid):
     """True while ``pid`` exists and is not a zombie."""
     try:
@@ -336,10 +341,13 @@ def test_script_runs_in_its_own_folder(cgiPort, cgiBin):
     assert fetch(cgiPort, "/cgi-bin/pwd.sh")[3].decode().strip() == os.path.realpath(cgiBin)
 
 
-def test_subfolder_scripts_run(cgiPort):
-    """A subfolder of the cgi-bin is a CGIDirectory too."""
+def test_subfolder_scripts_run(cgiPort, cgiBin):
+    """A subfolder of the cgi-bin is a CGIDirectory too, running scripts with the same class."""
     assert fetch(cgiPort, "/cgi-bin/sub/inner.sh")[::3] == (200, b"inner")
     assert fetch(cgiPort, "/cgi-bin/sub/")[0] == 403
+    quick = twcgi.CGIDirectory(str(cgiBin))
+    quick.cgiScript = QuickScript
+    assert type(quick.getChild("sub", None).getChild("inner.sh", None)) is QuickScript
 
 
 @pytest.mark.parametrize("name", ["crash.sh", "noblank.sh", "garbage.sh", "folded.sh",
@@ -367,7 +375,7 @@ def test_hanging_script_is_504_killed_and_reaped(cgiPort, cgiBin):
     assert time.monotonic() - started < 10
     sleeper = int((cgiBin.parent / "sleeper.pid").read_text())
     assert waitFor(lambda: not alive(sleeper)), "the script's own child survived"
-    assert [state for _, state in childrenOfUs() if state == "Z"] == []
+    assert waitFor(noZombies, timeout=2), childrenOfUs()
 
 
 def test_script_lingering_after_its_answer_is_killed(cgiPort, cgiBin):
@@ -375,7 +383,7 @@ def test_script_lingering_after_its_answer_is_killed(cgiPort, cgiBin):
     assert fetch(cgiPort, "/quick/linger.sh")[::3] == (200, b"done")
     pid = int((cgiBin.parent / "linger.pid").read_text())
     assert waitFor(lambda: not alive(pid))
-    assert [state for _, state in childrenOfUs() if state == "Z"] == []
+    assert waitFor(noZombies, timeout=2), childrenOfUs()
 
 
 def test_silence_mid_body_cuts_the_connection(cgiPort):
@@ -390,7 +398,7 @@ def test_silence_mid_body_cuts_the_connection(cgiPort):
         assert info.value.partial == b"part one\n"
     finally:
         conn.close()
-    assert [state for _, state in childrenOfUs() if state == "Z"] == []
+    assert waitFor(noZombies, timeout=2), childrenOfUs()
 
 
 def test_client_leaving_kills_the_script(cgiPort, cgiBin):

@@ -16,5 +16,6 @@ class Simple(resource.Resource):
 
 
 site = server.Site(Simple())
-reactor.listenTCP(int(os.environ.get("PORT", "8080")), site)
+port = int(os.environ.get("PORT", "8080"))  # 8080 unless PORT says otherwise
+reactor.listenTCP(port, site, interface="127.0.0.1")  # this machine only
 reactor.run()

@@ -10,5 +10,6 @@ class ProxyFactory(http.HTTPFactory):
         return proxy.Proxy()  # an HTTPChannel whose requests are ProxyRequests
 
 
-reactor.listenTCP(int(os.environ.get("PORT", "8080")), ProxyFactory())
+port = int(os.environ.get("PORT", "8080"))  # 8080 unless PORT says otherwise
+reactor.listenTCP(port, ProxyFactory(), interface="127.0.0.1")  # this machine only
 reactor.run()

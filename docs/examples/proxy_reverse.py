@@ -8,5 +8,6 @@ origin_host = os.environ.get("ORIGIN_HOST", "127.0.0.1")
 origin_port = int(os.environ.get("ORIGIN_PORT", "8000"))
 
 site = server.Site(proxy.ReverseProxyResource(origin_host, origin_port, ''))
-reactor.listenTCP(int(os.environ.get("PORT", "8080")), site)
+port = int(os.environ.get("PORT", "8080"))  # 8080 unless PORT says otherwise
+reactor.listenTCP(port, site, interface="127.0.0.1")  # this machine only
 reactor.run()

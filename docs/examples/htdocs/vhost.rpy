@@ -1,0 +1,3 @@
+from refweb import vhost
+
+resource = vhost.VHostMonsterResource()

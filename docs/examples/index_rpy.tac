@@ -1,0 +1,15 @@
+# Every .rpy is a resource script, and a folder's index page is index.rpy.
+import os
+
+from refweb import script, server, static
+from refweb.application import internet, service
+
+root = static.File("rpysite")
+root.indexNames = ['index.rpy']
+root.processors = {'.rpy': script.ResourceScript}
+application = service.Application('web')
+sc = service.IServiceCollection(application)
+site = server.Site(root)
+i = internet.TCPServer(int(os.environ.get("PORT", "8080")), site,
+                       interface="127.0.0.1")
+i.setServiceParent(sc)

@@ -1,0 +1,10 @@
+# The index page of rpysite/, run afresh on every request.
+from refweb.resource import Resource
+
+
+class Index(Resource):
+    def render_GET(self, request):
+        return "<h1>rpysite</h1><p>See also <a href='clock'>the clock</a>.</p>"
+
+
+resource = Index()

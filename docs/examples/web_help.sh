@@ -1,0 +1,2 @@
+# Every option of `refweb web`, with its help line.
+python -m refweb web --help

@@ -1,0 +1,2 @@
+# Stop the daemon started from this folder.
+kill `cat refweb.pid`

@@ -1,0 +1,526 @@
+"""Tests for refweb.runner: the ``refweb`` command (twistd's job).
+
+Most tests run the real command, ``python -m refweb ...``, in a temporary
+folder with the checkout first on PYTHONPATH, and talk to it with real
+clients.  Every process gets a deadline and is killed in a finally block,
+daemons included (found through their pid file).
+
+Set REFWEB_SUBPROCESS_COVERAGE=/abs/path/.coverage to run each command under
+``coverage run --parallel-mode`` (then ``coverage combine``).
+"""
+
+import contextlib
+import http.client
+import os
+import re
+import signal
+import socket
+import stat
+import subprocess
+import sys
+import time
+
+import pytest
+
+from refweb import runner
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+COVERAGE = os.environ.get("REFWEB_SUBPROCESS_COVERAGE")
+DEADLINE = 20.0  # seconds any one command may take to start, answer or stop
+
+
+# -- helpers (test_tap.py uses them too) -------------------------------------
+
+def refwebArgv(*args):
+    """The command line of ``python -m refweb ARGS`` (under coverage if asked)."""
+    if COVERAGE:
+        return [sys.executable, "-m", "coverage", "run", "--parallel-mode",
+                "--data-file=" + COVERAGE, "--include=%s/refweb/*" % ROOT,
+                "-m", "refweb", *args]
+    return [sys.executable, "-m", "refweb", *args]
+
+
+def childEnv(**extra):
+    env = {k: v for k, v in os.environ.items() if not k.lower().endswith("_proxy")}
+    env["PYTHONPATH"] = os.pathsep.join([ROOT] + [p for p in [env.get("PYTHONPATH")] if p])
+    env["PYTHONUNBUFFERED"] = "1"
+    env["PYTHONDONTWRITEBYTECODE"] = "1"
+    env.update(extra)
+    return env
+
+
+def freePort():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def runRefweb(*args, cwd, env=None, timeout=DEADLINE):
+    """Run the command to its end: (exit status, stdout, stderr)."""
+    done = subprocess.run(refwebArgv(*args), cwd=str(cwd), env=childEnv(**(env or {})),
+                          stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                          timeout=timeout)
+    return done.returncode, done.stdout, done.stderr
+
+
+def fetch(port, path="/", headers=None, context=None):
+    """GET over a fresh connection: (status, headers, body)."""
+    if context is None:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    else:
+        conn = http.client.HTTPSConnection("127.0.0.1", port, timeout=10, context=context)
+    try:
+        conn.request("GET", path, headers=headers or {})
+        response = conn.getresponse()
+        return response.status, response.headers, response.read()
+    finally:
+        conn.close()
+
+
+def portOpen(port):
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+        return True
+    except OSError:
+        return False
+
+
+def waitFor(predicate, timeout=DEADLINE, what="condition"):
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError("timed out waiting for " + what)
+        time.sleep(0.05)
+
+
+def pidAlive(pid):
+    from refweb.internet.endpoints import processAlive
+    return processAlive(pid)
+
+
+class Foreground:
+    """``refweb -n ...`` as a child process; output collected in a file."""
+
+    def __init__(self, args, cwd, env=None):
+        self.cwd = str(cwd)
+        self.logPath = os.path.join(self.cwd, "_output.txt")
+        with open(self.logPath, "wb") as out:
+            self.popen = subprocess.Popen(refwebArgv(*args), cwd=self.cwd,
+                                          env=childEnv(**(env or {})),
+                                          stdin=subprocess.DEVNULL, stdout=out,
+                                          stderr=subprocess.STDOUT, start_new_session=True)
+
+    def output(self):
+        with open(self.logPath, errors="replace") as f:
+            return f.read()
+
+    def waitPort(self, port):
+        def ready():
+            if self.popen.poll() is not None:
+                raise AssertionError("refweb exited:\n" + self.output())
+            return portOpen(port)
+        waitFor(ready, what="port %d\n%s" % (port, self.output()))
+
+    def waitOutput(self, pattern):
+        waitFor(lambda: re.search(pattern, self.output()), what=pattern)
+
+    def terminate(self):
+        """SIGTERM, as `kill` sends; the exit status."""
+        self.popen.send_signal(signal.SIGTERM)
+        return self.popen.wait(timeout=DEADLINE)
+
+    def kill(self):
+        if self.popen.poll() is None:
+            with contextlib.suppress(OSError):
+                os.killpg(self.popen.pid, signal.SIGKILL)
+            self.popen.wait(timeout=DEADLINE)
+
+
+@contextlib.contextmanager
+def foreground(*args, cwd, port=None, env=None):
+    """Start ``refweb -n ARGS``, wait for ``port``, yield it; always kill it."""
+    server = Foreground(("-n",) + args, cwd, env)
+    try:
+        if port is not None:
+            server.waitPort(port)
+        yield server
+    finally:
+        server.kill()
+
+
+def killDaemon(cwd, pidfile="refweb.pid"):
+    """Last-resort cleanup: SIGKILL the daemon a pid file names."""
+    with contextlib.suppress(OSError, ValueError):
+        with open(os.path.join(str(cwd), pidfile)) as f:
+            pid = int(f.read())
+        if pid > 1 and pid != os.getpid():  # never this test run itself
+            os.kill(pid, signal.SIGKILL)
+
+
+@contextlib.contextmanager
+def livePidFile(path):
+    """A pid file naming a live (sleeping) process, which is killed afterwards."""
+    sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        path.write_text("%d\n" % sleeper.pid)
+        yield sleeper.pid
+    finally:
+        sleeper.kill()
+        sleeper.wait()
+        path.unlink()
+
+
+@pytest.fixture
+def site(tmp_path):
+    """A folder to serve, with a.txt."""
+    folder = tmp_path / "site"
+    folder.mkdir()
+    (folder / "a.txt").write_text("alpha\n")
+    return folder
+
+
+@pytest.fixture
+def run(tmp_path):
+    """The folder commands run in (pid file and log land here)."""
+    folder = tmp_path / "run"
+    folder.mkdir()
+    yield folder
+    killDaemon(folder)
+
+
+TAC = """\
+from refweb.application import internet, service
+from refweb import static, server
+application = service.Application('web')
+internet.TCPServer(%d, server.Site(static.File(%r))).setServiceParent(
+    service.IServiceCollection(application))
+"""
+
+
+# -- usage: help, version, errors --------------------------------------------
+
+def test_help_lists_every_global_option(tmp_path):
+    """`refweb --help` exits 0 with a twistd-shaped usage line and every option."""
+    rc, out, err = runRefweb("--help", cwd=tmp_path)
+    assert rc == 0 and err == ""
+    assert out.startswith("Usage: refweb [options]")
+    for option in ("-n, --nodaemon", "-y, --python=", "--pidfile=", "-l, --logfile=",
+                   "--umask=", "-d, --rundir=", "--help", "--version", "web"):
+        assert option in out, option
+
+
+def test_version(tmp_path):
+    """`refweb --version` prints the version and exits 0."""
+    import refweb
+    rc, out, _ = runRefweb("--version", cwd=tmp_path)
+    assert rc == 0 and refweb.__version__ in out
+
+
+@pytest.mark.parametrize("args, words", [
+    (["--frobnicate"], "--frobnicate"),
+    (["-q"], "-q"),
+    (["web", "--frobnicate"], "--frobnicate"),
+    (["web", "--listen"], "requires argument"),
+    (["web", "extra"], "unexpected argument 'extra'"),
+    (["serve"], "unknown command 'serve'"),
+    ([], "nothing to run"),
+    (["-y", "x.tac", "web"], "not both"),
+    (["--umask", "9x", "web"], "octal"),
+])
+def test_usage_errors_are_one_line(tmp_path, args, words):
+    """A wrong command line gives exit 1 and one line on stderr, never a traceback."""
+    rc, out, err = runRefweb(*args, cwd=tmp_path)
+    assert rc == 1
+    assert words in err and "Traceback" not in err + out
+    assert len(err.strip().splitlines()) == 1, err
+    assert "--help" in err
+
+
+def test_bad_endpoint_on_the_command_line(tmp_path):
+    """A bad --listen description is a usage error quoting it and the expected form."""
+    rc, out, err = runRefweb("web", "--listen", "tcp:eighty", cwd=tmp_path)
+    assert rc == 1 and "Traceback" not in err
+    assert "'tcp:eighty'" in err and "tcp:PORT" in err
+
+
+def test_parse_command_line_in_process():
+    """parseCommandLine: -ny bundles, paths become absolute, defaults as twistd's."""
+    config = runner.parseCommandLine(["-ny", "app.tac"])
+    assert config.nodaemon and config.tacFile == os.path.abspath("app.tac")
+    assert config.pidfile == os.path.abspath("refweb.pid") and config.logfile == "-"
+    config = runner.parseCommandLine(["--pidfile", "", "-l", "x.log", "--umask", "022",
+                                      "web", "--path", "."])
+    assert config.pidfile == "" and config.logfile == os.path.abspath("x.log")
+    assert config.umask == 0o022 and not config.nodaemon and config.command == "web"
+    assert runner.parseCommandLine(["web", "--help"]).startswith("Usage: refweb [options] web")
+
+
+def test_main_usage_error_exits_1(capsys):
+    """main() turns a usage error into exit status 1 and one stderr line."""
+    with pytest.raises(SystemExit) as info:
+        runner.main(["--nope"])
+    assert info.value.code == 1
+    assert capsys.readouterr().err.count("\n") == 1
+
+
+def test_main_help_exits_0(capsys):
+    """main(['--help']) prints the help and exits 0."""
+    with pytest.raises(SystemExit) as info:
+        runner.main(["--help"])
+    assert info.value.code == 0 and "Usage: refweb" in capsys.readouterr().out
+
+
+# -- the foreground: refweb -n -----------------------------------------------
+
+def test_foreground_web_path(site, run):
+    """`refweb -n web --path DIR` serves DIR, logs to stdout, writes then removes refweb.pid."""
+    port = freePort()
+    with foreground("web", "--path", str(site), "--listen", "tcp:%d" % port,
+                    cwd=run, port=port) as server:
+        status, headers, body = fetch(port, "/a.txt")
+        assert (status, body) == (200, b"alpha\n")
+        server.waitOutput(r'"GET /a\.txt HTTP/1\.1" 200')
+        with open(run / "refweb.pid") as f:
+            assert int(f.read()) == server.popen.pid
+        assert server.terminate() == 0
+        assert not portOpen(port)
+        assert not os.path.exists(run / "refweb.pid")
+        assert "stopped" in server.output()
+
+
+def test_foreground_tac(site, run):
+    """`refweb -ny app.tac` runs the application the .tac defines, in the foreground."""
+    port = freePort()
+    tac = run / "app.tac"
+    tac.write_text(TAC % (port, str(site)))
+    with foreground("-y", str(tac), cwd=run, port=port) as server:
+        assert fetch(port, "/a.txt")[2] == b"alpha\n"
+        assert server.terminate() == 0
+
+
+def test_foreground_port_in_use(run):
+    """A port already taken: exit 1 with one line naming the port, no pid file left."""
+    blocker = socket.socket()
+    blocker.bind(("0.0.0.0", 0))
+    blocker.listen(1)
+    port = blocker.getsockname()[1]
+    try:
+        rc, out, err = runRefweb("-n", "web", "--listen", "tcp:%d" % port, cwd=run)
+    finally:
+        blocker.close()
+    assert rc == 1 and str(port) in err and "Traceback" not in err
+    assert not os.path.exists(run / "refweb.pid")
+
+
+def test_foreground_refuses_live_pidfile(run):
+    """-n also refuses to start beside a refweb.pid naming a live process."""
+    with livePidFile(run / "refweb.pid") as pid:
+        rc, _, err = runRefweb("-n", "web", "--listen", "tcp:%d" % freePort(), cwd=run)
+        assert rc == 1 and "still running" in err and str(pid) in err
+        assert (run / "refweb.pid").read_text() == "%d\n" % pid
+
+
+def test_foreground_no_pidfile_and_logfile(site, run):
+    """--pidfile '' writes no pid file; -l FILE sends the log there instead of stdout."""
+    port = freePort()
+    with foreground("--pidfile", "", "-l", "server.log", "web", "--path", str(site),
+                    "--listen", "tcp:%d" % port, cwd=run, port=port) as server:
+        fetch(port, "/a.txt")
+        waitFor(lambda: "a.txt" in (run / "server.log").read_text(), what="log line")
+        assert not os.path.exists(run / "refweb.pid")
+        assert "a.txt" not in server.output()
+        assert server.terminate() == 0
+
+
+def test_foreground_rundir(site, run):
+    """-d DIR changes folder before running; a relative --pidfile stays where it was given."""
+    other = run / "elsewhere"
+    other.mkdir()
+    port = freePort()
+    with foreground("-d", str(other), "web", "--path", str(site), "--listen",
+                    "tcp:%d" % port, cwd=run, port=port) as server:
+        assert os.path.exists(run / "refweb.pid")
+        assert server.terminate() == 0
+
+
+# -- the daemon ----------------------------------------------------------------
+
+def startDaemon(args, cwd, env=None):
+    """Run a daemonizing command: it must exit 0 and leave a pid file; the pid."""
+    rc, out, err = runRefweb(*args, cwd=cwd, env=env)
+    assert rc == 0, (out, err)
+    with open(os.path.join(str(cwd), "refweb.pid")) as f:
+        return int(f.read())
+
+
+def test_daemon_start_and_stop(site, run):
+    """`refweb web` daemonizes: exits 0 once listening; kill `cat refweb.pid` stops it cleanly."""
+    port = freePort()
+    pid = startDaemon(["web", "--path", str(site), "--listen", "tcp:%d" % port], run)
+    assert pidAlive(pid)
+    assert fetch(port, "/a.txt")[2] == b"alpha\n"  # bound before the command returned
+    log = run / "refweb.log"
+    assert stat.S_IMODE(os.stat(log).st_mode) == 0o600  # twistd's daemon umask 0077
+    subprocess.run(["sh", "-c", "kill `cat refweb.pid`"], cwd=str(run), timeout=10)
+    waitFor(lambda: not pidAlive(pid), what="daemon exit")
+    assert not portOpen(port)
+    assert not os.path.exists(run / "refweb.pid")
+    text = log.read_text()
+    assert "a.txt" in text and "listening on tcp:" in text and "stopped" in text
+
+
+def test_daemon_refuses_live_pidfile(site, run):
+    """A second daemon in the same folder is refused while the first runs."""
+    port = freePort()
+    pid = startDaemon(["web", "--path", str(site), "--listen", "tcp:%d" % port], run)
+    rc, out, err = runRefweb("web", "--listen", "tcp:%d" % freePort(), cwd=run)
+    assert rc == 1 and "still running" in err and str(pid) in err
+    assert int((run / "refweb.pid").read_text()) == pid
+
+
+def test_daemon_replaces_stale_pidfile(site, run):
+    """A refweb.pid naming a dead process is replaced, and the log says so."""
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    (run / "refweb.pid").write_text("%d\n" % dead.pid)
+    port = freePort()
+    pid = startDaemon(["web", "--path", str(site), "--listen", "tcp:%d" % port], run)
+    assert pid != dead.pid and pidAlive(pid)
+    assert "stale pid file" in (run / "refweb.log").read_text()
+
+
+def test_unreadable_pidfile_is_stale(site, run):
+    """A refweb.pid that holds no number is treated as stale and replaced."""
+    (run / "refweb.pid").write_text("garbage\n")
+    port = freePort()
+    with foreground("web", "--listen", "tcp:%d" % port, cwd=run, port=port) as server:
+        assert int((run / "refweb.pid").read_text()) == server.popen.pid
+
+
+def test_daemon_reports_port_in_use(run):
+    """A daemon that cannot bind reports it: the command prints the error and exits 1."""
+    blocker = socket.socket()
+    blocker.bind(("0.0.0.0", 0))
+    blocker.listen(1)
+    port = blocker.getsockname()[1]
+    try:
+        rc, out, err = runRefweb("web", "--listen", "tcp:%d" % port, cwd=run)
+    finally:
+        blocker.close()
+    assert rc == 1 and str(port) in err and "Traceback" not in err
+    assert not os.path.exists(run / "refweb.pid")
+    assert str(port) in (run / "refweb.log").read_text()
+
+
+def test_daemon_tac(site, run):
+    """`refweb -y app.tac` daemonizes the .tac's application."""
+    port = freePort()
+    tac = run / "app.tac"
+    tac.write_text(TAC % (port, str(site)))
+    pid = startDaemon(["-y", str(tac)], run)
+    assert fetch(port, "/a.txt")[2] == b"alpha\n"
+    os.kill(pid, signal.SIGTERM)
+    waitFor(lambda: not pidAlive(pid), what="daemon exit")
+
+
+def test_daemon_umask_and_logfile_options(run):
+    """--umask 022 and -l FILE apply to the daemon."""
+    port = freePort()
+    startDaemon(["--umask", "022", "-l", "web.log", "web", "--listen", "tcp:%d" % port], run)
+    assert stat.S_IMODE(os.stat(run / "web.log").st_mode) == 0o644
+    assert not os.path.exists(run / "refweb.log")
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("x = 1\n", "does not define 'application'"),
+    ("from refweb.application import service\napplication = service.Application('x'\n",
+     "app.tac, line 2: SyntaxError"),
+    ("import os\n\nnot_defined()\n", "app.tac, line 3: NameError"),
+])
+@pytest.mark.parametrize("mode", ["-y", "-ny"])
+def test_bad_tac_is_one_line_error(run, text, expected, mode):
+    """A failing .tac (no application, bad syntax, exception): exit 1, one line naming it."""
+    tac = run / "app.tac"
+    tac.write_text(text)
+    rc, out, err = runRefweb(mode, str(tac), cwd=run)
+    assert rc == 1
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and expected in lines[0] and str(tac) in lines[0], err
+    assert "Traceback" not in err
+    assert not os.path.exists(run / "refweb.pid")
+
+
+# -- endpoints from the command line ------------------------------------------
+
+def test_unix_socket_mode_and_stale_lock_after_kill(site, run):
+    """unix:PATH:mode=0660:wantPID=1 -- after kill -9 the next start cleans the stale socket."""
+    path = str(run / "web.sock")
+    args = ("web", "--path", str(site), "--listen", "unix:%s:mode=0660:wantPID=1" % path)
+
+    def answers():
+        with contextlib.suppress(OSError):
+            with socket.socket(socket.AF_UNIX) as s:
+                s.settimeout(2)
+                s.connect(path)
+                s.sendall(b"GET /a.txt HTTP/1.0\r\n\r\n")
+                return b"alpha" in s.recv(4096)
+        return False
+
+    with foreground(*args, cwd=run) as first:
+        waitFor(answers, what="unix socket")
+        assert stat.S_IMODE(os.stat(path).st_mode) == 0o660
+        assert int(open(path + ".lock").read()) == first.popen.pid
+        os.killpg(first.popen.pid, signal.SIGKILL)
+        first.popen.wait(timeout=DEADLINE)
+    assert os.path.exists(path)  # a crash cleans nothing up
+    with foreground(*args, cwd=run) as second:
+        waitFor(answers, what="restarted unix socket")
+        assert second.terminate() == 0
+    assert not os.path.exists(path) and not os.path.exists(path + ".lock")
+
+
+def test_unix_socket_live_owner_refused(site, run):
+    """A second server on a wantPID socket whose owner lives is refused with exit 1."""
+    path = str(run / "web.sock")
+    desc = "unix:%s:wantPID=1" % path
+    with foreground("--pidfile", "one.pid", "web", "--listen", desc, cwd=run) as first:
+        waitFor(lambda: os.path.exists(path + ".lock"), what="lock")
+        rc, out, err = runRefweb("-n", "--pidfile", "two.pid", "web", "--listen", desc,
+                                 cwd=run)
+        assert rc == 1 and "in use by pid %d" % first.popen.pid in err
+
+
+def test_personal_default_socket(site, tmp_path):
+    """--personal listens on ~/.refweb-web-pb (from $HOME) with mode 0600."""
+    home = tmp_path / "home"
+    home.mkdir()
+    sock = home / ".refweb-web-pb"
+    with foreground("web", "--personal", "--path", str(site), cwd=tmp_path,
+                    env={"HOME": str(home)}):
+        waitFor(lambda: os.path.exists(sock), what="personal socket")
+        assert stat.S_ISSOCK(os.stat(sock).st_mode)
+        assert stat.S_IMODE(os.stat(sock).st_mode) == 0o600
+
+
+def test_tls_listen_and_https_option(site, run, tmp_path):
+    """--listen ssl:... and --https PORT -c CERT -k KEY both serve over TLS."""
+    import ssl
+    from test_endpoints import makeCertificate
+    key, cert = makeCertificate(str(tmp_path))
+    context = ssl.create_default_context(cafile=cert)
+    first, second = freePort(), freePort()
+    with foreground("web", "--path", str(site),
+                    "--listen", "ssl:%d:privateKey=%s:certKey=%s" % (first, key, cert),
+                    "--https", str(second), "-c", cert, "-k", key, cwd=run) as server:
+        server.waitPort(first)
+        server.waitPort(second)
+        for port in (first, second):
+            assert fetch(port, "/a.txt", context=context)[2] == b"alpha\n"
+
+
+def test_tls_missing_key_is_reported(run, tmp_path):
+    """An ssl endpoint whose key file is missing: exit 1 naming the file."""
+    rc, out, err = runRefweb("-n", "web", "--listen",
+                             "ssl:%d:privateKey=%s" % (freePort(), tmp_path / "gone.pem"),
+                             cwd=run)
+    assert rc == 1 and "gone.pem" in err and "Traceback" not in err
