@@ -51,7 +51,7 @@ import threading
 import time
 import urllib.parse
 
-from refweb import error, resource, rpc, server, wire
+from refweb import error, resource, rpc, server
 from refweb.internet.address import IPv4Address, IPv6Address, UNIXAddress
 from refweb.internet.error import ConnectionDone, ConnectionLost
 from refweb.internet.protocol import Factory, Protocol
@@ -176,24 +176,14 @@ class RelayRequest(server.Request):
         except Exception:
             self.processingFailed(Failure())
 
-    def _head(self):
+    def formatHead(self):
         """Send the status and headers as a ``head`` message, not HTTP bytes.
-        (Overrides http.Request._head, which formats an HTTP/1.x head.)"""
+        (Overrides http.Request.formatHead, which formats an HTTP/1.x head.)"""
         self.startedWriting = True
         self._bodyless = self.method == "HEAD" or self.code in (204, 304) or self.code < 200
-        headers = self.responseHeaders
-        if not headers.hasHeader("content-type") and self.code not in (204, 304):
-            # the default server.Request._head gives: text/html, charset for str bodies
-            utf8 = self._textBody and self.defaultContentType == "text/html"
-            headers.setRawHeaders("content-type", [self.defaultContentType
-                                                   + ("; charset=utf-8" if utf8 else "")])
-        relayed = [[name, value] for name, value in headers.items()
+        self.setDefaultContentType()
+        relayed = [[name, value] for name, value in self.outgoingHeaders()
                    if name.lower() not in HOP_BY_HOP - {"content-length"}]
-        if self.lastModified is not None and not headers.hasHeader("last-modified"):
-            relayed.append(["Last-Modified", wire.formatHTTPDate(self.lastModified)])
-        if self.etag is not None and not headers.hasHeader("etag"):
-            relayed.append(["ETag", self.etag])
-        relayed.extend(["Set-Cookie", cookie] for cookie in self.cookies)
         self.channel.transport.connection.send(
             {"type": "head", "code": self.code, "message": self.code_message, "headers": relayed})
         return b""

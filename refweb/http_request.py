@@ -263,7 +263,7 @@ class Request:
         if self._disconnected:
             return
         if not self.startedWriting:
-            self.transport.write(self._head() + self._frame(data))
+            self.transport.write(self.formatHead() + self._frame(data))
         elif data:
             self.transport.write(self._frame(data))
 
@@ -281,7 +281,7 @@ class Request:
         memory use does not grow with the file's size.
         """
         if not self.startedWriting:
-            self.transport.write(self._head())
+            self.transport.write(self.formatHead())
         if self._bodyless or self._disconnected:
             return
         if self._chunked or getattr(self, "_encoder", None) is not None:
@@ -295,40 +295,54 @@ class Request:
         elif self.transport.sendFile(fileobj, offset, count):
             self.sentLength += count
 
-    def _head(self):
-        """Choose the framing and return the response head's bytes."""
+    def formatHead(self):
+        """Called once, when writing starts: choose the framing, return the head's bytes.
+
+        A subclass that sends its response some other way (distrib's relay)
+        overrides this; ``outgoingHeaders`` gives it the header lines.
+        """
         self.startedWriting = True
+        version = "HTTP/1.1" if self.clientproto == "HTTP/1.1" else "HTTP/1.0"
+        self._chooseFraming(version)
+        lines = ["%s %d %s" % (version, self.code, self.code_message)]
+        lines.extend("%s: %s" % pair for pair in self.outgoingHeaders())
+        connection = self.channel.connectionHeader(version)
+        if connection:
+            lines.append(connection)
+        lines.append("\r\n")
+        head = "\r\n".join(lines)
+        self.channel.logWire("response", head)
+        return head.encode("latin-1")
+
+    def _chooseFraming(self, version):
+        """Content-Length if set; else chunks on HTTP/1.1, or the close on HTTP/1.0."""
         headers = self.responseHeaders
         code = self.code
-        version = "HTTP/1.1" if self.clientproto == "HTTP/1.1" else "HTTP/1.0"
         self._bodyless = self.method == "HEAD" or code in _BODYLESS or code < 200
         if code in _BODYLESS or code < 200:
             headers.removeHeader("content-length")
             headers.removeHeader("transfer-encoding")
-        elif not headers.hasHeader("content-length"):
-            if version == "HTTP/1.1" and not self._bodyless:
+        elif not headers.hasHeader("content-length") and not self._bodyless:
+            if version == "HTTP/1.1":
                 self._chunked = True
                 headers.setRawHeaders("transfer-encoding", ["chunked"])
-            elif not self._bodyless:
+            else:
                 self.channel.persistent = False  # HTTP/1.0: the close ends the body
-        lines = ["%s %d %s" % (version, code, self.code_message)]
-        for name, value in headers.items():
-            lines.append("%s: %s" % (name, value))
+
+    def outgoingHeaders(self):
+        """(name, value) for every header line of the response, in order."""
+        headers = self.responseHeaders
+        pairs = list(headers.items())
         if not headers.hasHeader("date"):
-            lines.append("Date: " + _dateHeader())
+            pairs.append(("Date", _dateHeader()))
         if not headers.hasHeader("server"):
-            lines.append("Server: " + SERVER_NAME)
+            pairs.append(("Server", SERVER_NAME))
         if self.lastModified is not None and not headers.hasHeader("last-modified"):
-            lines.append("Last-Modified: " + wire.formatHTTPDate(self.lastModified))
+            pairs.append(("Last-Modified", wire.formatHTTPDate(self.lastModified)))
         if self.etag is not None and not headers.hasHeader("etag"):
-            lines.append("ETag: " + self.etag)
-        for cookie in self.cookies:
-            lines.append("Set-Cookie: " + cookie)
-        lines.append(self.channel.connectionHeader(version))
-        lines.append("\r\n")
-        head = "\r\n".join(line for line in lines if line)
-        self.channel.logWire("response", head)
-        return head.encode("latin-1")
+            pairs.append(("ETag", self.etag))
+        pairs.extend(("Set-Cookie", cookie) for cookie in self.cookies)
+        return pairs
 
     def finish(self):
         """The response is complete.  Safe to call from any thread, once."""
@@ -343,7 +357,7 @@ class Request:
                 if not self.responseHeaders.hasHeader("content-length") and \
                         self.code not in _BODYLESS and self.code >= 200:
                     self.responseHeaders.setRawHeaders("content-length", ["0"])
-                self.transport.write(self._head())
+                self.transport.write(self.formatHead())
             elif self._chunked:
                 self.transport.write(wire.LAST_CHUNK)
             self.finished = True

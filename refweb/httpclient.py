@@ -14,8 +14,9 @@ Where it sits in a proxied request's journey::
 
 It is a *push* parser: bytes arrive in whatever pieces TCP delivers, and the
 parser keeps just enough state (which part of the message it is in, how many
-body bytes are left) to turn them into callbacks.  Nothing here touches a
-socket except through ``self.transport``.
+body bytes are left) to turn them into callbacks, so it can be fed by hand
+in a test with no socket at all.  Only ``handleConnection`` (the client
+thread's recv loop) touches the socket.
 
 Hooks a subclass overrides (Twisted's names)::
 

@@ -234,8 +234,11 @@ class ProxyClient(HTTPClient):
     def handleResponsePart(self, data):
         if self._settled:
             return
-        self.father.write(data)   # blocks while the client is slow: backpressure
-        if self.father.transport.disconnected:
+        try:
+            self.father.write(data)   # blocks while the client is slow: backpressure
+        except RuntimeError:
+            pass   # finished meanwhile by _fatherGone; the check below agrees
+        if self._settled or self.father.transport.disconnected:
             self._fatherGone(None)
 
     def handleResponseEnd(self):

@@ -15,6 +15,7 @@ becomes its status page; any other exception becomes a 500, logged with its
 traceback (shown in the page only when ``Site.displayTracebacks`` is on).
 """
 
+import re
 import urllib.parse
 
 from refweb import error, http, resource as resource_module
@@ -138,20 +139,23 @@ class Request(http.Request):
             http.Request.write(self, encoder.finish())
         http.Request.finish(self)
 
-    def _head(self):
-        headers = self.responseHeaders
-        if not headers.hasHeader("content-type") and self.code not in (204, 304):
+    def setDefaultContentType(self):
+        """No Content-Type set: text/html, with charset=utf-8 when the body was str."""
+        if not self.responseHeaders.hasHeader("content-type") and self.code not in (204, 304):
             contentType = self.defaultContentType
             if self._textBody and contentType == "text/html":
                 contentType = "text/html; charset=utf-8"
-            headers.setRawHeaders("content-type", [contentType])
-        return http.Request._head(self)
+            self.responseHeaders.setRawHeaders("content-type", [contentType])
+
+    def formatHead(self):
+        self.setDefaultContentType()
+        return http.Request.formatHead(self)
 
     # -- sessions ---------------------------------------------------------
     def getSession(self, sessionInterface=None):
         """The Session for this browser, made (with its cookie) on first use."""
         if self.session is None:
-            cookieName = SECURE_SESSION_COOKIE if self.isSecure() else SESSION_COOKIE
+            cookieName = self.sessionCookieName()
             uid = self.getCookie(cookieName)
             if uid:
                 try:
@@ -160,12 +164,21 @@ class Request(http.Request):
                     pass
             if self.session is None:
                 self.session = self.site.makeSession()
-                self.addCookie(cookieName, self.session.uid, path="/", httpOnly=True,
-                               secure=self.isSecure() or None, sameSite="Lax")
+                self.addCookie(cookieName, self.session.uid, path="/" + "/".join(urllib.parse.quote(s, safe="") for s in self.sitepath),
+                               httpOnly=True, secure=self.isSecure() or None, sameSite="Lax")
         self.session.touch()
         if sessionInterface is not None:
             return self.session.getComponent(sessionInterface)
         return self.session
+
+    def sessionCookieName(self):
+        """REFWEB_SESSION, or REFWEB_SECURE_SESSION over TLS; a site mounted below
+        the root (sitepath, as distrib's personal sites are) adds its path, so two
+        such sites on one host keep separate sessions."""
+        name = SECURE_SESSION_COOKIE if self.isSecure() else SESSION_COOKIE
+        if self.sitepath:
+            name += "_" + "_".join(re.sub(r"[^A-Za-z0-9.-]", "_", s) for s in self.sitepath)
+        return name
 
     # -- URLs -------------------------------------------------------------
     def prePathURL(self):

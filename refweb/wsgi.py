@@ -289,7 +289,8 @@ class WSGIResponse:
             self._finish()
 
     def _sendBody(self, result):
-        if (self.status is not None and isinstance(result, (list, tuple)) and len(result) == 1
+        if (self.status is not None and not self.headersSent
+                and isinstance(result, (list, tuple)) and len(result) == 1
                 and isinstance(result[0], bytes)
                 and not any(n.lower() == "content-length" for n, _ in self.headers)):
             # One known chunk: say its length rather than chunk it (PEP 3333 allows).

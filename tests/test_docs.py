@@ -832,7 +832,7 @@ def test_limits_table_lists_every_channel_limit():
 
 
 def test_pages_are_valid_restructuredtext():
-    """Each page parses with docutils without warnings (Sphinx-only roles stubbed)."""
+    """Each page, and README.rst, parses with docutils without warnings (Sphinx-only roles stubbed)."""
     docutils = pytest.importorskip("docutils.core")
     from docutils.parsers.rst import Directive, directives, roles
     from docutils import nodes
@@ -849,7 +849,7 @@ def test_pages_are_valid_restructuredtext():
     directives.register_directive("literalinclude", Stub)
     directives.register_directive("toctree", Stub)
     roles.register_local_role("doc", lambda *args, **kw: ([nodes.Text(args[2])], []))
-    for page in rstFiles():
+    for page in list(rstFiles()) + [os.path.join(ROOT, "README.rst")]:
         with open(page, encoding="utf-8") as f:
             text = f.read()
         warnings = io.StringIO()

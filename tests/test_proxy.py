@@ -15,11 +15,10 @@ import tracemalloc
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-from support import rawHTTP, readUntilClosed, served, statusOf
+from support import rawHTTP, served, statusOf
 
 from refweb import http as rhttp
 from refweb import proxy, resource, server, vhost
-from refweb.internet import reactor
 
 BLOCK = 65536
 
@@ -42,7 +41,8 @@ class Origin:
     /status/NNN  answers NNN          /hop         answers with hop-by-hop headers
     /stream/N    N blocks, chunked    /endless     chunks until the reader leaves
     /slow        answers after 2 s    /truncate    Content-Length 100, sends 3
-    /garbage     not HTTP at all      anything else: 200 "origin METHOD PATH"
+    /garbage     not HTTP at all      /switch      101 Switching Protocols
+    anything else: 200 "origin METHOD PATH"
     """
 
     def __init__(self):
@@ -119,6 +119,10 @@ class Origin:
                 self.send_header("Content-Length", "100")
                 self.end_headers()
                 self.wfile.write(b"abc")
+                self.close_connection = True
+
+            def _switch(self):
+                self.wfile.write(b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: x\r\n\r\n")
                 self.close_connection = True
 
             def _garbage(self):
@@ -306,6 +310,12 @@ def test_malformed_upstream_is_502(forward, origin):
     """An upstream answering garbage gives a 502 page."""
     status, _, body = viaProxy(forward, "http://127.0.0.1:%d/garbage" % origin.port)
     assert status == 502 and b"malformed" in body
+
+
+def test_upstream_switching_protocols_is_502(forward, origin):
+    """An upstream answering 101 (we never ask to upgrade) gives a 502 page."""
+    status, _, body = viaProxy(forward, "http://127.0.0.1:%d/switch" % origin.port)
+    assert status == 502 and b"switch protocols" in body
 
 
 def test_truncated_upstream_body_cuts_the_client(forward, origin):
