@@ -22,10 +22,25 @@ def parseURLEncoded(body):
                                   encoding="utf-8", errors="replace")
 
 
+def _splitParameters(headerValue):
+    """Split on ';' outside double quotes: 'a; name="x;y"' -> ['a', ' name="x;y"']."""
+    items, current, quoted = [], [], False
+    for char in headerValue:
+        if char == '"':
+            quoted = not quoted
+        if char == ";" and not quoted:
+            items.append("".join(current))
+            current = []
+        else:
+            current.append(char)
+    items.append("".join(current))
+    return items
+
+
 def _parameters(headerValue):
     """'form-data; name="a"; filename="b.txt"' -> {"name": "a", "filename": "b.txt"}."""
     params = {}
-    for item in headerValue.split(";")[1:]:
+    for item in _splitParameters(headerValue)[1:]:
         key, sep, value = item.strip().partition("=")
         if sep:
             value = value.strip()

@@ -83,6 +83,7 @@ class Request:
         self.queued = queued
         self._disconnected = False
         self._chunked = False
+        self._declaredLength = None  # Content-Length the response promised, if any
         self._bodyless = False  # HEAD, 204, 304: head only
         self._finishDeferreds = []
         self._stateLock = threading.Lock()  # guards finished, _disconnected, _finishDeferreds
@@ -270,6 +271,16 @@ class Request:
     def _frame(self, data):
         if self._bodyless or not data:
             return b""
+        if self._declaredLength is not None:
+            room = self._declaredLength - self.sentLength
+            if len(data) > room:
+                # More than Content-Length promised: the extra bytes would be read
+                # as the start of the next response, so they are dropped, and the
+                # connection closes after this response.
+                log.msg("Warning: %r wrote past its Content-Length; %d bytes dropped"
+                        % (self, len(data) - room))
+                self.channel.persistent = False
+                data = data[:room]
         self.sentLength += len(data)
         return wire.formatChunk(data) if self._chunked else data
 
@@ -328,6 +339,9 @@ class Request:
                 headers.setRawHeaders("transfer-encoding", ["chunked"])
             else:
                 self.channel.persistent = False  # HTTP/1.0: the close ends the body
+        declared = headers.getFirst("content-length")
+        if declared is not None and declared.isdigit():
+            self._declaredLength = int(declared)
 
     def outgoingHeaders(self):
         """(name, value) for every header line of the response, in order."""
@@ -360,6 +374,13 @@ class Request:
                 self.transport.write(self.formatHead())
             elif self._chunked:
                 self.transport.write(wire.LAST_CHUNK)
+            elif self._declaredLength is not None and not self._bodyless \
+                    and self.sentLength < self._declaredLength:
+                # Fewer bytes than promised: only closing tells the client so.
+                log.msg("Warning: %r finished %d bytes short of its Content-Length"
+                        % (self, self._declaredLength - self.sentLength))
+                self.channel.persistent = False
+                self.transport.loseConnection()
             self.finished = True
             deferreds, self._finishDeferreds = self._finishDeferreds, []
         self.channel.requestDone(self)

@@ -164,8 +164,9 @@ class Request(http.Request):
                     pass
             if self.session is None:
                 self.session = self.site.makeSession()
-                self.addCookie(cookieName, self.session.uid, path="/" + "/".join(urllib.parse.quote(s, safe="") for s in self.sitepath),
-                               httpOnly=True, secure=self.isSecure() or None, sameSite="Lax")
+                cookiePath = "/" + "/".join(urllib.parse.quote(s, safe="") for s in self.sitepath)
+                self.addCookie(cookieName, self.session.uid, path=cookiePath, httpOnly=True,
+                               secure=self.isSecure() or None, sameSite="Lax")
         self.session.touch()
         if sessionInterface is not None:
             return self.session.getComponent(sessionInterface)

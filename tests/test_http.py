@@ -447,3 +447,36 @@ def test_many_concurrent_connections_all_served():
         for t in threads:
             t.join(10)
     assert results == [200] * 50
+
+
+def test_body_longer_than_content_length_is_cut_and_connection_closed():
+    """Bytes past the Content-Length an application set are dropped, then the connection closes."""
+    class Liar(resource.Resource):
+        isLeaf = True
+
+        def render_GET(self, request):
+            request.setHeader("content-length", "3")
+            request.write(b"abcdef")
+            request.finish()
+            return server.NOT_DONE_YET
+
+    with served(Liar()) as port:
+        data = rawHTTP(port, GET % b"/" + GET % b"/again")
+    assert data.endswith(b"\r\n\r\nabc") and data.count(b"HTTP/1.1 200") == 1
+
+
+def test_body_shorter_than_content_length_closes_connection():
+    """A response finished short of its Content-Length is ended by closing, so no client hangs."""
+    class Short(resource.Resource):
+        isLeaf = True
+
+        def render_GET(self, request):
+            request.setHeader("content-length", "10")
+            request.write(b"abc")
+            request.finish()
+            return server.NOT_DONE_YET
+
+    with served(Short()) as port:
+        started = time.monotonic()
+        data = rawHTTP(port, GET % b"/", timeout=5)
+    assert data.endswith(b"abc") and time.monotonic() - started < 2

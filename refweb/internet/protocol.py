@@ -154,7 +154,7 @@ class Protocol:
                 try:
                     data = sock.recv(RECEIVE_SIZE)
                 except socket.timeout:
-                    reason = Failure(error.ConnectionLost("read timed out"))
+                    reason = Failure(error.TimeoutError("read timed out"))
                     break
                 if not data:
                     break

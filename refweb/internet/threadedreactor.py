@@ -63,19 +63,30 @@ class DelayedCall:
 
 
 class ConnectionLimiter:
-    """At most ``limit`` connections at once per port; the rest get a 503."""
+    """At most ``port.maxConnections`` connections at once; the rest get a 503.
+
+    The limit is read at each new connection, so it may be changed on a
+    Port that is already listening.
+    """
 
     REFUSAL = (b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain\r\n"
                b"Content-Length: 20\r\nConnection: close\r\n\r\nToo many connections")
 
-    def __init__(self, limit):
-        self._slots = threading.BoundedSemaphore(limit)
+    def __init__(self, port):
+        self.port = port
+        self.active = 0
+        self._lock = threading.Lock()  # guards active
 
     def acquire(self):
-        return self._slots.acquire(blocking=False)
+        with self._lock:
+            if self.active >= self.port.maxConnections:
+                return False
+            self.active += 1
+            return True
 
     def release(self):
-        self._slots.release()
+        with self._lock:
+            self.active -= 1
 
 
 class _Listener(socketserver.ThreadingMixIn, socketserver.TCPServer):
@@ -93,7 +104,7 @@ class _Listener(socketserver.ThreadingMixIn, socketserver.TCPServer):
         self.factory = factory
         self.sslContext = sslContext
         self._counter = itertools.count(1)
-        self.limiter = ConnectionLimiter(port.maxConnections)
+        self.limiter = ConnectionLimiter(port)
         socketserver.TCPServer.__init__(self, sockaddr, None, bind_and_activate=True)
 
     def finish_request(self, request, client_address):

@@ -37,8 +37,11 @@ class ThreadPool:
     def start(self):
         self.started = True
         self.joined = False
-        for _ in range(self.min):
-            self._startWorker()
+        # enough workers for the minimum, or for work queued before start()
+        wanted = max(self.min, min(self.max, self._queue.qsize()))
+        with self._lock:
+            while len(self._workers) < wanted:
+                self._startWorker()
 
     def _startWorker(self):
         index = len(self._workers) + 1
