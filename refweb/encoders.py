@@ -49,7 +49,9 @@ class GzipEncoderFactory:
             self.compressLevel = compressLevel
 
     def encoderForRequest(self, request):
-        request.responseHeaders.addRawHeader("vary", "Accept-Encoding")
+        vary = ",".join(request.responseHeaders.getRawHeaders("vary", [])).lower()
+        if "accept-encoding" not in vary:
+            request.responseHeaders.addRawHeader("vary", "Accept-Encoding")
         codings = acceptedCodings(request.requestHeaders.getRawHeaders("accept-encoding", []))
         quality = codings.get("gzip", codings.get("*", 0.0))
         if quality <= 0:

@@ -80,7 +80,7 @@ class Headers:
         return list(values) if values else default
 
     def getFirst(self, name, default=None):
-        values = self._values.get(name.lower())
+        values = self._values.get(_text(name).lower())
         return values[0] if values else default
 
     def hasHeader(self, name):

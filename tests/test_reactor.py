@@ -24,7 +24,6 @@ from refweb import resource, server
 from refweb.internet import address, error, protocol, reactor, threadedreactor
 from refweb.internet.threadedreactor import ThreadedReactor
 from refweb.python import log
-from tests.support import get
 
 WAIT = 5.0  # the longest any event in these tests may take
 
@@ -281,15 +280,15 @@ def test_protocol_defaultHandleConnectionEchoesAndEndsCleanly():
         port.stopListening()
 
 
-def test_protocol_readTimeoutGivesConnectionLost():
-    """A connection silent for longer than Port.connectionTimeout ends with ConnectionLost."""
+def test_protocol_readTimeoutGivesTimeoutError():
+    """A connection silent for longer than Port.connectionTimeout ends with TimeoutError."""
     factory = EchoFactory()
     port = listen(factory)
     port.connectionTimeout = 0.2
     try:
         with socket.create_connection(("127.0.0.1", port.getHost().port), timeout=WAIT) as s:
             assert factory.lost.wait(WAIT)
-            assert factory.reasons[0].check(error.ConnectionLost)
+            assert factory.reasons[0].check(error.TimeoutError) is error.TimeoutError
             assert factory.reasons[0].getErrorMessage() == "read timed out"
             assert recvAll(s) == b""  # the server closed its end
     finally:
@@ -568,12 +567,8 @@ def test_connectionLimiter_extraConnectionGets503(monkeypatch):
         port.stopListening()
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: threadedreactor.py:90 sizes the limiter from "
-                   "port.maxConnections while the Port is being built, so setting "
-                   "maxConnections on a Port instance (the only way after listenTCP) "
-                   "has no effect")
 def test_connectionLimiter_maxConnectionsSetOnThePortInstance():
-    """Setting maxConnections on a listening Port instance limits that port."""
+    """Setting maxConnections on a Port that is already listening limits that port."""
     factory = EchoFactory()
     port = listen(factory)
     port.maxConnections = 1

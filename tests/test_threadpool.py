@@ -191,8 +191,6 @@ def test_threadPool_defaults():
     assert (p.min, p.max, p.name) == (5, 20, "refweb-pool")
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: threadpool.py:38 start() only starts minthreads "
-                   "workers, so with minthreads=0 jobs queued before start() never run")
 def test_threadPool_jobsQueuedBeforeStartRunAfterStart():
     """Work queued before start() runs once the pool starts, even with minthreads=0."""
     p = ThreadPool(0, 2, name="lazy")

@@ -190,7 +190,7 @@ class Port:
         factory.doStart()
         label = self._host.port if unixPath is None else unixPath
         self._thread = threading.Thread(target=self._server.serve_forever,
-                                        kwargs={"poll_interval": 0.2},
+                                        kwargs={"poll_interval": 0.05},
                                         name="refweb-listen:%s" % (label,), daemon=True)
         self._thread.start()
         self.connected = True
@@ -455,7 +455,9 @@ def _claimUnixLock(socketPath):
             owner = int(f.read().strip() or "0")
     except (OSError, ValueError):
         owner = 0
-    if owner and owner != os.getpid() and _pidAlive(owner):
+    # The owner may be this very process (a second listen on the same path):
+    # then the socket is stale only if nothing answers on it.
+    if owner and _pidAlive(owner) and (owner != os.getpid() or _socketAnswers(socketPath)):
         raise error.CannotListenError(socketPath, "", "in use by pid %d (see %s)"
                                       % (owner, lockPath))
     for stale in (socketPath, lockPath):
@@ -463,6 +465,18 @@ def _claimUnixLock(socketPath):
             os.unlink(stale)
     with open(lockPath, "w") as f:
         f.write("%d\n" % os.getpid())
+
+
+def _socketAnswers(socketPath):
+    probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    probe.settimeout(1.0)
+    try:
+        probe.connect(socketPath)
+        return True
+    except OSError:
+        return False
+    finally:
+        probe.close()
 
 
 def _releaseUnixLock(socketPath):
