@@ -289,22 +289,30 @@ class Request:
 
         With a Content-Length set and nothing transforming the body, the
         kernel copies the file straight to the socket (os.sendfile), so
-        memory use does not grow with the file's size.
+        memory use does not grow with the file's size.  Otherwise (an
+        encoder, or chunks) the file is copied through ``write`` in 64 KiB
+        pieces.  Returns False if the client went away before the end.
         """
-        if not self.startedWriting:
+        if getattr(self, "_encoder", None) is None and not self.startedWriting:
             self.transport.write(self.formatHead())
-        if self._bodyless or self._disconnected:
-            return
+        if self._bodyless:
+            return not self._disconnected
         if self._chunked or getattr(self, "_encoder", None) is not None:
-            fileobj.seek(offset)
-            while count > 0:
-                chunk = fileobj.read(min(count, 65536))
-                if not chunk:
-                    break
-                self.write(chunk)
-                count -= len(chunk)
-        elif self.transport.sendFile(fileobj, offset, count):
-            self.sentLength += count
+            return self._copyFile(fileobj, offset, count)
+        if self._disconnected or not self.transport.sendFile(fileobj, offset, count):
+            return False
+        self.sentLength += count
+        return True
+
+    def _copyFile(self, fileobj, offset, count):
+        fileobj.seek(offset)
+        while count > 0 and not self._disconnected and not self.transport.disconnected:
+            chunk = fileobj.read(min(count, 65536))
+            if not chunk:
+                return False
+            self.write(chunk)
+            count -= len(chunk)
+        return count == 0
 
     def formatHead(self):
         """Called once, when writing starts: choose the framing, return the head's bytes.
