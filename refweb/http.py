@@ -267,12 +267,6 @@ class HTTPChannel(Protocol):
 
     def requestDone(self, request):
         """Called by request.finish(), from whichever thread finished it."""
-        writeLog = getattr(self.factory, "log", None)
-        if writeLog is not None:
-            try:
-                writeLog(request)
-            except Exception:
-                log.err(None, "Error writing the access log:")
         self._done.set()
 
     def _abandonPending(self, reason):
@@ -341,21 +335,22 @@ class HTTPFactory(Factory):
             self._logFile = open(self.logPath, "a", encoding="utf-8")
 
     def stopFactory(self):
-        if self._logFile is not None:
-            self._logFile.close()
-            self._logFile = None
+        with self._logLock:
+            if self._logFile is not None:
+                self._logFile.close()
+                self._logFile = None
 
     def log(self, request):
         """Write one access-log line for a finished request."""
         if self._logFile is None and not log.isObserved():
             return  # nobody would read it: skip the formatting
         line = combinedLogFormat(request)
-        if self._logFile is not None:
-            with self._logLock:
+        with self._logLock:
+            if self._logFile is not None:
                 self._logFile.write(line + "\n")
                 self._logFile.flush()
-        else:
-            log.msg(line)
+                return
+        log.msg(line)
 
 
 def combinedLogFormat(request):

@@ -375,6 +375,9 @@ class Request:
             if self.finished:
                 log.msg("Warning: Request.finish called twice on %r" % (self,))
                 return
+            # Logged before the last bytes go out: once the client has its
+            # answer it may stop the server, and the line must not be lost.
+            self._logAccess()
             if not self.startedWriting:
                 if not self.responseHeaders.hasHeader("content-length") and \
                         self.code not in _BODYLESS and self.code >= 200:
@@ -394,6 +397,14 @@ class Request:
         self.channel.requestDone(self)
         for d in deferreds:
             d.callback(None)
+
+    def _logAccess(self):
+        writeLog = getattr(getattr(self.channel, "factory", None), "log", None)
+        if writeLog is not None:
+            try:
+                writeLog(self)
+            except Exception:
+                log.err(None, "Error writing the access log:")
 
     def notifyFinish(self):
         """A Deferred: fires None when the response is done, errbacks if the client left first."""

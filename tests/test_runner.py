@@ -337,7 +337,7 @@ def test_foreground_rundir(site, run):
     other = run / "elsewhere"
     other.mkdir()
     port = freePort()
-    with foreground("-d", str(other), "web", "--path", str(site), "--listen",
+    with foreground("-d", str(other), "--umask", "022", "web", "--path", str(site), "--listen",
                     "tcp:%d" % port, cwd=run, port=port) as server:
         assert os.path.exists(run / "refweb.pid")
         assert server.terminate() == 0
@@ -395,6 +395,7 @@ def test_unreadable_pidfile_is_stale(site, run):
     port = freePort()
     with foreground("web", "--listen", "tcp:%d" % port, cwd=run, port=port) as server:
         assert int((run / "refweb.pid").read_text()) == server.popen.pid
+        assert server.terminate() == 0
 
 
 def test_daemon_reports_port_in_use(run):
