@@ -32,7 +32,7 @@ import sys
 import textwrap
 from dataclasses import dataclass
 
-from refweb.internet.endpoints import processAlive
+from refweb.internet.unixlock import processAlive
 
 STARTUP_TIMEOUT = 60.0  # seconds the foreground waits for the daemon's report
 
@@ -342,8 +342,9 @@ def _reportFailure(config, exc):
     """One line for the user; the traceback too (in the log) if it is a bug."""
     from refweb.python import log
     from refweb.internet.endpoints import EndpointError
+    from refweb.internet.error import CannotListenError
     message = "refweb: %s" % (exc,)
-    if not isinstance(exc, (StartupError, EndpointError, OSError)):
+    if not isinstance(exc, (StartupError, EndpointError, CannotListenError, OSError)):
         message = "refweb: cannot start: %s: %s" % (type(exc).__name__, exc)
         log.err(exc, "Unexpected error while starting:")
     if config.logfile != "-":

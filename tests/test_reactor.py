@@ -21,7 +21,7 @@ import time
 import pytest
 
 from refweb import resource, server
-from refweb.internet import address, error, protocol, reactor, threadedreactor
+from refweb.internet import address, error, protocol, reactor, threadedreactor, unixlock
 from refweb.internet.threadedreactor import ThreadedReactor
 from refweb.python import log
 
@@ -503,7 +503,7 @@ def test_clientFactory_defaultHooksDoNothing():
 
 def test_releaseUnixLock_missingLockIsFine(shortdir):
     """Releasing a lock that is already gone does not raise."""
-    threadedreactor._releaseUnixLock(os.path.join(shortdir, "never.sock"))
+    unixlock.release(os.path.join(shortdir, "never.sock"))
 
 
 def test_address_fromSocketAddressNamesEachFamily():
@@ -632,7 +632,7 @@ def test_listenUNIX_wantPIDRemovesAStaleLockAndSocket(shortdir):
         assert _unixGet(path).endswith(b"secure=False")
     finally:
         port.stopListening()
-        threadedreactor._releaseUnixLock(path)
+        unixlock.release(path)
     assert not os.path.exists(path + ".lock")
 
 
@@ -647,7 +647,7 @@ def test_listenUNIX_wantPIDGarbledLockIsStale(shortdir):
             assert f.read() == "%d\n" % os.getpid()
     finally:
         port.stopListening()
-        threadedreactor._releaseUnixLock(path)
+        unixlock.release(path)
 
 
 def test_listenUNIX_wantPIDLiveOwnerIsRefused(shortdir):
@@ -677,11 +677,11 @@ def test_pidAlive_zombieCountsAsDead():
                 if f.read().rsplit(")", 1)[1].split()[0] == "Z":
                     break
             time.sleep(0.01)
-        assert threadedreactor._pidAlive(child.pid) is False
-        assert threadedreactor._pidAlive(os.getpid()) is True
+        assert unixlock.processAlive(child.pid) is False
+        assert unixlock.processAlive(os.getpid()) is True
     finally:
         child.wait(timeout=WAIT)
-    assert threadedreactor._pidAlive(child.pid) is False
+    assert unixlock.processAlive(child.pid) is False
 
 
 def test_listenUNIX_badPathRaisesCannotListenError(shortdir):

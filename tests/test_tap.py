@@ -15,7 +15,7 @@ import pytest
 from refweb import tap
 from refweb.runner import StartupError, UsageError
 
-from test_runner import fetch, foreground, freePort, runRefweb
+from test_runner import fetch, foreground, freePort, runRefweb, waitFor
 
 LIB = '''\
 from refweb import resource, static
@@ -319,6 +319,7 @@ def test_access_log_file(docs, tmp_path):
     logfile = tmp_path / "access.log"
     with web("--path", str(docs), "-l", str(logfile)) as port:
         fetch(port, "/notes.txt", headers={"User-Agent": "tester/1", "Referer": "http://r/"})
+        waitFor(lambda: logfile.read_text(), what="the access-log line")
     line = logfile.read_text().strip()
     assert re.fullmatch(r'127\.0\.0\.1 - - \[\d\d/\w{3}/\d{4}:\d\d:\d\d:\d\d \+0000\] '
                         r'"GET /notes\.txt HTTP/1\.1" 200 6 "http://r/" "tester/1"', line), line
@@ -402,4 +403,6 @@ def test_command_several_listen_and_access_log(docs, tmp_path):
         server.waitPort(first)
         server.waitPort(second)
         assert fetch(first, "/notes.txt")[2] == fetch(second, "/notes.txt")[2] == b"notes\n"
-    assert logfile.read_text().count('"GET /notes.txt HTTP/1.1" 200') == 2
+        # the line is written just after the response is sent: wait for it
+        waitFor(lambda: logfile.read_text().count('"GET /notes.txt HTTP/1.1" 200') == 2,
+                what="two access-log lines")

@@ -76,12 +76,6 @@ class UNIXServer(_ListeningService):
     def _listen(self, reactor):
         return endpoints.listenUNIX(reactor, *self.args, **self.kwargs)
 
-    def stopService(self):
-        _ListeningService.stopService(self)
-        wantPID = self.kwargs.get("wantPID", self.args[4] if len(self.args) > 4 else False)
-        if wantPID:
-            endpoints.releaseLock(self.args[0])
-
 
 class SSLServer(_ListeningService):
     """SSLServer(port, factory, contextFactory, backlog=50, interface='').

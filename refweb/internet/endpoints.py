@@ -27,10 +27,11 @@ Start reading at ``parse`` and the ``KINDS`` table it consults.
 """
 
 import os
-import socket
 import ssl
-import stat
 from dataclasses import dataclass, field
+
+from refweb.internet.unixlock import (  # noqa: F401  (part of this module's API)
+    SocketInUse, lockPath, processAlive, readLock, release as releaseLock)
 
 
 class EndpointError(Exception):
@@ -39,10 +40,6 @@ class EndpointError(Exception):
 
 class BadDescription(EndpointError, ValueError):
     """An endpoint description that does not follow the grammar above."""
-
-
-class SocketInUse(EndpointError):
-    """A UNIX socket path is taken by a live server or by a non-socket file."""
 
 
 class TLSSetupError(EndpointError):
@@ -210,78 +207,10 @@ def _assign(description, kind, fields):
 # Half two: sockets and files
 # --------------------------------------------------------------------------
 
-def processAlive(pid):
-    """True if ``pid`` names a running process (a zombie counts as gone)."""
-    if pid <= 0:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True  # alive, but someone else's
-    try:
-        with open("/proc/%d/stat" % pid) as f:
-            return f.read().rsplit(")", 1)[1].split()[0] not in ("Z", "X")
-    except (OSError, IndexError):
-        return True
-
-
-def lockPath(socketPath):
-    """The lock file of a wantPID socket: the socket's path plus '.lock'."""
-    return socketPath + ".lock"
-
-
-def readLock(socketPath):
-    """The pid written in a socket's lock file, or None."""
-    try:
-        with open(lockPath(socketPath)) as f:
-            return int(f.read().strip())
-    except (OSError, ValueError):
-        return None
-
-
-def _checkReplaceable(path):
-    """Before a wantPID listen deletes a leftover ``path``, make sure it is
-    really a dead socket: never a regular file, never a server still answering.
-    """
-    owner = readLock(path)
-    if owner is not None and owner != os.getpid() and processAlive(owner):
-        return  # the reactor refuses this case itself, naming the pid
-    try:
-        mode = os.lstat(path).st_mode
-    except FileNotFoundError:
-        return
-    if not stat.S_ISSOCK(mode):
-        raise SocketInUse("%s exists and is not a socket; refusing to remove it" % (path,))
-    probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    probe.settimeout(1.0)
-    try:
-        probe.connect(path)
-    except OSError:
-        return  # nobody answers: a socket left behind by a crash
-    finally:
-        probe.close()
-    raise SocketInUse("a server is answering on %s (without a lock file); "
-                      "not replacing it" % (path,))
-
-
 def listenUNIX(reactor, path, factory, backlog=50, mode=0o666, wantPID=False):
-    """``reactor.listenUNIX``, checking first that a stale socket is stale."""
+    """``reactor.listenUNIX`` with ``~`` expanded (the lock-file rules are in unixlock.py)."""
     path = os.path.abspath(os.path.expanduser(path))
-    if wantPID:
-        _checkReplaceable(path)
     return reactor.listenUNIX(path, factory, backlog=backlog, mode=mode, wantPID=wantPID)
-
-
-def releaseLock(socketPath):
-    """Remove a socket's lock file if it names this process."""
-    path = os.path.abspath(os.path.expanduser(socketPath))
-    if readLock(path) == os.getpid():
-        try:
-            os.unlink(lockPath(path))
-        except OSError:
-            pass
 
 
 def sslContext(privateKey, certKey=None):

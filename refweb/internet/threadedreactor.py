@@ -29,7 +29,7 @@ import ssl
 import threading
 import time
 
-from refweb.internet import address, error
+from refweb.internet import address, error, unixlock
 from refweb.internet.protocol import SocketTransport
 from refweb.python import log
 from refweb.python.failure import Failure
@@ -172,6 +172,7 @@ class Port:
     """A listening socket; ``getHost().port`` tells which port was bound."""
 
     maxConnections = 512  # per port; beyond this a connection gets a quick 503
+    wantPID = False  # listenUNIX(wantPID=True): a lock file to release on stop
     connectionTimeout = 30.0  # seconds a read may wait; see HTTPChannel for others
 
     def __init__(self, reactor, factory, listener_args, unixPath=None):
@@ -207,6 +208,8 @@ class Port:
             self._server.server_close()
             if self.unixPath and os.path.exists(self.unixPath):
                 os.unlink(self.unixPath)
+            if self.wantPID:
+                unixlock.release(self.unixPath)
             self.factory.doStop()
             self.reactor._portStopped(self)
         return succeed(None)
@@ -294,8 +297,9 @@ class ThreadedReactor:
         left behind by a crashed server is recognised as stale and removed.
         """
         path = os.path.abspath(os.path.expanduser(path))
+        unixlock.checkNotAFile(path)
         if wantPID:
-            _claimUnixLock(path)
+            unixlock.claim(path)
         args = (_UnixListener, path, backlog, socket.AF_UNIX, None)
         old_umask = os.umask(0o777 & ~mode)  # the socket file is born with `mode`
         try:
@@ -303,8 +307,7 @@ class ThreadedReactor:
         finally:
             os.umask(old_umask)
         os.chmod(path, mode)
-        if wantPID:
-            self.addSystemEventTrigger("after", "shutdown", _releaseUnixLock, path)
+        port.wantPID = wantPID
         return self._addPort(port)
 
     def _addPort(self, port):
@@ -416,12 +419,19 @@ class ThreadedReactor:
         for port in ports:
             port.stopListening()
 
-    def run(self, installSignalHandlers=True):
-        """Block until stop() (or SIGINT/SIGTERM), then shut down cleanly."""
-        self._stopEvent.clear()
-        if installSignalHandlers and threading.current_thread() is threading.main_thread():
+    def installSignalHandlers(self):
+        """SIGINT and SIGTERM stop the reactor (main thread only; run() calls this)."""
+        if threading.current_thread() is threading.main_thread():
             for signum in (signal.SIGINT, signal.SIGTERM):
                 signal.signal(signum, self._onSignal)
+
+    def run(self, installSignalHandlers=True):
+        """Block until stop() (or SIGINT/SIGTERM), then shut down cleanly.
+
+        A stop() that came before run() is kept: run() then shuts down at once.
+        """
+        if installSignalHandlers:
+            self.installSignalHandlers()
         self.running = True
         self.fireSystemEvent("startup")
         while not self._stopEvent.wait(0.5):
@@ -431,6 +441,7 @@ class ThreadedReactor:
         if self._threadpool is not None:
             self._threadpool.stop()
             self._threadpool = None
+        self._stopEvent.clear()  # so a notebook may run() the reactor again
 
     def _onSignal(self, signum, frame):
         log.msg("Received signal %d, shutting down." % (signum,))
@@ -441,60 +452,3 @@ class ThreadedReactor:
 
     def crash(self):
         self._stopEvent.set()
-
-
-def _lockPath(socketPath):
-    return socketPath + ".lock"
-
-
-def _claimUnixLock(socketPath):
-    """Take the lock next to a UNIX socket, clearing a dead owner's leftovers."""
-    lockPath = _lockPath(socketPath)
-    try:
-        with open(lockPath) as f:
-            owner = int(f.read().strip() or "0")
-    except (OSError, ValueError):
-        owner = 0
-    # The owner may be this very process (a second listen on the same path):
-    # then the socket is stale only if nothing answers on it.
-    if owner and _pidAlive(owner) and (owner != os.getpid() or _socketAnswers(socketPath)):
-        raise error.CannotListenError(socketPath, "", "in use by pid %d (see %s)"
-                                      % (owner, lockPath))
-    for stale in (socketPath, lockPath):
-        if os.path.lexists(stale):
-            os.unlink(stale)
-    with open(lockPath, "w") as f:
-        f.write("%d\n" % os.getpid())
-
-
-def _socketAnswers(socketPath):
-    probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    probe.settimeout(1.0)
-    try:
-        probe.connect(socketPath)
-        return True
-    except OSError:
-        return False
-    finally:
-        probe.close()
-
-
-def _releaseUnixLock(socketPath):
-    try:
-        os.unlink(_lockPath(socketPath))
-    except OSError:
-        pass
-
-
-def _pidAlive(pid):
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:
-        with open("/proc/%d/stat" % pid) as f:
-            return f.read().rsplit(")", 1)[1].split()[0] not in ("Z", "X")
-    except OSError:
-        return True
