@@ -41,7 +41,6 @@ Start reading at ResourceSubscription.render, then PublisherProtocol.
 """
 
 import html
-import io
 import os
 import pwd
 import socket
@@ -51,27 +50,26 @@ import threading
 import time
 import urllib.parse
 
-from refweb import error, resource, rpc, server
+from refweb import error, resource, rpc, server, wire
+from refweb.http_request import bodyLength
 from refweb.internet.address import IPv4Address, IPv6Address, UNIXAddress
 from refweb.internet.error import ConnectionDone, ConnectionLost
 from refweb.internet.protocol import Factory, Protocol
 from refweb.python import log
 from refweb.python.failure import Failure
 
-# Headers that describe one connection, not the message (RFC 9110 §7.6.1):
-# they are not relayed in either direction.  Content-Length is recomputed.
-HOP_BY_HOP = frozenset(["connection", "keep-alive", "proxy-connection", "te", "trailer",
-                        "transfer-encoding", "upgrade", "proxy-authenticate",
-                        "proxy-authorization", "expect", "content-length"])
+# Headers not relayed in either direction: the hop-by-hop ones (wire.HOP_BY_HOP),
+# and Expect, which the front server's channel has already answered.  A
+# request's Content-Length is recomputed (sendRequest); a response's is kept.
+_NOT_RELAYED = wire.HOP_BY_HOP | {"expect"}
 
 
 def endToEndHeaders(headers):
     """A Headers -> [[name, value], ...] without hop-by-hop headers (nor
-    those the Connection header names, RFC 9110 §7.6.1)."""
-    named = {token.strip().lower() for value in headers.getRawHeaders("connection", [])
-             for token in value.split(",")}
-    return [[name, value] for name, value in headers.items()
-            if name.lower() not in HOP_BY_HOP and name.lower() not in named]
+    those the Connection header names, RFC 9110 §7.6.1) or Content-Length."""
+    drop = (_NOT_RELAYED | {"content-length"}
+            | wire.connectionTokens(headers.getRawHeaders("connection", [])))
+    return [[name, value] for name, value in headers.items() if name.lower() not in drop]
 
 
 def encodeAddress(addr):
@@ -183,7 +181,7 @@ class RelayRequest(server.Request):
         self._bodyless = self.method == "HEAD" or self.code in (204, 304) or self.code < 200
         self.setDefaultContentType()
         relayed = [[name, value] for name, value in self.outgoingHeaders()
-                   if name.lower() not in HOP_BY_HOP - {"content-length"}]
+                   if name.lower() not in _NOT_RELAYED]
         self.channel.transport.connection.send(
             {"type": "head", "code": self.code, "message": self.code_message, "headers": relayed})
         return b""
@@ -369,10 +367,7 @@ class ResourceSubscription(resource.Resource):
     def sendRequest(self, connection, request):
         content = request.content
         headers = endToEndHeaders(request.requestHeaders)
-        size = 0
-        if content is not None:
-            size = content.seek(0, io.SEEK_END)
-            content.seek(0)
+        size = bodyLength(content)
         if size or request.getHeader("content-length") is not None:
             headers.append(["Content-Length", str(size)])
         connection.send({
@@ -424,7 +419,7 @@ class _Relay:
             self.headSeen = True
             request.setResponseCode(message["code"], message["message"])
             for name, value in message["headers"]:
-                if name.lower() not in HOP_BY_HOP - {"content-length"}:
+                if name.lower() not in _NOT_RELAYED:
                     request.responseHeaders.addRawHeader(name, value)
         elif kind == "data" and self.headSeen:
             request.write(message["data"])

@@ -50,6 +50,16 @@ def _dateHeader():
     return _dateCache[1]
 
 
+def bodyLength(content):
+    """The size of a request body the channel stored (``None``: no body),
+    rewound to its start for whoever reads it next."""
+    if content is None:
+        return 0
+    length = content.seek(0, io.SEEK_END)
+    content.seek(0)
+    return length
+
+
 def _bytes(data):
     if isinstance(data, str):
         return data.encode("utf-8")
@@ -113,9 +123,7 @@ class Request:
         mediaType = contentType.split(";", 1)[0].strip().lower()
         if mediaType not in ("application/x-www-form-urlencoded", "multipart/form-data"):
             return
-        length = self.content.seek(0, io.SEEK_END)
-        self.content.seek(0)
-        if length > self.maxFormBytes:
+        if bodyLength(self.content) > self.maxFormBytes:
             return  # too large to hold in memory as args; the body stays in content
         body = self.content.read()
         self.content.seek(0)

@@ -44,6 +44,7 @@ import urllib.parse
 
 from refweb import error, http, wire
 from refweb.http_headers import Headers
+from refweb.http_request import bodyLength
 from refweb.httpclient import HTTPClient
 from refweb.internet import error as netError
 from refweb.internet import protocol
@@ -53,22 +54,12 @@ from refweb.resource import Resource
 from refweb.server import NOT_DONE_YET
 from refweb.status import phrase
 
-# RFC 9110 section 7.6.1, plus the non-standard Proxy-Connection and Keep-Alive.
-HOP_BY_HOP = frozenset([
-    "connection", "keep-alive", "proxy-authenticate", "proxy-authorization",
-    "proxy-connection", "te", "trailer", "transfer-encoding", "upgrade",
-])
 # Request headers the proxy writes itself rather than copying: the framing
 # (we know the body's length) and Expect (our channel already said 100).
 _REFRAMED = frozenset(["host", "content-length", "expect"])
 # RFC 3986 pchar: what may stay unescaped in a path segment ("/" may not).
 _PCHAR_SAFE = "!$&'()*+,;=:@"
 _COPY_SIZE = 65536
-
-
-def hopByHopNames(connectionValues):
-    """The fixed hop-by-hop names plus those listed in Connection headers."""
-    return HOP_BY_HOP | wire.connectionTokens(connectionValues)
 
 
 def hostHeader(host, port, defaultPort=80):
@@ -82,20 +73,11 @@ def _text(value):
     return value.decode("latin-1") if isinstance(value, bytes) else str(value)
 
 
-def _bodyLength(content):
-    """Size of the request body the channel stored (and rewind it)."""
-    if content is None:
-        return 0
-    length = content.seek(0, 2)
-    content.seek(0)
-    return length
-
-
 def upstreamHeaders(request, host, forwardedFor=False):
     """[(name, value)] for the upstream: the client's end-to-end headers,
     a fresh Host, a computed Content-Length, and optionally X-Forwarded-For."""
     received = request.requestHeaders
-    drop = hopByHopNames(received.getRawHeaders("connection", ())) | _REFRAMED
+    drop = wire.hopByHopNames(received.getRawHeaders("connection", ())) | _REFRAMED
     if forwardedFor:
         drop = drop | {"x-forwarded-for"}
     headers = [("Host", host)]
@@ -105,7 +87,7 @@ def upstreamHeaders(request, host, forwardedFor=False):
     if forwardedFor:
         chain = received.getRawHeaders("x-forwarded-for", [])
         headers.append(("X-Forwarded-For", ", ".join(chain + [request.getClientIP() or "unknown"])))
-    length = _bodyLength(request.content)
+    length = bodyLength(request.content)
     if length or received.hasHeader("content-length") or received.hasHeader("transfer-encoding"):
         headers.append(("Content-Length", str(length)))
     headers.append(("Connection", "close"))   # one request per upstream connection
@@ -217,7 +199,7 @@ class ProxyClient(HTTPClient):
             self.transport.abortConnection()
             return
         names = [n.lower() for n, _ in self._responseHeaders]
-        drop = hopByHopNames([v for n, v in self._responseHeaders if n.lower() == "connection"])
+        drop = wire.hopByHopNames([v for n, v in self._responseHeaders if n.lower() == "connection"])
         if "transfer-encoding" in names:
             drop = drop | {"content-length"}   # RFC 9112 section 6.3: TE wins
         grouped = {}

@@ -23,6 +23,9 @@ error -- and the foreground process prints that and exits 0 or 1.
 
 The option tables (``Option``) serve three jobs: getopt parsing (so
 ``-ny app.tac`` bundles as in twistd), ``--help`` text, and defaults.
+
+``refweb tree FILE.tac`` is for learners: it loads the .tac, starts nothing,
+and prints ``resource.describe()`` of each site its services would serve.
 """
 
 import getopt
@@ -121,7 +124,9 @@ GLOBAL_OPTIONS = [
 ]
 
 COMMANDS = {"web": "A general-purpose web server which serves a folder, a "
-                   "resource, a resource script or a WSGI application."}
+                   "resource, a resource script or a WSGI application.",
+            "tree": "Print the resource tree of each site a .tac file would "
+                    "serve (refweb tree FILE.tac), without serving it."}
 
 def _commandTable():
     lines = ["Commands:"]
@@ -171,6 +176,8 @@ def parseCommandLine(argv):
         if command not in COMMANDS:
             raise UsageError("refweb", "unknown command %r (known: %s)"
                              % (command, ", ".join(COMMANDS)))
+        if command == "tree":
+            return treeText(rest[1:])  # prints and exits; nothing is served
         from refweb import tap
         commandOptions = tap.parseArgs(rest[1:])
         if isinstance(commandOptions, str):
@@ -193,6 +200,54 @@ def _makeConfig(values, command, commandOptions):
         logfile=logfile if logfile == "-" else os.path.abspath(logfile),
         umask=_octalUmask(values["umask"]) if values["umask"] is not None else None,
         rundir=values["rundir"])
+
+
+TREE_HELP = """Usage: refweb tree FILE.tac
+
+Load FILE.tac, start nothing, and print the resource tree (as
+refweb.resource.describe shows it) of each site its services would serve.
+"""
+
+
+def treeText(argv):
+    """``refweb tree FILE.tac`` -> the describe() text of every site the .tac serves."""
+    if argv[:1] in (["--help"], ["-h"]):
+        return TREE_HELP
+    if len(argv) != 1 or argv[0].startswith("-"):
+        raise UsageError("refweb tree", "give exactly one .tac file")
+    from refweb.application import app, service
+    from refweb.resource import describe
+    try:
+        application = app.loadApplication(os.path.abspath(argv[0]))
+    except app.ApplicationError as exc:
+        raise UsageError("refweb tree", "cannot load application: %s" % (exc,)) from None
+    sections, seen = [], set()
+    for child in _allServices(service.IService(application)):
+        site = _siteServedBy(child)
+        if site is None or id(site.resource) in seen:
+            continue  # one tree per site, however many ports serve it
+        seen.add(id(site.resource))
+        sections.append("%s(%r):\n%s" % (type(child).__name__, child.args[0],
+                                          describe(site.resource, write=lambda text: None)))
+    if not sections:
+        raise UsageError("refweb tree", "%s has no service that serves a Site" % (argv[0],))
+    return "\n\n".join(sections) + "\n"
+
+
+def _allServices(parent):
+    yield parent
+    for child in getattr(parent, "services", ()):
+        yield from _allServices(child)
+
+
+def _siteServedBy(service):
+    """The Site a listening service was given (also inside a ResourcePublisher), or None."""
+    args = getattr(service, "args", ())
+    factory = getattr(service, "kwargs", {}).get("factory", args[1] if len(args) > 1 else None)
+    factory = getattr(factory, "site", factory)  # distrib.ResourcePublisher(site)
+    if hasattr(factory, "resource") and hasattr(factory, "buildProtocol"):
+        return factory
+    return None
 
 
 def _versionText():

@@ -75,9 +75,13 @@ WEB_OPTIONS = [
            repeat=True),
     Option("resource-script", None, "FILE", "Serve the resource this .rpy "
            "file defines as the root."),
+    Option("trace", None, help="Log every step of each request's walk down "
+           "the resource tree ('trace:' lines), for learning."),
     Option("user", "u", help="Serve users' ~/public_html as /USER/ and their "
            "personal servers (~/.refweb-web-pb) as /USER.refweb/."),
     Option("version", None, help="Print the version and exit."),
+    Option("wire", None, help="Log the raw head of every request and response "
+           "('wire >>' and 'wire <<' lines), for learning."),
     Option("wsgi", None, "NAME", "Serve this WSGI application, a dotted name "
            "such as helloworld.application, as the root."),
 ]
@@ -305,7 +309,8 @@ def makeService(config):
     from refweb import server
     from refweb.application import service, strports
     site = server.Site(makeRoot(config), logPath=config["logfile"],
-                       displayTracebacks=bool(config["tracebacks"]))
+                       displayTracebacks=bool(config["tracebacks"]),
+                       trace=bool(config["trace"]), wire=bool(config["wire"]))
     factory = site
     if config["personal"]:
         from refweb import distrib

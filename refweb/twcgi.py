@@ -38,7 +38,7 @@ import subprocess
 import threading
 import time
 
-from refweb import error, resource, server
+from refweb import error, resource, server, wire
 from refweb.python import log
 
 CHUNK = 64 * 1024
@@ -55,8 +55,10 @@ HIDDEN_REQUEST_HEADERS = {
 
 # Fields of the script's header block that refweb does not pass on: they
 # describe one connection (RFC 9110 §7.6.1), and refweb frames the body itself.
-HOP_BY_HOP = {"connection", "keep-alive", "proxy-connection", "te", "trailer",
-              "transfer-encoding", "upgrade", "content-length"}
+# Proxy-Authenticate and Proxy-Authorization are left off: a script's own
+# fields of those names reach the client.
+_NOT_PASSED_ON = ((wire.HOP_BY_HOP - {"proxy-authenticate", "proxy-authorization"})
+                  | {"content-length"})
 
 # A request header name safe to turn into a variable: "_" is refused because
 # "X_Forwarded_For" would otherwise pass for X-Forwarded-For.
@@ -189,7 +191,7 @@ def applyHeaders(request, fields):
     seen = set()
     for name, value in fields:
         lower = name.lower()
-        if lower == "status" or lower in HOP_BY_HOP:
+        if lower == "status" or lower in _NOT_PASSED_ON:
             continue
         elif lower in seen:
             request.responseHeaders.addRawHeader(name, value)

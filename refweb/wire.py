@@ -110,6 +110,22 @@ def connectionTokens(values):
     return tokens
 
 
+# Headers that describe one connection, not the message, so a relay (proxy,
+# gateway, CGI/WSGI bridge) never passes them on: RFC 9110 §7.6.1 (Connection,
+# Proxy-Connection, Keep-Alive, TE, Transfer-Encoding, Upgrade), plus Trailer,
+# Proxy-Authenticate and Proxy-Authorization, hop-by-hop in RFC 2616 §13.5.1.
+HOP_BY_HOP = frozenset([
+    "connection", "keep-alive", "proxy-authenticate", "proxy-authorization",
+    "proxy-connection", "te", "trailer", "transfer-encoding", "upgrade",
+])
+
+
+def hopByHopNames(connectionValues):
+    """The fixed hop-by-hop names plus those the Connection headers list
+    (RFC 9110 §7.6.1): ["close, X-Trace"] -> HOP_BY_HOP | {"close", "x-trace"}."""
+    return HOP_BY_HOP | connectionTokens(connectionValues)
+
+
 # Keep the connection open after this response?  (RFC 9112 §9.3)
 # A "close" anywhere wins; otherwise 1.1 defaults to open, 1.0 to closed.
 def wantsKeepAlive(version, tokens):

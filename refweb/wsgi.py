@@ -35,18 +35,18 @@ the client, and the server keeps serving.
 import re
 import threading
 
-from refweb import error
+from refweb import error, wire
 from refweb.http_headers import Headers
+from refweb.http_request import bodyLength
 from refweb.python import log
 from refweb.python.failure import Failure
 from refweb.resource import Resource
 from refweb.server import NOT_DONE_YET
 from refweb.status import phrase
 
-# Headers describing one connection; PEP 3333 forbids applications to set them.
-_HOP_BY_HOP = frozenset(["connection", "keep-alive", "proxy-authenticate",
-                         "proxy-authorization", "te", "trailer", "transfer-encoding",
-                         "upgrade"])
+# Headers describing one connection; PEP 3333 forbids applications to set
+# them.  Its list (and wsgiref's) leaves out Proxy-Connection; so does ours.
+_HOP_BY_HOP = wire.HOP_BY_HOP - {"proxy-connection"}
 _STATUS = re.compile(r"([1-5]\d\d) ([^\r\n]*)\Z")
 _TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+\Z")
 _BODYLESS = (204, 304)
@@ -55,14 +55,6 @@ _BODYLESS = (204, 304)
 def wsgiString(text):
     """A decoded URL segment -> the PEP 3333 form: its bytes as latin-1."""
     return text.encode("utf-8", "surrogateescape").decode("latin-1")
-
-
-def _contentLength(content):
-    if content is None:
-        return 0
-    length = content.seek(0, 2)
-    content.seek(0)
-    return length
 
 
 def makeEnviron(request):
@@ -76,7 +68,7 @@ def makeEnviron(request):
         # the slash moves to PATH_INFO (SCRIPT_NAME + PATH_INFO stays the path).
         scriptName, pathInfo = scriptName[:-1], "/" + pathInfo
     host = request.getHost()
-    length = _contentLength(request.content)
+    length = bodyLength(request.content)
     environ = {
         "REQUEST_METHOD": request.method,
         "SCRIPT_NAME": scriptName,

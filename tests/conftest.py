@@ -9,6 +9,9 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 if ROOT not in sys.path:
     sys.path.insert(0, ROOT)  # the checkout, even when refweb is not installed
 
+from refweb.python import log  # noqa: E402 (needs the checkout on sys.path)
+from support import makeCertificate  # noqa: E402
+
 
 @pytest.fixture
 def docroot(tmp_path):
@@ -19,3 +22,19 @@ def docroot(tmp_path):
     (root / "a.txt").write_text("alpha\n")
     (root / "sub" / "b.txt").write_text("beta\n")
     return root
+
+
+@pytest.fixture
+def logged():
+    """Every line sent to refweb.python.log while the test runs."""
+    lines = []
+    log.addObserver(lines.append)
+    yield lines
+    log.removeObserver(lines.append)
+
+
+@pytest.fixture(scope="session")
+def certfiles(tmp_path_factory):
+    """(cert path, key path) of a throwaway self-signed certificate (skipped without openssl)."""
+    key, cert = makeCertificate(str(tmp_path_factory.mktemp("cert")))
+    return cert, key

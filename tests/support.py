@@ -3,12 +3,19 @@
     with served(Simple()) as port:           # listenTCP(0, Site(...)) ... stopListening()
         status, headers, body = get(port, "/")
         data = rawHTTP(port, b"GET / HTTP/1.1\\r\\nHost: x\\r\\n\\r\\n")
+        status, headers, body = parseResponse(data)
 """
 
 import contextlib
 import http.client
+import os
+import shutil
 import socket
+import ssl
+import subprocess
 import time
+
+import pytest
 
 from refweb import server
 from refweb.internet import reactor
@@ -27,15 +34,33 @@ def served(resourceOrSite, **siteArgs):
         port.stopListening()
 
 
-def get(port, path="/", method="GET", headers=None, body=None, timeout=10):
-    """One request over a fresh http.client connection: (status, headers, body)."""
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+def get(port, path="/", method="GET", headers=None, body=None, timeout=10, host=None,
+        context=None):
+    """One request over a fresh http.client connection: (status, headers, body).
+
+    ``host``: the Host header to send (http.client's own is 127.0.0.1:port);
+    ``context``: an ssl.SSLContext, to ask over TLS.
+    """
+    if context is None:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    else:
+        conn = http.client.HTTPSConnection("127.0.0.1", port, timeout=timeout, context=context)
+    headers = dict(headers or {})
+    if host is not None:
+        headers["Host"] = host
     try:
-        conn.request(method, path, body=body, headers=headers or {})
+        conn.request(method, path, body=body, headers=headers)
         response = conn.getresponse()
         return response.status, response.headers, response.read()
     finally:
         conn.close()
+
+
+def freePort():
+    """A port number nobody listens on (bound, then released)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 def rawHTTP(port, data, timeout=5.0, settle=None):
@@ -69,3 +94,54 @@ def readUntilClosed(sock, timeout=5.0, settle=None):
 def statusOf(response):
     """b"HTTP/1.1 404 Not Found\\r\\n..." -> 404."""
     return int(response.split(b" ", 2)[1])
+
+
+def parseResponse(data):
+    """One response read to its close -> (status, {lower name: [values]}, body)."""
+    head, _, body = data.partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    headers = {}
+    for line in lines[1:]:
+        name, _, value = line.partition(":")
+        headers.setdefault(name.strip().lower(), []).append(value.strip())
+    return int(lines[0].split()[1]), headers, body
+
+
+def waitUntil(predicate, timeout=5.0, interval=0.01):
+    """Poll ``predicate`` until it is true or ``timeout`` passes; its last answer."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(interval)
+    return predicate()
+
+
+# -- TLS -------------------------------------------------------------------
+
+def makeCertificate(folder):
+    """A throwaway self-signed certificate for 127.0.0.1: (key path, cert path).
+    Skips the test where the openssl command is missing."""
+    if shutil.which("openssl") is None:
+        pytest.skip("needs the openssl command to make a throwaway certificate")
+    key, cert = os.path.join(folder, "key.pem"), os.path.join(folder, "cert.pem")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes",
+                    "-keyout", key, "-out", cert, "-days", "2", "-subj", "/CN=127.0.0.1",
+                    "-addext", "subjectAltName=IP:127.0.0.1"],
+                   check=True, capture_output=True, timeout=60)
+    return key, cert
+
+
+def serverContext(certfiles):
+    """A server-side context for ``certfiles`` (the conftest fixture: cert, key)."""
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(*certfiles)
+    return ctx
+
+
+def clientContext():
+    """A client-side context that takes any certificate (they are throwaway ones)."""
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    return ctx

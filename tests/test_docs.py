@@ -212,7 +212,6 @@ class Proc:
             except subprocess.TimeoutExpired:
                 os.killpg(self.popen.pid, signal.SIGKILL)
                 self.popen.wait(5)
-        self.out.close()
 
 
 @pytest.fixture
@@ -256,6 +255,7 @@ def procs(tmp_path):
     yield Starter()
     for proc in started:
         proc.stop()
+        proc.out.close()
 
 
 def load(path, **overrides):
@@ -856,3 +856,38 @@ def test_pages_are_valid_restructuredtext():
         docutils.publish_doctree(text, source_path=page, settings_overrides={
             "warning_stream": warnings, "report_level": 2, "halt_level": 5})
         assert warnings.getvalue() == "", warnings.getvalue()
+
+
+# --------------------------------------------------------------------------
+# the learner's command-line tools
+# --------------------------------------------------------------------------
+
+@checks("hello.tac", "tree_hello.sh", "tree_hello.out")
+def test_tree_hello(procs, workdir):
+    """`refweb tree hello.tac` prints the tree shown in the docs; `-ny` serves it."""
+    status, output = procs.run(["bash", "tree_hello.sh"], workdir)
+    assert status == 0, output
+    assert output == (workdir / "tree_hello.out").read_text()
+    port = freePort()
+    runTac(procs, workdir, "hello.tac", port)
+    assert body(port, "/fred/") == (200, "Hello, world! I am located at ['fred', ''].")
+
+
+@checks("watch_cli.sh")
+def test_watch_cli(procs, workdir):
+    """`refweb -n web --trace --wire` logs the walk and the raw heads of each request."""
+    port = freePort()
+    proc = procs.script("watch_cli.sh", workdir, port)
+    with socket.create_connection(("127.0.0.1", port)) as sock:
+        sock.sendall(b"GET /notes/todo.txt HTTP/1.1\r\nHost: example.com\r\n"
+                     b"Connection: close\r\n\r\n")
+        while sock.recv(65536):
+            pass
+    time.sleep(0.3)
+    proc.stop()
+    lines = [line.split(" ", 1)[1] for line in proc.output().splitlines() if " " in line]
+    assert "wire >> GET /notes/todo.txt HTTP/1.1" in lines
+    assert "wire << HTTP/1.1 200 OK" in lines
+    assert "trace: GET /notes/todo.txt" in lines
+    assert ("trace:   File.getChildWithDefault('notes') -> File  prepath=['notes'] "
+            "postpath=['todo.txt']") in lines

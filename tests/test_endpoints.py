@@ -6,7 +6,6 @@ real reactor on free ports / temporary socket paths and real clients.
 """
 
 import os
-import shutil
 import socket
 import ssl
 import stat
@@ -19,18 +18,7 @@ from refweb.internet import endpoints, reactor
 from refweb.internet.endpoints import BadDescription, parse
 from refweb.internet.error import CannotListenError
 from refweb.internet.protocol import Factory, Protocol
-
-
-def makeCertificate(folder):
-    """A throwaway self-signed certificate for 127.0.0.1: (key path, cert path)."""
-    if shutil.which("openssl") is None:
-        pytest.skip("needs the openssl command to make a throwaway certificate")
-    key, cert = os.path.join(folder, "key.pem"), os.path.join(folder, "cert.pem")
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes",
-                    "-keyout", key, "-out", cert, "-days", "2", "-subj", "/CN=127.0.0.1",
-                    "-addext", "subjectAltName=IP:127.0.0.1"],
-                   check=True, capture_output=True, timeout=60)
-    return key, cert
+from support import makeCertificate
 
 
 def clientContext(cert):

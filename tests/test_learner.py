@@ -1,4 +1,5 @@
-"""The learner's view: exact output of Site(trace=True), Site(wire=True) and describe().
+"""The learner's view: exact output of Site(trace=True), Site(wire=True) and describe(),
+and of their command-line forms: `refweb web --trace/--wire` and `refweb tree FILE.tac`.
 
 The tree is the guide's Hello tree (root, /fred, /bob) with ``isLeaf = False``
 so that the walk really goes down it.  Log lines are captured with
@@ -7,8 +8,13 @@ so that every header, and so every ``wire`` line, is known in advance (only
 the ``Date`` value is replaced before comparing).
 """
 
+import os
 import re
+import signal
 import socket
+import subprocess
+import sys
+import time
 
 import pytest
 
@@ -254,3 +260,155 @@ def test_describe_wrapper_and_file(tmp_path):
         "/  EncodingResourceWrapper",
         "  (wraps)  File folder=%s processors=.rpy indexNames=index.rpy" % tmp_path,
     ])
+
+
+# --------------------------------------------------------------------------
+# the command line: refweb web --trace / --wire, refweb tree FILE.tac
+# --------------------------------------------------------------------------
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def refwebEnv():
+    return dict(os.environ, PYTHONPATH=ROOT, PYTHONDONTWRITEBYTECODE="1")
+
+
+def runRefweb(*args, cwd):
+    """`python -m refweb ARGS` to completion: (exit status, stdout, stderr)."""
+    done = subprocess.run([sys.executable, "-m", "refweb", *args], cwd=str(cwd),
+                          env=refwebEnv(), capture_output=True, text=True, timeout=30)
+    return done.returncode, done.stdout, done.stderr
+
+
+def freePort():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def serveAndAsk(tmp_path, options, path):
+    """Run `refweb -n web --path DOCROOT OPTIONS`, send one raw request; the log, timestamps cut."""
+    docroot = tmp_path / "docroot"
+    (docroot / "notes").mkdir(parents=True)
+    (docroot / "notes" / "todo.txt").write_text("read the guide\n")
+    port = freePort()
+    proc = subprocess.Popen([sys.executable, "-m", "refweb", "-n", "web", "--path", str(docroot),
+                             "--listen", "tcp:%d:interface=127.0.0.1" % port, *options],
+                            cwd=str(tmp_path), env=refwebEnv(), stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline = time.monotonic() + 15
+        while True:
+            try:
+                sock = socket.create_connection(("127.0.0.1", port), timeout=5)
+                break
+            except OSError:
+                assert time.monotonic() < deadline and proc.poll() is None, "no server"
+                time.sleep(0.05)
+        with sock:
+            sock.sendall(("GET %s HTTP/1.1\r\nHost: example.com\r\nConnection: close\r\n\r\n"
+                          % path).encode())
+            readUntilClosed(sock)
+        time.sleep(0.3)  # the render line may follow the last byte sent
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        output, _ = proc.communicate(timeout=10)
+    # "2026-11-25T10:00:00+0000 trace: ..." -> "trace: ..."
+    return [line.split(" ", 1)[1] for line in output.splitlines() if " " in line]
+
+
+def test_web_trace_option(tmp_path):
+    """`refweb -n web --path DIR --trace` logs each step of the walk to stdout."""
+    lines = serveAndAsk(tmp_path, ["--trace"], "/notes/todo.txt")
+    assert [line for line in lines if line.startswith("trace:")] == [
+        "trace: GET /notes/todo.txt",
+        "trace:   File.getChildWithDefault('notes') -> File  prepath=['notes'] postpath=['todo.txt']",
+        "trace:   File.getChildWithDefault('todo.txt') -> File  prepath=['notes', 'todo.txt'] postpath=[]",
+        "trace:   File.render_GET -> NOT_DONE_YET",
+    ]
+    assert not [line for line in lines if line.startswith("wire")]
+
+
+def test_web_wire_option(tmp_path):
+    """`refweb -n web --path DIR --wire` logs the raw request head and the response head."""
+    lines = [line for line in serveAndAsk(tmp_path, ["--wire"], "/notes/todo.txt")
+             if line.startswith("wire")]
+    assert lines[:4] == [
+        "wire >> GET /notes/todo.txt HTTP/1.1",
+        "wire >> Host: example.com",
+        "wire >> Connection: close",
+        "wire << HTTP/1.1 200 OK",
+    ]
+    assert "wire << Content-Type: text/plain" in lines
+    assert "wire << Content-Length: 15" in lines
+    assert lines[-1] == "wire << Connection: close"
+    assert not [line for line in lines if line.startswith("trace")]
+
+
+def test_web_help_lists_trace_and_wire(tmp_path):
+    """`refweb web --help` documents --trace and --wire."""
+    status, out, err = runRefweb("web", "--help", cwd=tmp_path)
+    assert status == 0
+    assert "--trace " in out and "--wire " in out
+
+
+HELLO_TAC = '''
+from refweb import server
+from refweb.application import internet, service
+from refweb.resource import Resource
+
+
+class Hello(Resource):
+    isLeaf = False
+
+
+root = Hello()
+root.putChild('fred', Hello())
+root.putChild('bob', Hello())
+application = service.Application('hello')
+site = server.Site(root)
+internet.TCPServer(0, site, interface='127.0.0.1').setServiceParent(application)
+internet.TCPServer(0, site, interface='127.0.0.1').setServiceParent(application)
+'''
+
+
+def test_tree_command_prints_describe_of_the_site(tmp_path):
+    """`refweb tree FILE.tac` prints describe() of the site root, once per site, and serves nothing."""
+    (tmp_path / "hello.tac").write_text(HELLO_TAC)
+    status, out, err = runRefweb("tree", "hello.tac", cwd=tmp_path)
+    assert (status, err) == (0, "")
+    assert out == "TCPServer(0):\n/  Hello\n  bob  Hello\n  fred  Hello\n"
+
+
+def test_tree_command_finds_a_published_site(tmp_path):
+    """A site published to --user servers (a ResourcePublisher) is shown too."""
+    (tmp_path / "personal.tac").write_text(
+        "from refweb import distrib, server, static\n"
+        "from refweb.application import internet, service\n"
+        "application = service.Application('personal')\n"
+        "site = server.Site(static.Data(b'hi', 'text/plain'))\n"
+        "internet.UNIXServer('web.sock', distrib.ResourcePublisher(site))"
+        ".setServiceParent(application)\n")
+    status, out, err = runRefweb("tree", "personal.tac", cwd=tmp_path)
+    assert (status, out) == (0, "UNIXServer('web.sock'):\n/  Data leaf\n")
+    assert not (tmp_path / "web.sock").exists()
+
+
+@pytest.mark.parametrize("args, words", [
+    (["tree"], "give exactly one .tac file"),
+    (["tree", "a.tac", "b.tac"], "give exactly one .tac file"),
+    (["tree", "missing.tac"], "cannot load application"),
+])
+def test_tree_command_usage_errors(tmp_path, args, words):
+    """A wrong `refweb tree` command line is exit 1 and one line on stderr."""
+    status, out, err = runRefweb(*args, cwd=tmp_path)
+    assert status == 1 and out == ""
+    assert words in err and len(err.strip().splitlines()) == 1, err
+
+
+def test_tree_command_help(tmp_path):
+    """`refweb tree --help` explains the command; `refweb --help` lists it."""
+    status, out, _ = runRefweb("tree", "--help", cwd=tmp_path)
+    assert status == 0 and out.startswith("Usage: refweb tree FILE.tac\n")
+    status, out, _ = runRefweb("--help", cwd=tmp_path)
+    assert status == 0 and "    tree     " in out

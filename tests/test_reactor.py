@@ -12,8 +12,8 @@ import signal
 import socket
 import ssl
 import struct
-import subprocess
 import shutil
+import subprocess
 import tempfile
 import threading
 import time
@@ -24,6 +24,7 @@ from refweb import resource, server
 from refweb.internet import address, error, protocol, reactor, threadedreactor, unixlock
 from refweb.internet.threadedreactor import ThreadedReactor
 from refweb.python import log
+from support import clientContext, freePort, readUntilClosed, serverContext, waitUntil
 
 WAIT = 5.0  # the longest any event in these tests may take
 
@@ -66,27 +67,6 @@ def listen(factory, **kw):
     return reactor.listenTCP(0, factory, interface="127.0.0.1", **kw)
 
 
-def freePort():
-    """A port number nobody listens on (bound, then released)."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def recvAll(sock, timeout=WAIT):
-    sock.settimeout(timeout)
-    chunks = []
-    while True:
-        try:
-            chunk = sock.recv(65536)
-        except (socket.timeout, ConnectionResetError):
-            break
-        if not chunk:
-            break
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
 class Captured:
     """A log observer that keeps every line (removed again by ``close``)."""
 
@@ -103,12 +83,7 @@ class Captured:
         return "\n".join(self.lines)
 
     def waitFor(self, fragment, timeout=WAIT):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if fragment in self.text():
-                return True
-            time.sleep(0.01)
-        return False
+        return waitUntil(lambda: fragment in self.text(), timeout)
 
     def close(self):
         log.removeObserver(self)
@@ -131,35 +106,6 @@ def shortdir():
         yield path
     finally:
         shutil.rmtree(path, ignore_errors=True)
-
-
-@pytest.fixture(scope="module")
-def certfiles():
-    """A throwaway self-signed certificate and key (skipped without openssl)."""
-    if shutil.which("openssl") is None:
-        pytest.skip("openssl is not installed: cannot make a test certificate")
-    folder = tempfile.mkdtemp(prefix="rwcert")
-    cert, key = os.path.join(folder, "cert.pem"), os.path.join(folder, "key.pem")
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes",
-                    "-subj", "/CN=localhost", "-days", "1", "-keyout", key, "-out", cert],
-                   check=True, capture_output=True, timeout=60)
-    try:
-        yield cert, key
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
-
-
-def serverContext(certfiles):
-    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    ctx.load_cert_chain(*certfiles)
-    return ctx
-
-
-def clientContext():
-    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-    ctx.check_hostname = False
-    ctx.verify_mode = ssl.CERT_NONE  # a throwaway self-signed certificate
-    return ctx
 
 
 # -- listenTCP -----------------------------------------------------------------
@@ -290,7 +236,7 @@ def test_protocol_readTimeoutGivesTimeoutError():
             assert factory.lost.wait(WAIT)
             assert factory.reasons[0].check(error.TimeoutError) is error.TimeoutError
             assert factory.reasons[0].getErrorMessage() == "read timed out"
-            assert recvAll(s) == b""  # the server closed its end
+            assert readUntilClosed(s) == b""  # the server closed its end
     finally:
         port.stopListening()
 
@@ -307,7 +253,7 @@ def test_protocol_errorInDataReceivedIsLoggedAndEndsTheConnection(captured):
     try:
         with socket.create_connection(("127.0.0.1", port.getHost().port), timeout=WAIT) as s:
             s.sendall(b"x")
-            assert recvAll(s) == b""
+            assert readUntilClosed(s) == b""
         assert factory.lost.wait(WAIT)
         assert factory.reasons[0].check(ValueError)
         assert captured.waitFor("Unhandled error in Boom:")
@@ -334,7 +280,7 @@ def test_protocol_errorInConnectionMadeIsLoggedNotFatal(captured):
         for _ in range(2):
             with socket.create_connection(("127.0.0.1", port.getHost().port),
                                           timeout=WAIT) as s:
-                assert recvAll(s) == b""
+                assert readUntilClosed(s) == b""
         assert captured.waitFor("RuntimeError: cannot start")
         assert "Unhandled error in connection" in captured.text()
     finally:
@@ -350,7 +296,7 @@ def test_factory_buildProtocolNoneClosesTheConnection():
     port = listen(Refusing())
     try:
         with socket.create_connection(("127.0.0.1", port.getHost().port), timeout=WAIT) as s:
-            assert recvAll(s) == b""
+            assert readUntilClosed(s) == b""
     finally:
         port.stopListening()
 
@@ -376,7 +322,7 @@ def test_factory_buildProtocolOverrideGetsFactorySet():
     port = listen(factory)
     try:
         with socket.create_connection(("127.0.0.1", port.getHost().port), timeout=WAIT) as s:
-            assert recvAll(s) == b"hello"
+            assert readUntilClosed(s) == b"hello"
             local = s.getsockname()
         assert done.wait(WAIT)
         assert seen[0] == address.IPv4Address("TCP", "127.0.0.1", local[1])
@@ -412,7 +358,7 @@ def test_transport_addressesWritesAndSendFile(tmp_path):
     port = listen(factory)
     try:
         with socket.create_connection(("127.0.0.1", port.getHost().port), timeout=WAIT) as s:
-            assert recvAll(s) == b"23456"
+            assert readUntilClosed(s) == b"23456"
             local = s.getsockname()
         assert done.wait(WAIT)
         assert found["peer"] == address.IPv4Address("TCP", "127.0.0.1", local[1])
@@ -536,7 +482,7 @@ def _holdAndOverflow(port, factory):
     try:
         assert factory.made.wait(WAIT)
         with socket.create_connection(("127.0.0.1", number), timeout=WAIT) as second:
-            return recvAll(second, timeout=0.5)  # the 503 comes at once, then EOF
+            return readUntilClosed(second, timeout=0.5)  # the 503 comes at once, then EOF
     finally:
         first.close()
 
@@ -586,7 +532,7 @@ def _unixGet(path):
         s.settimeout(WAIT)
         s.connect(path)
         s.sendall(b"GET / HTTP/1.0\r\n\r\n")
-        return recvAll(s)
+        return readUntilClosed(s)
 
 
 def test_listenUNIX_servesWithTheRequestedMode(shortdir):
@@ -730,7 +676,7 @@ def test_listenSSL_contextFactoryAndFailedHandshake(certfiles, tmp_path):
     try:
         with socket.create_connection(("127.0.0.1", number), timeout=WAIT) as s:
             s.sendall(b"GET / HTTP/1.0\r\n\r\n")  # not a TLS handshake
-            assert recvAll(s) == b""
+            assert readUntilClosed(s) == b""
         raw = socket.create_connection(("127.0.0.1", number), timeout=WAIT)
         with clientContext().wrap_socket(raw) as s:
             received = b""
@@ -945,10 +891,7 @@ def test_callInThread_runsOnThePoolThreads():
 def _runInThread(r):
     t = threading.Thread(target=r.run, kwargs={"installSignalHandlers": False}, daemon=True)
     t.start()
-    deadline = time.monotonic() + WAIT
-    while not r.running and time.monotonic() < deadline:
-        time.sleep(0.01)
-    assert r.running is True
+    assert waitUntil(lambda: r.running, WAIT)
     return t
 
 
@@ -1021,10 +964,7 @@ def test_run_signalStopsTheReactor():
     watchdog = threading.Timer(WAIT, r.stop)  # never hang the suite
 
     def sendSignal():
-        deadline = time.monotonic() + WAIT
-        while not r.running and time.monotonic() < deadline:
-            time.sleep(0.01)
-        if r.running:
+        if waitUntil(lambda: r.running, WAIT):
             os.kill(os.getpid(), signal.SIGTERM)
 
     sender = threading.Thread(target=sendSignal, daemon=True)

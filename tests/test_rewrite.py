@@ -3,34 +3,10 @@
 Behaviour tests serve a real Site on a free port and ask it with http.client.
 """
 
-import contextlib
-import http.client
-
 import pytest
 
-from refweb import resource, rewrite, server, static, vhost
-from refweb.internet import reactor
-
-
-@contextlib.contextmanager
-def serving(root):
-    """A Site for ``root`` on a free port of 127.0.0.1; yields the port."""
-    port = reactor.listenTCP(0, server.Site(root), interface="127.0.0.1")
-    try:
-        yield port.getHost().port
-    finally:
-        port.stopListening()
-
-
-def get(port, path):
-    """(status, headers dict with lower-case names, body) of one GET."""
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-    try:
-        conn.request("GET", path)
-        resp = conn.getresponse()
-        return resp.status, {k.lower(): v for k, v in resp.getheaders()}, resp.read()
-    finally:
-        conn.close()
+from refweb import resource, rewrite, static, vhost
+from support import get, served
 
 
 class Where(resource.Resource):
@@ -90,7 +66,7 @@ def tildeSite(tmp_path):
     (users / "foo" / "bar.html").write_text("<html>foo's bar page</html>\n")
     default = static.File(str(htdocs))
     default.putChild("users", static.File(str(users)))
-    with serving(rewrite.RewriterResource(default, rewrite.tildeToUsers)) as port:
+    with served(rewrite.RewriterResource(default, rewrite.tildeToUsers)) as port:
         yield port
 
 
@@ -137,7 +113,7 @@ def test_custom_rule_rewrites_and_runs_once():
     new = resource.Resource()
     new.putChild("deep", Where())
     orig.putChild("new", new)
-    with serving(rewrite.RewriterResource(orig, oldToNew)) as port:
+    with served(rewrite.RewriterResource(orig, oldToNew)) as port:
         status, _, body = get(port, "/old/deep/x/y?q=1")
         assert status == 200
         assert body == b"prepath=new/deep postpath=x/y path=/new/deep/x/y uri=/new/deep/x/y?q=1"
@@ -151,7 +127,7 @@ def test_rule_that_empties_postpath_renders_orig():
     def swallow(request):
         del request.postpath[:]
 
-    with serving(rewrite.RewriterResource(Where(), swallow)) as port:
+    with served(rewrite.RewriterResource(Where(), swallow)) as port:
         status, _, body = get(port, "/a/b")
         assert status == 200
         assert body.startswith(b"prepath= postpath= ")
@@ -164,7 +140,7 @@ def test_second_visit_does_not_rerun_rules():
     rewriter = rewrite.RewriterResource(orig, lambda request: calls.append(1))
     orig.putChild("again", rewriter)
     orig.putChild("end", Where())
-    with serving(rewriter) as port:
+    with served(rewriter) as port:
         assert get(port, "/again/again/end")[0] == 200
     assert calls == [1]
 
@@ -177,5 +153,5 @@ def test_rules_run_again_after_vhost_monster(tmp_path):
     base = resource.Resource()
     base.putChild("users", static.File(str(tmp_path / "users")))
     base.putChild("vhost.rpy", vhost.VHostMonsterResource())
-    with serving(rewrite.RewriterResource(base, rewrite.tildeToUsers)) as port:
+    with served(rewrite.RewriterResource(base, rewrite.tildeToUsers)) as port:
         assert get(port, "/vhost.rpy/http/example.com/~foo/bar.html")[::2] == (200, b"bar\n")

@@ -3,34 +3,12 @@
 Each test serves a real Site on a free port and fetches with http.client.
 """
 
-import contextlib
-import http.client
 import os
 
 import pytest
 
-from refweb import resource, script, server, static
-from refweb.internet import reactor
-from refweb.python import log
-
-
-@contextlib.contextmanager
-def served(root, **siteArgs):
-    port = reactor.listenTCP(0, server.Site(root, **siteArgs), interface="127.0.0.1")
-    try:
-        yield port.getHost().port
-    finally:
-        port.stopListening()
-
-
-def get(port, path, method="GET"):
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-    try:
-        conn.request(method, path)
-        resp = conn.getresponse()
-        return resp.status, resp.headers, resp.read()
-    finally:
-        conn.close()
+from refweb import resource, script, static
+from support import get, served
 
 
 def write(path, text):
@@ -58,15 +36,6 @@ def site(tmp_path):
     root = static.File(str(tmp_path))
     root.processors = {".rpy": script.ResourceScript}
     return root
-
-
-@pytest.fixture
-def logged():
-    """Lines sent to refweb.python.log while the test runs."""
-    lines = []
-    log.addObserver(lines.append)
-    yield lines
-    log.removeObserver(lines.append)
 
 
 def test_rpy_serves_its_resource_and_edits_show(site, tmp_path):

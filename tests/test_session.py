@@ -7,13 +7,7 @@ the Site's ``sessionFactory``; every wait is bounded.
 """
 
 import contextlib
-import http.client
-import os
 import re
-import shutil
-import ssl
-import subprocess
-import tempfile
 import threading
 import time
 
@@ -21,8 +15,8 @@ import pytest
 
 from refweb import resource, server
 from refweb.internet import reactor
-from refweb.python import log
 from refweb.session import Session, SessionStore
+from support import clientContext, get, served, serverContext
 
 WAIT = 5.0
 COOKIE = re.compile(r"REFWEB_SESSION=([0-9a-f]{32}); Path=/; SameSite=Lax; HttpOnly")
@@ -61,23 +55,16 @@ def site(root, sessionFactory=None):
     s = server.Site(root)
     if sessionFactory is not None:
         s.sessionFactory = sessionFactory
-    port = reactor.listenTCP(0, s, interface="127.0.0.1")
-    try:
-        yield s, port.getHost().port
-    finally:
-        port.stopListening()
+    with served(s) as port:
+        yield s, port
 
 
-def fetch(port, path="/", cookie=None):
-    """(body text, list of Set-Cookie values) of one GET."""
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=WAIT)
-    try:
-        conn.request("GET", path, headers={"Cookie": cookie} if cookie else {})
-        response = conn.getresponse()
-        assert response.status == 200
-        return response.read().decode(), response.headers.get_all("Set-Cookie") or []
-    finally:
-        conn.close()
+def fetch(port, path="/", cookie=None, context=None):
+    """(body text, list of Set-Cookie values) of one GET answered 200."""
+    status, headers, body = get(port, path, headers={"Cookie": cookie} if cookie else None,
+                                timeout=WAIT, context=context)
+    assert status == 200
+    return body.decode(), headers.get_all("Set-Cookie") or []
 
 
 def uidFrom(setCookies):
@@ -85,15 +72,6 @@ def uidFrom(setCookies):
     match = COOKIE.fullmatch(value)
     assert match, value
     return match.group(1)
-
-
-def waitUntil(predicate, timeout=WAIT):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.01)
-    return predicate()
 
 
 class Tiny(Session):
@@ -248,25 +226,20 @@ def test_session_expireRemovesItFromTheSiteAtOnce():
         assert uidFrom(fetch(port, cookie="REFWEB_SESSION=" + uid)[1]) != uid
 
 
-def test_session_failingExpireCallbackIsLoggedOthersStillRun():
+def test_session_failingExpireCallbackIsLoggedOthersStillRun(logged):
     """An expiry callback that raises is logged and the following callbacks still run."""
-    lines = []
-    log.addObserver(lines.append)
-    try:
-        s = server.Site(Counter())
-        session = s.makeSession()
-        calls = []
+    s = server.Site(Counter())
+    session = s.makeSession()
+    calls = []
 
-        def broken():
-            raise RuntimeError("callback failed")
+    def broken():
+        raise RuntimeError("callback failed")
 
-        session.notifyOnExpire(broken)
-        session.notifyOnExpire(lambda: calls.append("after"))
-        session.expire()
-    finally:
-        log.removeObserver(lines.append)
+    session.notifyOnExpire(broken)
+    session.notifyOnExpire(lambda: calls.append("after"))
+    session.expire()
     assert calls == ["after"]
-    text = "\n".join(lines)
+    text = "\n".join(logged)
     assert "Error in a session expiry callback:" in text
     assert "RuntimeError: callback failed" in text
 
@@ -299,41 +272,13 @@ def test_sessionStore_idsAre128RandomBits():
 
 # -- over TLS ------------------------------------------------------------------
 
-@pytest.fixture(scope="module")
-def certfiles():
-    """A throwaway self-signed certificate and key (skipped without openssl)."""
-    if shutil.which("openssl") is None:
-        pytest.skip("openssl is not installed: cannot make a test certificate")
-    folder = tempfile.mkdtemp(prefix="rwcert")
-    cert, key = os.path.join(folder, "cert.pem"), os.path.join(folder, "key.pem")
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes",
-                    "-subj", "/CN=localhost", "-days", "1", "-keyout", key, "-out", cert],
-                   check=True, capture_output=True, timeout=60)
-    try:
-        yield cert, key
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
-
-
 def test_getSession_overTLSUsesASecureCookie(certfiles):
     """Over TLS the cookie is REFWEB_SECURE_SESSION and carries the Secure flag."""
-    serverCtx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    serverCtx.load_cert_chain(*certfiles)
-    clientCtx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-    clientCtx.check_hostname = False
-    clientCtx.verify_mode = ssl.CERT_NONE
     s = server.Site(Counter())
-    port = reactor.listenSSL(0, s, serverCtx, interface="127.0.0.1")
+    port = reactor.listenSSL(0, s, serverContext(certfiles), interface="127.0.0.1")
 
     def fetchTLS(cookie=None):
-        conn = http.client.HTTPSConnection("127.0.0.1", port.getHost().port,
-                                           context=clientCtx, timeout=WAIT)
-        try:
-            conn.request("GET", "/", headers={"Cookie": cookie} if cookie else {})
-            response = conn.getresponse()
-            return response.read().decode(), response.headers.get_all("Set-Cookie") or []
-        finally:
-            conn.close()
+        return fetch(port.getHost().port, cookie=cookie, context=clientContext())
 
     try:
         body, cookies = fetchTLS()

@@ -19,55 +19,18 @@ import time
 import pytest
 
 from refweb import resource, server, static
-from refweb.internet import reactor
+from support import freePort, get, rawHTTP, served, statusOf
 
 MARKER = "SECRET-MARKER-7f3a91"
 
 
 # -- helpers ---------------------------------------------------------------
 
-@contextlib.contextmanager
-def served(root, **siteArgs):
-    """Serve ``root`` on a free port; yield the port."""
-    port = reactor.listenTCP(0, server.Site(root, **siteArgs), interface="127.0.0.1")
-    try:
-        yield port.getHost().port
-    finally:
-        port.stopListening()
-
-
-def get(port, path, method="GET", headers=None):
-    """One request with http.client: (status, headers dict-like, body)."""
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-    try:
-        conn.request(method, path, headers=headers or {})
-        resp = conn.getresponse()
-        return resp.status, resp.headers, resp.read()
-    finally:
-        conn.close()
-
-
-def raw(port, data, timeout=5.0):
-    """Send raw bytes, read until the server closes (or the timeout)."""
-    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as sock:
-        sock.sendall(data)
-        chunks, deadline = [], time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            try:
-                chunk = sock.recv(65536)
-            except socket.timeout:
-                break
-            if not chunk:
-                break
-            chunks.append(chunk)
-        return b"".join(chunks)
-
-
 def rawStatus(port, target):
     """Status code and whole response for ``GET target`` sent byte for byte."""
-    data = raw(port, b"GET " + target.encode("latin-1")
-               + b" HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
-    return int(data.split(b" ", 2)[1]), data
+    data = rawHTTP(port, b"GET " + target.encode("latin-1")
+                   + b" HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+    return statusOf(data), data
 
 
 def write(path, data, mode=None):
@@ -194,7 +157,7 @@ def test_gzip_wrapped_file_is_framed_right(docroot):
 def test_head_sends_headers_without_body(docroot):
     """HEAD gives the GET headers, Content-Length included, and no body."""
     with served(static.File(str(docroot))) as port:
-        data = raw(port, b"HEAD /a.txt HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        data = rawHTTP(port, b"HEAD /a.txt HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
         head, _, body = data.partition(b"\r\n\r\n")
         assert head.startswith(b"HTTP/1.1 200 ")
         assert b"\r\nContent-Length: 6" in head
@@ -506,7 +469,7 @@ def asisRoot(docroot, content=ASIS):
 def test_asis_http10_sends_file_exactly_and_closes(docroot):
     """An HTTP/1.0 client gets the .asis file byte for byte, then EOF."""
     with served(asisRoot(docroot)) as port:
-        data = raw(port, b"GET /hello.asis HTTP/1.0\r\nHost: x\r\n\r\n")
+        data = rawHTTP(port, b"GET /hello.asis HTTP/1.0\r\nHost: x\r\n\r\n")
     assert data == ASIS
 
 
@@ -514,7 +477,7 @@ def test_asis_http11_never_hangs(docroot):
     """An HTTP/1.1 keep-alive client gets the file and then the connection closes."""
     with served(asisRoot(docroot)) as port:
         t0 = time.monotonic()
-        data = raw(port, b"GET /hello.asis HTTP/1.1\r\nHost: x\r\n\r\n", timeout=10)
+        data = rawHTTP(port, b"GET /hello.asis HTTP/1.1\r\nHost: x\r\n\r\n", timeout=10)
         assert time.monotonic() - t0 < 5
     assert data == ASIS
 
@@ -522,7 +485,7 @@ def test_asis_http11_never_hangs(docroot):
 def test_asis_head_gets_only_the_head(docroot):
     """HEAD on an .asis file sends the status line and headers only."""
     with served(asisRoot(docroot)) as port:
-        data = raw(port, b"HEAD /hello.asis HTTP/1.1\r\nHost: x\r\n\r\n")
+        data = rawHTTP(port, b"HEAD /hello.asis HTTP/1.1\r\nHost: x\r\n\r\n")
     assert data == b"HTTP/1.0 200 OK\nContent-Type: text/html\n\n"
 
 
@@ -530,8 +493,8 @@ def test_asis_crlf_file_and_head(docroot):
     """A CRLF .asis file is sent as is; HEAD stops at its blank line."""
     content = b"HTTP/1.1 404 Gone Fishing\r\nX-A: 1\r\nContent-Length: 3\r\n\r\nabc"
     with served(asisRoot(docroot, content)) as port:
-        assert raw(port, b"GET /hello.asis HTTP/1.1\r\nHost: x\r\n\r\n") == content
-        assert raw(port, b"HEAD /hello.asis HTTP/1.1\r\nHost: x\r\n\r\n") == content[:-3]
+        assert rawHTTP(port, b"GET /hello.asis HTTP/1.1\r\nHost: x\r\n\r\n") == content
+        assert rawHTTP(port, b"HEAD /hello.asis HTTP/1.1\r\nHost: x\r\n\r\n") == content[:-3]
 
 
 def test_asis_without_status_line_is_500(docroot):
@@ -652,9 +615,7 @@ needRunner = pytest.mark.skipif(not _haveRunner(),
 @pytest.fixture
 def webPath(docroot):
     """`python -m refweb -n web --path DOCROOT --listen tcp:PORT`, ready."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = freePort()
     repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     env = dict(os.environ, PYTHONPATH=repo + os.pathsep + os.environ.get("PYTHONPATH", ""))
     proc = subprocess.Popen([sys.executable, "-m", "refweb", "-n", "web", "--path", str(docroot),

@@ -1,7 +1,6 @@
 """Tests for refweb.application.strports: listening services and ports
 from description strings (guide: "Serving WSGI Applications")."""
 
-import http.client
 import os
 import socket
 import ssl
@@ -12,8 +11,7 @@ import pytest
 from refweb import resource, server
 from refweb.application import internet, service, strports
 from refweb.internet import endpoints
-
-from test_endpoints import makeCertificate
+from support import get, makeCertificate
 
 
 class Hello(resource.Resource):
@@ -33,10 +31,7 @@ def test_service_tcp():
     assert isinstance(s, internet.TCPServer)
     s.startService()
     try:
-        conn = http.client.HTTPConnection("127.0.0.1", s._port.getHost().port, timeout=5)
-        conn.request("GET", "/")
-        assert conn.getresponse().read() == b"hello over plain"
-        conn.close()
+        assert get(s._port.getHost().port, timeout=5)[2] == b"hello over plain"
     finally:
         s.stopService()
 
@@ -70,11 +65,7 @@ def test_service_ssl(tmp_path):
     s.startService()
     try:
         context = ssl.create_default_context(cafile=cert)
-        conn = http.client.HTTPSConnection("127.0.0.1", s._port.getHost().port,
-                                           timeout=5, context=context)
-        conn.request("GET", "/")
-        assert conn.getresponse().read() == b"hello over tls"
-        conn.close()
+        assert get(s._port.getHost().port, timeout=5, context=context)[2] == b"hello over tls"
     finally:
         s.stopService()
 

@@ -4,7 +4,6 @@ Behaviour tests serve a real Site on a free port; the scripts are real
 /bin/sh and /usr/bin/perl programs written into a temporary cgi-bin.
 """
 
-import contextlib
 import hashlib
 import http.client
 import os
@@ -15,24 +14,13 @@ import time
 import pytest
 
 from refweb import resource, server, static, twcgi, vhost
-from refweb.internet import reactor
-from refweb.python import log
+from support import rawHTTP, served, statusOf, waitUntil
 
 PERL = "/usr/bin/perl"
 needsPerl = pytest.mark.skipif(not os.access(PERL, os.X_OK), reason="needs /usr/bin/perl")
 
 
 # -- helpers -----------------------------------------------------------------------------
-
-@contextlib.contextmanager
-def serving(root):
-    """A Site for ``root`` on a free port of 127.0.0.1; yields the port."""
-    port = reactor.listenTCP(0, server.Site(root), interface="127.0.0.1")
-    try:
-        yield port.getHost().port
-    finally:
-        port.stopListening()
-
 
 def fetch(port, path, method="GET", body=None, headers=None, timeout=20):
     """(status, reason, headers as a list of (lower-name, value), body) of one request."""
@@ -48,15 +36,8 @@ def fetch(port, path, method="GET", body=None, headers=None, timeout=20):
 
 def rawStatus(port, target):
     """The status of a GET sent with exactly ``target`` (no client-side tidying)."""
-    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
-        sock.sendall(b"GET " + target + b" HTTP/1.0\r\nHost: x\r\n\r\n")
-        data = b""
-        while True:
-            chunk = sock.recv(65536)
-            if not chunk:
-                break
-            data += chunk
-    return int(data.split(b" ", 2)[1])
+    data = rawHTTP(port, b"GET " + target + b" HTTP/1.0\r\nHost: x\r\n\r\n", timeout=10)
+    return statusOf(data)
 
 
 def header(headers, name):
@@ -104,15 +85,6 @@ def alive(pid):
             return f.read().rpartition(")")[2].split()[0] != "Z"
     except OSError:
         return False
-
-
-def waitFor(predicate, timeout=5.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.05)
-    return predicate()
 
 
 class QuickScript(twcgi.CGIScript):
@@ -175,16 +147,8 @@ def cgiPort(cgiBin):
     quick = twcgi.CGIDirectory(str(cgiBin))
     quick.cgiScript = QuickScript
     root.putChild("quick", quick)
-    with serving(root) as port:
+    with served(root) as port:
         yield port
-
-
-@pytest.fixture
-def logLines():
-    lines = []
-    log.addObserver(lines.append)
-    yield lines
-    log.removeObserver(lines.append)
 
 
 # -- unit: the header block ------------------------------------------------------------------
@@ -359,12 +323,12 @@ def test_broken_scripts_give_500(cgiPort, name):
     assert b"SCRIPTBODY" not in body and b"Traceback" not in body
 
 
-def test_stderr_goes_to_the_log(cgiPort, logLines):
+def test_stderr_goes_to_the_log(cgiPort, logged):
     """What a script writes on stderr is logged, line by line."""
     assert fetch(cgiPort, "/cgi-bin/stderr.sh")[::3] == (200, b"fine")
     assert fetch(cgiPort, "/cgi-bin/crash.sh")[0] == 500
-    assert any("stderr.sh stderr: a complaint for the log" in line for line in logLines)
-    assert any("crash.sh stderr: dying" in line for line in logLines)
+    assert any("stderr.sh stderr: a complaint for the log" in line for line in logged)
+    assert any("crash.sh stderr: dying" in line for line in logged)
 
 
 def test_hanging_script_is_504_killed_and_reaped(cgiPort, cgiBin):
@@ -374,16 +338,16 @@ def test_hanging_script_is_504_killed_and_reaped(cgiPort, cgiBin):
     assert status == 504
     assert time.monotonic() - started < 10
     sleeper = int((cgiBin.parent / "sleeper.pid").read_text())
-    assert waitFor(lambda: not alive(sleeper)), "the script's own child survived"
-    assert waitFor(noZombies, timeout=2), childrenOfUs()
+    assert waitUntil(lambda: not alive(sleeper)), "the script's own child survived"
+    assert waitUntil(noZombies, timeout=2), childrenOfUs()
 
 
 def test_script_lingering_after_its_answer_is_killed(cgiPort, cgiBin):
     """A script that closes stdout but keeps running gets `timeout` seconds more, then is killed."""
     assert fetch(cgiPort, "/quick/linger.sh")[::3] == (200, b"done")
     pid = int((cgiBin.parent / "linger.pid").read_text())
-    assert waitFor(lambda: not alive(pid))
-    assert waitFor(noZombies, timeout=2), childrenOfUs()
+    assert waitUntil(lambda: not alive(pid))
+    assert waitUntil(noZombies, timeout=2), childrenOfUs()
 
 
 def test_silence_mid_body_cuts_the_connection(cgiPort):
@@ -398,7 +362,7 @@ def test_silence_mid_body_cuts_the_connection(cgiPort):
         assert info.value.partial == b"part one\n"
     finally:
         conn.close()
-    assert waitFor(noZombies, timeout=2), childrenOfUs()
+    assert waitUntil(noZombies, timeout=2), childrenOfUs()
 
 
 def test_client_leaving_kills_the_script(cgiPort, cgiBin):
@@ -409,10 +373,10 @@ def test_client_leaving_kills_the_script(cgiPort, cgiBin):
     while b"all work" not in seen:
         seen += sock.recv(65536)
     pidfile = cgiBin.parent / "endless.pid"
-    assert waitFor(pidfile.exists)
+    assert waitUntil(pidfile.exists)
     pid = int(pidfile.read_text())
     sock.close()
-    assert waitFor(lambda: not alive(pid), timeout=15), "the endless script is still running"
+    assert waitUntil(lambda: not alive(pid), timeout=15), "the endless script is still running"
 
 
 def test_nul_in_path_info_is_400(cgiPort):
@@ -425,7 +389,7 @@ def test_vhost_monster_https_reaches_the_environment(cgiBin):
     root = resource.Resource()
     root.putChild("cgi-bin", twcgi.CGIDirectory(str(cgiBin)))
     root.putChild("vhost.rpy", vhost.VHostMonsterResource())
-    with serving(root) as port:
+    with served(root) as port:
         env = envOf(fetch(port, "/vhost.rpy/https/example.com/cgi-bin/env.sh/x")[3])
     assert (env["SERVER_NAME"], env["SERVER_PORT"], env["HTTPS"]) == ("example.com", "443", "on")
     assert (env["SCRIPT_NAME"], env["PATH_INFO"]) == ("/cgi-bin/env.sh", "/x")
@@ -465,7 +429,7 @@ def test_cgiscript_as_a_file_processor(tmp_path):
     write(tmp_path / "site" / "plain.cgi", SCRIPTS["hello.sh"], mode=0o644)
     root = static.File(str(tmp_path / "site"))
     root.processors = {".cgi": twcgi.CGIScript}
-    with serving(root) as port:
+    with served(root) as port:
         assert fetch(port, "/a.cgi?x")[::3] == (200, b"hello x\n")
         assert fetch(port, "/plain.cgi")[0] == 403
 
@@ -476,7 +440,7 @@ def test_script_gone_before_render_is_404(tmp_path):
     root = resource.Resource()
     root.putChild("gone", twcgi.CGIScript(str(script)))
     script.unlink()
-    with serving(root) as port:
+    with served(root) as port:
         assert fetch(port, "/gone")[0] == 404
 
 
@@ -485,7 +449,7 @@ def test_unrunnable_file_is_500(tmp_path):
     script = write(tmp_path / "nonsense.bin", "\x7fELF not really\n")
     root = resource.Resource()
     root.putChild("x", twcgi.CGIScript(str(script)))
-    with serving(root) as port:
+    with served(root) as port:
         assert fetch(port, "/x")[0] == 500
 
 
@@ -494,7 +458,7 @@ def test_filtered_script_without_filter_is_500(tmp_path):
     script = write(tmp_path / "x.pl", "print 1;\n", mode=0o644)
     root = resource.Resource()
     root.putChild("x", twcgi.FilteredScript(str(script)))
-    with serving(root) as port:
+    with served(root) as port:
         assert fetch(port, "/x")[0] == 500
 
 
@@ -507,7 +471,7 @@ def test_filtered_script_runs_interpreter(tmp_path):
                    mode=0o644)
     root = resource.Resource()
     root.putChild("x", ShScript(str(script)))
-    with serving(root) as port:
+    with served(root) as port:
         assert fetch(port, "/x")[::3] == (200, b"via filter")
 
 
@@ -539,7 +503,7 @@ def test_perl_filtered_script_as_processor(tmp_path):
     root = static.File(str(perlsite))
     root.processors = {".pl": PerlScript}
     root.indexNames = ["index.pl"]
-    with serving(root) as port:
+    with served(root) as port:
         assert fetch(port, "/")[::3] == (200, b"perl index GET [] \n")
         assert fetch(port, "/index.pl/more?x=1")[::3] == (200, b"perl index GET [x=1] /more\n")
         data = os.urandom(3 * 1024 * 1024 + 7)

@@ -4,53 +4,19 @@ Every behaviour test serves a real Site on a free port and asks it with
 http.client (or a raw socket where http.client would tidy the request up).
 """
 
-import contextlib
-import http.client
-import socket
-
 import pytest
 
-from refweb import resource, server, static, vhost
-from refweb.internet import reactor
+from refweb import resource, static, vhost
+from support import get, rawHTTP, served, statusOf
 
 
 # -- helpers -------------------------------------------------------------------
 
-@contextlib.contextmanager
-def serving(root):
-    """A Site for ``root`` on a free port of 127.0.0.1; yields the port."""
-    port = reactor.listenTCP(0, server.Site(root), interface="127.0.0.1")
-    try:
-        yield port.getHost().port
-    finally:
-        port.stopListening()
-
-
-def get(port, path, host=None, method="GET"):
-    """(status, headers dict with lower-case names, body) of one request."""
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-    try:
-        headers = {"Host": host} if host is not None else {}
-        conn.request(method, path, headers=headers)
-        resp = conn.getresponse()
-        return resp.status, {k.lower(): v for k, v in resp.getheaders()}, resp.read()
-    finally:
-        conn.close()
-
-
 def rawGet(port, path, hostLine=True):
-    """The status code of an HTTP/1.0 GET sent as raw bytes (no Host unless asked)."""
-    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
-        head = "GET %s HTTP/1.0\r\n%s\r\n" % (path, "Host: x\r\n" if hostLine else "")
-        sock.sendall(head.encode("ascii"))
-        data = b""
-        while True:
-            chunk = sock.recv(65536)
-            if not chunk:
-                break
-            data += chunk
-    status = int(data.split(b" ", 2)[1])
-    return status, data.partition(b"\r\n\r\n")[2]
+    """(status, body) of an HTTP/1.0 GET sent as raw bytes (no Host unless asked)."""
+    head = "GET %s HTTP/1.0\r\n%s\r\n" % (path, "Host: x\r\n" if hostLine else "")
+    data = rawHTTP(port, head.encode("ascii"), timeout=10)
+    return statusOf(data), data.partition(b"\r\n\r\n")[2]
 
 
 class Text(resource.Resource):
@@ -142,7 +108,7 @@ def vhostSite():
     root.addHost("foo.com", tree(page=Text("foo")))
     root.addHost("Bar.COM", Text("bar-leaf"))
     root.addHost("[::1]", tree(page=Text("ipv6")))
-    with serving(root) as port:
+    with served(root) as port:
         yield root, port
 
 
@@ -178,7 +144,7 @@ def test_unknown_host_without_default_is_404():
     """With no default site, an unknown name is a 404 page."""
     root = vhost.NameVirtualHost()
     root.addHost("foo.com", tree(page=Text("foo")))
-    with serving(root) as port:
+    with served(root) as port:
         assert get(port, "/page", host="other.example")[0] == 404
         assert get(port, "/", host="other.example")[0] == 404
         assert get(port, "/page", host="foo.com")[::2] == (200, b"foo page")
@@ -224,7 +190,7 @@ def test_static_sites_traverse_below_the_host(tmp_path):
     (tmp_path / "foo" / "sub" / "c.txt").write_text("c\n")
     root = vhost.NameVirtualHost()
     root.addHost("foo.com", static.File(str(tmp_path / "foo")))
-    with serving(root) as port:
+    with served(root) as port:
         assert get(port, "/", host="foo.com")[::2] == (200, b"foo index\n")
         assert get(port, "/sub/c.txt", host="foo.com")[::2] == (200, b"c\n")
         assert get(port, "/nothere", host="foo.com")[0] == 404
@@ -251,7 +217,7 @@ def monsterPort(tmp_path):
     files = static.File(str(tmp_path))
     root = tree(show=Show(), go=Redirector(), files=files)
     root.putChild("vhost.rpy", vhost.VHostMonsterResource())
-    with serving(root) as port:
+    with served(root) as port:
         yield port
 
 
@@ -332,6 +298,6 @@ def test_monster_behind_name_virtual_host(tmp_path):
     root.default = tree(page=Text("internal"))
     root.default.putChild("vhost.rpy", vhost.VHostMonsterResource())
     root.addHost("example.com", tree(page=Text("public")))
-    with serving(root) as port:
+    with served(root) as port:
         assert get(port, "/vhost.rpy/http/example.com/page")[::2] == (200, b"public page")
         assert get(port, "/vhost.rpy/http/other.example/page")[::2] == (200, b"internal page")

@@ -1568,19 +1568,28 @@ SIGTERM (what `kill` sends) stops it cleanly; its log went to stdout with `-n`.
 ~~~ code
 print(stop(proc))
 ~~~ md
-`refweb -n web --path` builds the site from options; note that `.rpy` files run.
-~~~ code
-port = freePort()
-proc = refweb("-n", "web", "--path", site, "--listen", "tcp:%d:interface=127.0.0.1" % port, port=port)
-print(fetch("http://127.0.0.1:%d/" % port)[2])
-print(fetch("http://127.0.0.1:%d/hello.rpy" % port)[2])
-output = stop(proc)
-print([line.split(" ", 1)[1] for line in output.splitlines() if "listening" in line or "GET" in line])
-~~~ md
-`refweb web --help` lists every option; here are the ones that choose the site's root.
+`refweb tree` loads a `.tac` without serving it and prints the resource tree of each site.
 ~~~ code
 import subprocess, sys
 from nbhelpers import CHECKOUT
+tree = subprocess.run([sys.executable, "-m", "refweb", "tree", "web.tac"], cwd=site,
+                      env=dict(os.environ, PYTHONPATH=CHECKOUT, PORT="8080"),
+                      capture_output=True, text=True).stdout
+print(tree.replace(site, "SITE"))
+~~~ md
+`refweb -n web --path` builds the site from options (and writes `refweb.pid` where it runs); note that `.rpy` files run, and `--trace` logs each walk.
+~~~ code
+port = freePort()
+proc = refweb("-n", "web", "--path", ".", "--trace",
+              "--listen", "tcp:%d:interface=127.0.0.1" % port, cwd=site, port=port)
+print(fetch("http://127.0.0.1:%d/" % port)[2])
+print(fetch("http://127.0.0.1:%d/hello.rpy" % port)[2])
+output = stop(proc)
+for line in output.splitlines():
+    print(line.split(" ", 1)[1])
+~~~ md
+`refweb web --help` lists every option; here are the ones that choose the site's root.
+~~~ code
 helpText = subprocess.run([sys.executable, "-m", "refweb", "web", "--help"], cwd=CHECKOUT,
                           capture_output=True, text=True).stdout
 for option in ("--path", "--wsgi", "--resource-script", "--class", "--user"):

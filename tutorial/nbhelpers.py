@@ -148,8 +148,8 @@ def refweb(*args, cwd=None, port=None, env=None):
         try:
             waitPort(port)
         except TimeoutError:
-            stop(proc)
-            raise
+            raise TimeoutError("refweb did not listen on port %d; it said:\n%s"
+                               % (port, stop(proc))) from None
     return proc
 
 

@@ -104,21 +104,21 @@ class SocketTransport:
 
     def getPeer(self):
         if self._peer is None:
-            try:
-                self._peer = address.fromSocketAddress(self._family, self.socket.getpeername())
-            except OSError:
-                self._peer = address.fromSocketAddress(self._family, ("0.0.0.0", 0)
-                                                       if self._family != "AF_UNIX" else "")
+            self._peer = self._address(self.socket.getpeername)
         return self._peer
 
     def getHost(self):
         if self._host is None:
-            try:
-                self._host = address.fromSocketAddress(self._family, self.socket.getsockname())
-            except OSError:
-                self._host = address.fromSocketAddress(self._family, ("0.0.0.0", 0)
-                                                       if self._family != "AF_UNIX" else "")
+            self._host = self._address(self.socket.getsockname)
         return self._host
+
+    def _address(self, lookup):
+        """An address object for ``lookup()``; a blank one if the socket has gone."""
+        try:
+            return address.fromSocketAddress(self._family, lookup())
+        except OSError:
+            blank = "" if self._family == "AF_UNIX" else ("0.0.0.0", 0)
+            return address.fromSocketAddress(self._family, blank)
 
 
 class Protocol:
