@@ -35,8 +35,14 @@ class Error(Exception):
 
 
 def _kind(name, code, doc):
-    """Make an Error subclass with a fixed status; message and detail stay optional."""
-    def __init__(self, message=None, detail=None):
+    """Make an Error subclass with a fixed status.
+
+    Its one positional argument is the *detail*, the sentence shown in the
+    page (``Forbidden("only regular files are served")``); the reason
+    phrase of the status line stays the standard one unless ``message=``
+    says otherwise.
+    """
+    def __init__(self, detail=None, message=None):
         Error.__init__(self, None, message, detail)
     return type(name, (Error,), {"code": code, "__doc__": doc, "__init__": __init__})
 

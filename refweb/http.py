@@ -22,6 +22,7 @@ same name.
 """
 
 import io
+import itertools
 import select
 import socket
 import ssl
@@ -45,6 +46,9 @@ stringToDatetime = wire.parseHTTPDate
 LIMIT_NAMES = ("maxRequestLineLength", "maxHeaderCount", "maxHeaderBytes", "maxBodySize",
                "readTimeout", "headTimeout", "idleTimeout", "bodyTimeout",
                "memoryBodyLimit", "maxPipelineBytes")
+
+
+_connectionNumbers = itertools.count(1)  # names connections in wire logs: conn-1, conn-2...
 
 
 class _ClientGone(Exception):
@@ -73,6 +77,7 @@ class HTTPChannel(Protocol):
 
     site = None
     wireLog = False  # set from Site(wire=True): log every raw request and response head
+    wireName = ""  # "conn-N" in those log lines
 
     def __init__(self):
         self.persistent = True
@@ -88,6 +93,8 @@ class HTTPChannel(Protocol):
                 if value is not None:
                     setattr(self, name, value)
             self.wireLog = getattr(self.factory, "wire", False)
+        if self.wireLog:
+            self.wireName = "conn-%d" % next(_connectionNumbers)
 
     # -- the loop ---------------------------------------------------------
     def handleConnection(self):
@@ -128,6 +135,7 @@ class HTTPChannel(Protocol):
             request.processingFailed(Failure())
         self._waitUntilFinished(sock, request)
         self.requestsServed += 1
+        self._logWireFate()
 
     # -- step 1 and 2: the head -------------------------------------------
     def _waitForBytes(self, sock, timeout):
@@ -285,11 +293,17 @@ class HTTPChannel(Protocol):
         return ""
 
     def logWire(self, direction, head):
+        """With Site(wire=True): each raw head line, ">>" in and "<<" out."""
         if self.wireLog:
             arrow = ">>" if direction == "request" else "<<"
             for line in head.split("\r\n"):
                 if line:
-                    log.msg("wire %s %s" % (arrow, line))
+                    log.msg("wire %s %s %s" % (self.wireName, arrow, line))
+
+    def _logWireFate(self):
+        if self.wireLog:
+            kept = self.persistent and not self.transport.disconnected
+            log.msg("wire %s -- %s" % (self.wireName, "kept open" if kept else "closed"))
 
     def _sendErrorAndClose(self, exc):
         """An error found while reading the request: say so, then close."""
@@ -303,7 +317,9 @@ class HTTPChannel(Protocol):
             ("Connection", "close"),
         ])
         self.persistent = False
+        self.logWire("response", head.decode("latin-1"))
         self.transport.write(head + body)
+        self._logWireFate()
         peer = self.transport.getPeer()
         log.msg("%s: %s (connection closed)" % (getattr(peer, "host", peer), exc))
 

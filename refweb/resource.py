@@ -163,11 +163,13 @@ class EncodingResourceWrapper(Resource):
 def describe(root, write=None):
     """Print the static shape of a resource tree (the learner's map).
 
-    Shows putChild children, leaves, and for static.File roots their folder,
-    processors and index names.  Returns the text as well.
+    One line per resource, with its URL path: putChild children, leaves,
+    ``+getChild`` where a class makes children on demand, static.File
+    folders with their processors and index names, and what wrappers,
+    virtual hosts and rewriters lead to.  Returns the text as well.
     """
     lines = []
-    _describe(root, "/", 0, lines, set())
+    _describe(root, "/", "/", "", lines, set())
     text = "\n".join(lines)
     if write is None:
         log.msg(text) if log.isObserved() else print(text)
@@ -176,25 +178,44 @@ def describe(root, write=None):
     return text
 
 
-def _describe(resource, path, depth, lines, seen):
-    indent = "  " * depth
-    line = "%s%s  %s" % (indent, path, _label(resource))
+def _describe(resource, label, urlPath, indent, lines, seen):
+    """One line for ``resource`` shown as ``label``; then what lies below and inside it."""
+    line = "%s%-*s  %s" % (indent, max(1, 24 - len(indent)), label, _label(resource))
     if id(resource) in seen:
         lines.append(line + "  (shown above)")
         return
     seen.add(id(resource))
     lines.append(line)
+    base = urlPath.rstrip("/")
     for name, child in sorted(resource.__dict__.get("children", {}).items()):
-        _describe(child, name, depth + 1, lines, seen)
-    inner = getattr(resource, "original", None)
-    if isinstance(inner, Resource):
-        _describe(inner, "(wraps)", depth + 1, lines, seen)
+        _describe(child, base + "/" + name, base + "/" + name, indent, lines, seen)
+    for innerLabel, inner in _innerResources(resource):
+        _describe(inner, innerLabel, urlPath, indent + "  ", lines, seen)
+
+
+def _innerResources(resource):
+    """Resources reached through a resource rather than below it: [(label, resource)]."""
+    inner = []
+    for attribute in ("original", "resource"):  # EncodingResourceWrapper, RewriterResource
+        wrapped = resource.__dict__.get(attribute)
+        if isinstance(wrapped, Resource):
+            inner.append(("(wraps)", wrapped))
+    hosts = resource.__dict__.get("hosts")
+    if isinstance(hosts, dict):  # vhost.NameVirtualHost
+        for host, site in sorted(hosts.items()):
+            inner.append(("[host %s]" % host, site))
+        default = getattr(resource, "default", None)
+        if isinstance(default, Resource):
+            inner.append(("[default]", default))
+    return inner
 
 
 def _label(resource):
     parts = [type(resource).__name__]
     if resource.isLeaf:
         parts.append("leaf")
+    elif type(resource).getChild is not Resource.getChild:
+        parts.append("+getChild")
     folder = getattr(resource, "path", None)
     if isinstance(folder, str) and hasattr(resource, "indexNames"):
         parts.append("folder=%s" % folder)

@@ -65,14 +65,17 @@ class Request(http.Request):
         try:
             body = resource.render(self)
         except error.Error as exc:
+            self._traceRender(resource, "raised %s -> %d" % (type(exc).__name__, exc.code))
             self._renderError(exc)
             return
-        if self.site is not None and self.site.trace:
-            self.site.traceLine("  %s.render_%s -> %s" % (
-                type(resource).__name__, self.method,
-                "NOT_DONE_YET" if body is NOT_DONE_YET else self.code))
+        except Exception as exc:
+            self._traceRender(resource, "raised %s -> 500" % type(exc).__name__)
+            raise
         if body is NOT_DONE_YET:
+            done = " (finished: %d)" % self.code if self.finished else ""
+            self._traceRender(resource, "-> NOT_DONE_YET" + done)
             return
+        self._traceRender(resource, "-> %d" % self.code)
         if isinstance(body, str):
             body = body.encode("utf-8")
             self._textBody = True
@@ -86,6 +89,11 @@ class Request(http.Request):
             self.setHeader("content-length", str(len(body)))
         http.Request.write(self, body)
         self.finish()
+
+    def _traceRender(self, resource, outcome):
+        if self.site is not None and self.site.trace:
+            self.site.traceLine("  render %s.%s %s" % (
+                type(resource).__name__, rendererName(resource, self.method), outcome))
 
     def _renderError(self, exc):
         if self.startedWriting:
@@ -214,6 +222,17 @@ class Request(http.Request):
         return self._urlFor(self.sitepath)
 
 
+def rendererName(resource, method):
+    """Which method renders: "render_GET", "render_GET" for a HEAD, or plain "render"."""
+    if type(resource).render is not resource_module.Resource.render:
+        return "render"  # the class renders every method itself (ErrorPage, File...)
+    if hasattr(resource, "render_" + method):
+        return "render_" + method
+    if method == "HEAD" and hasattr(resource, "render_GET"):
+        return "render_GET"
+    return "render"
+
+
 class Site(http.HTTPFactory):
     """The glue between a listening port and a root resource."""
 
@@ -246,18 +265,28 @@ class Site(http.HTTPFactory):
         request.sitepath = request.prepath[:]
         if not self.trace:
             return resource_module.getChildForRequest(self.resource, request)
-        self.traceLine("%s %s" % (request.method, request.uri))
+        self.traceLine("%s %s  prepath=%r postpath=%r" % (
+            request.method, request.uri, request.prepath, request.postpath))
+        self._traceLeaf(self.resource, request)
         return resource_module.getChildForRequest(self.resource, request, self._traceStep(request))
 
     def _traceStep(self, request):
+        """A getChildForRequest onStep callback: one numbered line per segment."""
+        steps = iter(range(1, 1 << 30))
+
         def step(parent, segment, child):
-            self.traceLine("  %s.getChildWithDefault(%r) -> %s  prepath=%r postpath=%r" % (
-                type(parent).__name__, segment, type(child).__name__,
+            children = parent.__dict__.get("children", {})
+            origin = "putChild" if children.get(segment) is child else "getChild"
+            self.traceLine("  %d. %s --%r--> %s (%s)  prepath=%r postpath=%r" % (
+                next(steps), type(parent).__name__, segment, type(child).__name__, origin,
                 request.prepath, request.postpath))
-            if child.isLeaf and request.postpath:
-                self.traceLine("  %s.isLeaf: traversal stops, postpath=%r"
-                               % (type(child).__name__, request.postpath))
+            self._traceLeaf(child, request)
         return step
+
+    def _traceLeaf(self, resource, request):
+        if resource.isLeaf and request.postpath:
+            self.traceLine("  %s is a leaf: the walk stops, postpath=%r"
+                           % (type(resource).__name__, request.postpath))
 
     def traceLine(self, text):
         log.msg("trace: " + text)

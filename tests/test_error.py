@@ -7,7 +7,7 @@ getChild of a real Site, where each must become exactly its status page.
 import pytest
 
 from refweb import error, http, resource, status
-from tests.support import rawHTTP, served, statusOf
+from support import rawHTTP, served, statusOf
 
 
 # -- page ----------------------------------------------------------------------
@@ -62,10 +62,11 @@ def test_errorKinds_carryTheirStatus(kind, code, message):
     assert kind.__doc__
 
 
-def test_errorKinds_takeMessageAndDetail():
-    """A kind takes an optional message and detail; str() shows both."""
-    exc = error.NotFound("Gone Fishing", detail="try later")
-    assert (exc.code, exc.message, exc.detail) == (404, "Gone Fishing", "try later")
+def test_errorKinds_takeDetailThenMessage():
+    """A kind's positional argument is the detail; the reason phrase changes only by keyword."""
+    exc = error.NotFound("try later")
+    assert (exc.code, exc.message, exc.detail) == (404, "Not Found", "try later")
+    exc = error.NotFound("try later", message="Gone Fishing")
     assert str(exc) == "404 Gone Fishing: try later"
 
 

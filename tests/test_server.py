@@ -180,10 +180,35 @@ def test_trace_logs_every_traversal_step():
         log.removeObserver(lines.append)
     trace = [line for line in lines if line.startswith("trace: ")]
     assert trace == [
-        "trace: GET /fred/",
-        "trace:   Hello.getChildWithDefault('fred') -> Hello  prepath=['fred'] postpath=['']",
-        "trace:   Hello.getChildWithDefault('') -> Hello  prepath=['fred', ''] postpath=[]",
-        "trace:   Hello.render_GET -> 200",
+        "trace: GET /fred/  prepath=[] postpath=['fred', '']",
+        "trace:   1. Hello --'fred'--> Hello (putChild)  prepath=['fred'] postpath=['']",
+        "trace:   2. Hello --''--> Hello (getChild)  prepath=['fred', ''] postpath=[]",
+        "trace:   render Hello.render_GET -> 200",
+    ]
+
+
+def test_trace_names_errors_and_leaves():
+    """The trace says where the walk stopped at a leaf and what a failing render raised."""
+    class Vault(resource.Resource):
+        isLeaf = True
+
+        def render_GET(self, request):
+            raise error.Forbidden("no")
+
+    root = resource.Resource()
+    root.putChild("vault", Vault())
+    lines = []
+    log.addObserver(lines.append)
+    try:
+        with served(root, trace=True) as port:
+            get(port, "/vault/a/b")
+    finally:
+        log.removeObserver(lines.append)
+    assert [line for line in lines if line.startswith("trace: ")] == [
+        "trace: GET /vault/a/b  prepath=[] postpath=['vault', 'a', 'b']",
+        "trace:   1. Resource --'vault'--> Vault (putChild)  prepath=['vault'] postpath=['a', 'b']",
+        "trace:   Vault is a leaf: the walk stops, postpath=['a', 'b']",
+        "trace:   render Vault.render_GET raised Forbidden -> 403",
     ]
 
 
@@ -197,9 +222,11 @@ def test_wire_logs_raw_heads():
     finally:
         log.removeObserver(lines.append)
     wire = [line for line in lines if line.startswith("wire ")]
-    assert wire[:3] == ["wire >> GET /bob HTTP/1.0", "wire >> X-Test: 1",
-                        "wire << HTTP/1.0 200 OK"]
-    assert "wire << Connection: close" in wire
+    name = wire[0].split()[1]
+    assert name.startswith("conn-")
+    assert wire[:3] == ["wire %s >> GET /bob HTTP/1.0" % name, "wire %s >> X-Test: 1" % name,
+                        "wire %s << HTTP/1.0 200 OK" % name]
+    assert wire[-2:] == ["wire %s << Connection: close" % name, "wire %s -- closed" % name]
 
 
 def test_not_done_yet_value_is_twisted_compatible():
