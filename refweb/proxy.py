@@ -199,7 +199,8 @@ class ProxyClient(HTTPClient):
             self.transport.abortConnection()
             return
         names = [n.lower() for n, _ in self._responseHeaders]
-        drop = wire.hopByHopNames([v for n, v in self._responseHeaders if n.lower() == "connection"])
+        connection = [v for n, v in self._responseHeaders if n.lower() == "connection"]
+        drop = wire.hopByHopNames(connection)
         if "transfer-encoding" in names:
             drop = drop | {"content-length"}   # RFC 9112 section 6.3: TE wins
         grouped = {}

@@ -2,10 +2,14 @@
 
     with served(Simple()) as port:           # listenTCP(0, Site(...)) ... stopListening()
         status, headers, body = get(port, "/")
+        status, reason, headers, body = fetch(port, "/", host="example.com")
         data = rawHTTP(port, b"GET / HTTP/1.1\\r\\nHost: x\\r\\n\\r\\n")
         status, headers, body = parseResponse(data)
+
+Shared fixtures (``docroot``, ``logged``, ``certfiles``) live in conftest.py.
 """
 
+import collections
 import contextlib
 import http.client
 import os
@@ -34,9 +38,14 @@ def served(resourceOrSite, **siteArgs):
         port.stopListening()
 
 
-def get(port, path="/", method="GET", headers=None, body=None, timeout=10, host=None,
-        context=None):
-    """One request over a fresh http.client connection: (status, headers, body).
+Response = collections.namedtuple("Response", "status reason headers body")
+
+
+def fetch(port, path="/", method="GET", headers=None, body=None, timeout=10, host=None,
+          context=None):
+    """One request over a fresh http.client connection: a Response(status,
+    reason, headers, body); ``headers`` is case-insensitive (``get_all`` for
+    repeated fields).
 
     ``host``: the Host header to send (http.client's own is 127.0.0.1:port);
     ``context``: an ssl.SSLContext, to ask over TLS.
@@ -51,9 +60,15 @@ def get(port, path="/", method="GET", headers=None, body=None, timeout=10, host=
     try:
         conn.request(method, path, body=body, headers=headers)
         response = conn.getresponse()
-        return response.status, response.headers, response.read()
+        return Response(response.status, response.reason, response.headers, response.read())
     finally:
         conn.close()
+
+
+def get(port, path="/", method="GET", headers=None, body=None, **options):
+    """(status, headers, body) of one request; ``options`` as for ``fetch``."""
+    status, _, headers, body = fetch(port, path, method, headers, body, **options)
+    return status, headers, body
 
 
 def freePort():
@@ -75,6 +90,8 @@ def rawHTTP(port, data, timeout=5.0, settle=None):
 
 
 def readUntilClosed(sock, timeout=5.0, settle=None):
+    """Everything ``sock`` receives until the peer closes or ``timeout`` passes
+    (or, with ``settle``, until it has been quiet that long)."""
     chunks = []
     deadline = time.monotonic() + timeout
     sock.settimeout(settle or timeout)
@@ -105,6 +122,18 @@ def parseResponse(data):
         name, _, value = line.partition(":")
         headers.setdefault(name.strip().lower(), []).append(value.strip())
     return int(lines[0].split()[1]), headers, body
+
+
+def dechunk(data):
+    """A chunked body (RFC 9112 §7.1) without trailers -> (body, the bytes after it)."""
+    parts, at = [], 0
+    while True:
+        end = data.index(b"\r\n", at)
+        size = int(data[at:end].split(b";")[0], 16)   # a chunk extension is ignored
+        if size == 0:
+            return b"".join(parts), data[end + 4:]
+        parts.append(data[end + 2:end + 2 + size])
+        at = end + 4 + size
 
 
 def waitUntil(predicate, timeout=5.0, interval=0.01):

@@ -11,7 +11,6 @@ import pytest
 
 from refweb.internet import defer
 from refweb.internet.defer import AlreadyCalledError, Deferred
-from refweb.python import log
 from refweb.python.failure import Failure, NoCurrentExceptionError
 
 
@@ -192,18 +191,13 @@ def test_deferred_repr():
     assert repr(d) == "<Deferred fired: 3>"
 
 
-def test_deferred_unhandledFailureIsLoggedWhenCollected():
+def test_deferred_unhandledFailureIsLoggedWhenCollected(logged):
     """A Deferred dropped with an unhandled Failure logs it instead of losing it."""
-    lines = []
-    log.addObserver(lines.append)
-    try:
-        d = defer.fail(LookupError("nobody listened"))
-        d.__del__()  # what garbage collection does
-        d.addErrback(lambda f: None)  # handled now, so the real collection stays quiet
-        del d
-    finally:
-        log.removeObserver(lines.append)
-    text = "\n".join(lines)
+    d = defer.fail(LookupError("nobody listened"))
+    d.__del__()  # what garbage collection does
+    d.addErrback(lambda f: None)  # handled now, so the real collection stays quiet
+    del d
+    text = "\n".join(logged)
     assert "Unhandled error in Deferred:" in text
     assert "LookupError: nobody listened" in text
 

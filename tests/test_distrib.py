@@ -20,6 +20,7 @@ import pytest
 from refweb import distrib, error, resource, rpc, server
 from refweb.http import CACHED
 from refweb.internet import reactor
+from support import fetch
 
 BIG = 6 * 1024 * 1024 + 123  # bytes: several MiB, not a multiple of any chunk size
 
@@ -204,21 +205,14 @@ def web(personal, ports, tmp_path):
                                       str(tmp_path / "nobody-home.sock"))}))
 
 
-Response = collections.namedtuple("Response", "status reason headers body")
-
-
 class Client:
+    """Requests to one port: ``client(path, method, body=..., headers=...)`` -> support.Response."""
+
     def __init__(self, port):
         self.port = port
 
     def __call__(self, path, method="GET", body=None, headers=None, timeout=30):
-        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
-        try:
-            conn.request(method, path, body=body, headers=headers or {})
-            r = conn.getresponse()
-            return Response(r.status, r.reason, r.headers, r.read())
-        finally:
-            conn.close()
+        return fetch(self.port, path, method, headers, body, timeout)
 
 
 # --------------------------------------------------------------------------

@@ -14,8 +14,8 @@ import pytest
 
 from refweb import encoders, resource, server
 from refweb.encoders import GzipEncoderFactory, acceptedCodings
-from refweb.internet import reactor
 from refweb.resource import EncodingResourceWrapper
+from support import parseResponse, rawHTTP, served
 
 WAIT = 5.0
 HELLO = b"<html>Hello, world!</html>"
@@ -97,11 +97,8 @@ def buildRoot():
 @pytest.fixture(scope="module")
 def site():
     root = buildRoot()
-    port = reactor.listenTCP(0, server.Site(root), interface="127.0.0.1")
-    try:
-        yield root, port.getHost().port
-    finally:
-        port.stopListening()
+    with served(root) as port:
+        yield root, port
 
 
 def request(port, path, acceptEncoding=None, method="GET"):
@@ -109,21 +106,7 @@ def request(port, path, acceptEncoding=None, method="GET"):
     head = "%s %s HTTP/1.0\r\n" % (method, path)
     if acceptEncoding is not None:
         head += "Accept-Encoding: %s\r\n" % acceptEncoding
-    with socket.create_connection(("127.0.0.1", port), timeout=WAIT) as sock:
-        sock.sendall((head + "\r\n").encode())
-        data = b""
-        while True:
-            chunk = sock.recv(65536)
-            if not chunk:
-                break
-            data += chunk
-    rawHead, _, body = data.partition(b"\r\n\r\n")
-    lines = rawHead.decode("latin-1").split("\r\n")
-    headers = {}
-    for line in lines[1:]:
-        name, _, value = line.partition(":")
-        headers.setdefault(name.strip().lower(), []).append(value.strip())
-    return int(lines[0].split()[1]), headers, body
+    return parseResponse(rawHTTP(port, (head + "\r\n").encode(), timeout=WAIT))
 
 
 # -- acceptedCodings -----------------------------------------------------------

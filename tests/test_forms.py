@@ -7,7 +7,7 @@ POSTed form must show up in ``request.args`` next to the query's arguments.
 import json
 
 from refweb import forms, resource
-from tests.support import get, served
+from support import get, served
 
 BOUNDARY = "----refwebBoundary7MA4YWxk"
 

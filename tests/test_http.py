@@ -14,7 +14,7 @@ import pytest
 
 from refweb import http, resource, server
 from refweb.internet import reactor
-from support import rawHTTP, readUntilClosed, served, statusOf
+from support import dechunk, rawHTTP, readUntilClosed, served, statusOf
 
 
 class Echo(resource.Resource):
@@ -77,16 +77,6 @@ def parse(data):
             body, data = rest, b""
         responses.append((status, headers, body))
     return responses
-
-
-def dechunk(data):
-    body = b""
-    while True:
-        sizeLine, _, data = data.partition(b"\r\n")
-        size = int(sizeLine, 16)
-        if size == 0:
-            return body, data[2:]
-        body, data = body + data[:size], data[size + 2:]
 
 
 GET = b"GET %s HTTP/1.1\r\nHost: test\r\n\r\n"
@@ -449,34 +439,32 @@ def test_many_concurrent_connections_all_served():
     assert results == [200] * 50
 
 
+class Mismatched(resource.Resource):
+    """Declares one Content-Length, then writes a body of another length."""
+
+    isLeaf = True
+
+    def __init__(self, declared, body):
+        resource.Resource.__init__(self)
+        self.declared, self.body = declared, body
+
+    def render_GET(self, request):
+        request.setHeader("content-length", str(self.declared))
+        request.write(self.body)
+        request.finish()
+        return server.NOT_DONE_YET
+
+
 def test_body_longer_than_content_length_is_cut_and_connection_closed():
     """Bytes past the Content-Length an application set are dropped, then the connection closes."""
-    class Liar(resource.Resource):
-        isLeaf = True
-
-        def render_GET(self, request):
-            request.setHeader("content-length", "3")
-            request.write(b"abcdef")
-            request.finish()
-            return server.NOT_DONE_YET
-
-    with served(Liar()) as port:
+    with served(Mismatched(3, b"abcdef")) as port:
         data = rawHTTP(port, GET % b"/" + GET % b"/again")
     assert data.endswith(b"\r\n\r\nabc") and data.count(b"HTTP/1.1 200") == 1
 
 
 def test_body_shorter_than_content_length_closes_connection():
     """A response finished short of its Content-Length is ended by closing, so no client hangs."""
-    class Short(resource.Resource):
-        isLeaf = True
-
-        def render_GET(self, request):
-            request.setHeader("content-length", "10")
-            request.write(b"abc")
-            request.finish()
-            return server.NOT_DONE_YET
-
-    with served(Short()) as port:
+    with served(Mismatched(10, b"abc")) as port:
         started = time.monotonic()
         data = rawHTTP(port, GET % b"/", timeout=5)
     assert data.endswith(b"abc") and time.monotonic() - started < 2

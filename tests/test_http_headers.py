@@ -9,7 +9,7 @@ import pytest
 
 from refweb import resource
 from refweb.http_headers import Headers, canonicalName
-from tests.support import rawHTTP, served
+from support import rawHTTP, served
 
 
 def test_headers_namesAreCaseInsensitive():

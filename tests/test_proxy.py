@@ -15,10 +15,10 @@ import tracemalloc
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-from support import rawHTTP, served, statusOf
 
 from refweb import http as rhttp
 from refweb import proxy, resource, server, vhost
+from support import dechunk, freePort, get, parseResponse, rawHTTP, served, statusOf
 
 BLOCK = 65536
 
@@ -170,40 +170,11 @@ def forward():
         yield port
 
 
-def closedPort():
-    """A port nobody listens on: bound, then closed."""
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
-def viaProxy(proxyPort, url, method="GET", body=None, headers=None):
-    conn = http.client.HTTPConnection("127.0.0.1", proxyPort, timeout=10)
-    try:
-        conn.request(method, url, body=body, headers=headers or {})
-        response = conn.getresponse()
-        return response.status, response.headers, response.read()
-    finally:
-        conn.close()
-
-
-def headOf(raw):
-    head, _, body = raw.partition(b"\r\n\r\n")
-    lines = head.decode("latin-1").split("\r\n")
-    headers = {}
-    for line in lines[1:]:
-        name, _, value = line.partition(":")
-        headers.setdefault(name.strip().lower(), []).append(value.strip())
-    return int(lines[0].split()[1]), headers, body
-
-
 # -- forward proxy -----------------------------------------------------------
 
 def test_forward_proxy_relays_in_origin_form(forward, origin):
     """An absolute-URI request goes upstream in origin-form with its query, Host rewritten."""
-    status, headers, body = viaProxy(forward, "http://127.0.0.1:%d/a/b?x=1&y=%%20" % origin.port)
+    status, headers, body = get(forward, "http://127.0.0.1:%d/a/b?x=1&y=%%20" % origin.port)
     assert (status, body) == (200, b"origin GET /a/b?x=1&y=%20")
     assert headers["X-Origin"] == "yes"
     assert origin.last()["path"] == "/a/b?x=1&y=%20"
@@ -212,9 +183,10 @@ def test_forward_proxy_relays_in_origin_form(forward, origin):
 
 def test_forward_proxy_relays_status_and_post_body(forward, origin):
     """Upstream statuses are relayed as they are; a POST body goes along."""
-    assert viaProxy(forward, "http://127.0.0.1:%d/status/404" % origin.port)[0] == 404
-    status, _, body = viaProxy(forward, "http://127.0.0.1:%d/form" % origin.port, "POST",
-                               b"a=1&b=2", {"Content-Type": "application/x-www-form-urlencoded"})
+    assert get(forward, "http://127.0.0.1:%d/status/404" % origin.port)[0] == 404
+    status, _, body = get(forward, "http://127.0.0.1:%d/form" % origin.port, "POST",
+                          body=b"a=1&b=2",
+                          headers={"Content-Type": "application/x-www-form-urlencoded"})
     assert (status, body) == (200, b"origin POST /form body=a=1&b=2")
     assert origin.lastHeaders()["content-length"] == "7"
 
@@ -239,7 +211,7 @@ def test_proxies_drop_hop_by_hop_response_headers(forward, origin):
     """Hop-by-hop response headers, and any named in Connection, are not relayed back."""
     raw = rawHTTP(forward, b"GET http://127.0.0.1:%d/hop HTTP/1.1\r\nHost: x\r\n"
                            b"Connection: close\r\n\r\n" % origin.port)
-    status, headers, body = headOf(raw)
+    status, headers, body = parseResponse(raw)
     assert (status, body) == (200, b"hop")
     for name in ("x-secret", "keep-alive", "proxy-authenticate", "proxy-connection",
                  "trailer", "upgrade"):
@@ -254,7 +226,7 @@ def test_proxies_drop_hop_by_hop_response_headers(forward, origin):
 ])
 def test_forward_proxy_refuses_bad_targets(forward, target):
     """A non-http scheme, a missing host or a bad port is a 400 page."""
-    status, headers, body = viaProxy(forward, target)
+    status, headers, body = get(forward, target)
     assert status == 400
     assert headers["Content-Type"] == "text/html; charset=utf-8"
     assert b"400 Bad Request" in body
@@ -269,7 +241,7 @@ def test_forward_proxy_connect_is_not_implemented(forward):
 
 def test_forward_proxy_unreachable_upstream_is_502(forward):
     """An upstream that refuses the connection gives a 502 page."""
-    status, _, body = viaProxy(forward, "http://127.0.0.1:%d/" % closedPort())
+    status, _, body = get(forward, "http://127.0.0.1:%d/" % freePort())
     assert status == 502 and b"502 Bad Gateway" in body and b"could not connect" in body
 
 
@@ -277,7 +249,7 @@ def test_slow_upstream_is_504(forward, origin, monkeypatch):
     """An upstream silent for longer than ProxyRequest.timeout gives a 504 page."""
     monkeypatch.setattr(proxy.ProxyRequest, "timeout", 0.3)
     started = time.monotonic()
-    status, _, body = viaProxy(forward, "http://127.0.0.1:%d/slow" % origin.port)
+    status, _, body = get(forward, "http://127.0.0.1:%d/slow" % origin.port)
     assert status == 504 and b"504 Gateway Timeout" in body
     assert time.monotonic() - started < 1.9
 
@@ -299,7 +271,7 @@ def test_connect_timeout_is_504(forward, monkeypatch):
         fillers.append(filler)
     time.sleep(0.1)
     try:
-        status, _, body = viaProxy(forward, "http://127.0.0.1:%d/" % port)
+        status, _, body = get(forward, "http://127.0.0.1:%d/" % port)
     finally:
         for sock in fillers + [full]:
             sock.close()
@@ -308,13 +280,13 @@ def test_connect_timeout_is_504(forward, monkeypatch):
 
 def test_malformed_upstream_is_502(forward, origin):
     """An upstream answering garbage gives a 502 page."""
-    status, _, body = viaProxy(forward, "http://127.0.0.1:%d/garbage" % origin.port)
+    status, _, body = get(forward, "http://127.0.0.1:%d/garbage" % origin.port)
     assert status == 502 and b"malformed" in body
 
 
 def test_upstream_switching_protocols_is_502(forward, origin):
     """An upstream answering 101 (we never ask to upgrade) gives a 502 page."""
-    status, _, body = viaProxy(forward, "http://127.0.0.1:%d/switch" % origin.port)
+    status, _, body = get(forward, "http://127.0.0.1:%d/switch" % origin.port)
     assert status == 502 and b"switch protocols" in body
 
 
@@ -322,7 +294,7 @@ def test_truncated_upstream_body_cuts_the_client(forward, origin):
     """When the upstream dies mid-body, the client's connection is cut, not finished."""
     raw = rawHTTP(forward, b"GET http://127.0.0.1:%d/truncate HTTP/1.1\r\nHost: x\r\n\r\n"
                   % origin.port)
-    status, headers, body = headOf(raw)
+    status, headers, body = parseResponse(raw)
     assert status == 200 and headers["content-length"] == ["100"] and body == b"abc"
 
 
@@ -330,7 +302,7 @@ def test_head_through_the_proxy(forward, origin):
     """HEAD answers relay the upstream's Content-Length and no body."""
     raw = rawHTTP(forward, b"HEAD http://127.0.0.1:%d/x HTTP/1.1\r\nHost: x\r\n"
                            b"Connection: close\r\n\r\n" % origin.port)
-    status, headers, body = headOf(raw)
+    status, headers, body = parseResponse(raw)
     assert (status, body) == (200, b"")
     assert headers["content-length"] == [str(len("origin HEAD /x"))]
 
@@ -364,8 +336,8 @@ def test_subclassed_proxy_request_customizes_processing(origin):
     factory = rhttp.HTTPFactory()
     factory.protocol = AuditingProxy
     with served(factory) as port:
-        assert viaProxy(port, "http://127.0.0.1:%d/ok" % origin.port)[0] == 200
-        assert viaProxy(port, "http://127.0.0.1:%d/forbidden" % origin.port)[0] == 403
+        assert get(port, "http://127.0.0.1:%d/ok" % origin.port)[0] == 200
+        assert get(port, "http://127.0.0.1:%d/forbidden" % origin.port)[0] == 403
     assert seen == ["http://127.0.0.1:%d/ok" % origin.port,
                     "http://127.0.0.1:%d/forbidden" % origin.port]
 
@@ -389,10 +361,7 @@ def test_reverse_proxy_resource_below_a_path(origin):
     root = resource.Resource()
     root.putChild("api", proxy.ReverseProxyResource("127.0.0.1", origin.port, "/backend"))
     with served(root) as port:
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-        conn.request("GET", "/api/x%20y/z?q=1")
-        assert conn.getresponse().read() == b"origin GET /backend/x%20y/z?q=1"
-        conn.close()
+        assert get(port, "/api/x%20y/z?q=1")[2] == b"origin GET /backend/x%20y/z?q=1"
 
 
 def test_reverse_proxy_resource_as_leaf_forwards_postpath(origin):
@@ -402,16 +371,16 @@ def test_reverse_proxy_resource_as_leaf_forwards_postpath(origin):
         isLeaf = True
 
     with served(LeafProxy("127.0.0.1", origin.port, "/base")) as port:
-        status, _, body = viaProxy(port, "/p/q?z=9")
+        status, _, body = get(port, "/p/q?z=9")
     assert (status, body) == (200, b"origin GET /base/p/q?z=9")
 
 
 def test_reverse_proxy_adds_x_forwarded_for(origin):
     """X-Forwarded-For gets the client's address, appended to any earlier chain."""
     with served(proxy.ReverseProxyResource("127.0.0.1", origin.port, "")) as port:
-        viaProxy(port, "/one")
+        get(port, "/one")
         assert origin.lastHeaders()["x-forwarded-for"] == "127.0.0.1"
-        viaProxy(port, "/two", headers={"X-Forwarded-For": "10.0.0.1"})
+        get(port, "/two", headers={"X-Forwarded-For": "10.0.0.1"})
         assert origin.lastHeaders()["x-forwarded-for"] == "10.0.0.1, 127.0.0.1"
 
 
@@ -426,7 +395,7 @@ def test_host_header_for_the_upstream():
 def test_reverse_proxy_host_rewriting(origin):
     """The client's Host is replaced by the upstream's."""
     with served(proxy.ReverseProxyResource("127.0.0.1", origin.port, "")) as port:
-        viaProxy(port, "/", headers={"Host": "public.example"})
+        get(port, "/", headers={"Host": "public.example"})
     assert origin.lastHeaders()["host"] == "127.0.0.1:%d" % origin.port
 
 
@@ -465,27 +434,15 @@ def test_reverse_proxy_streams_a_large_body_with_flat_memory(origin):
     assert peak < 8 * 1024 * 1024, "peak traced memory %d bytes" % peak
 
 
-def dechunk(raw):
-    """Decode a complete chunked body (test helper)."""
-    out, rest = [], raw
-    while True:
-        sizeLine, _, rest = rest.partition(b"\r\n")
-        size = int(sizeLine.split(b";")[0], 16)
-        if size == 0:
-            return b"".join(out)
-        out.append(rest[:size])
-        rest = rest[size + 2:]
-
-
 def test_reverse_proxy_large_body_is_intact(origin):
     """The relayed 20 MiB body has the same sha256 as the one the upstream generated."""
     blocks = 320
     with served(proxy.ReverseProxyResource("127.0.0.1", origin.port, "")) as port:
         raw = rawHTTP(port, b"GET /stream/%d HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
                       % blocks, timeout=60)
-    status, headers, body = headOf(raw)
+    status, headers, body = parseResponse(raw)
     assert status == 200 and headers["transfer-encoding"] == ["chunked"]
-    assert hashlib.sha256(dechunk(body)).hexdigest() == streamDigest(blocks)
+    assert hashlib.sha256(dechunk(body)[0]).hexdigest() == streamDigest(blocks)
 
 
 def test_client_leaving_closes_the_upstream(origin):
@@ -512,7 +469,7 @@ def test_reverse_proxy_relays_a_chunked_refweb_upstream():
 
     with served(Streamer()) as upstream:
         with served(proxy.ReverseProxyResource("127.0.0.1", upstream, "")) as port:
-            status, headers, body = viaProxy(port, "/anything")
+            status, headers, body = get(port, "/anything")
     assert (status, body) == (200, b"part0;part1;part2;part3;part4;")
 
 
@@ -522,7 +479,7 @@ def test_reverse_proxy_channel_and_request(origin):
     factory.protocol = proxy.ReverseProxy
     factory.host, factory.port = "127.0.0.1", origin.port
     with served(factory) as port:
-        status, _, body = viaProxy(port, "/x/y?z=1")
+        status, _, body = get(port, "/x/y?z=1")
     assert (status, body) == (200, b"origin GET /x/y?z=1")
     assert origin.lastHeaders()["x-forwarded-for"] == "127.0.0.1"
 
@@ -545,6 +502,6 @@ def test_reverse_proxy_in_front_of_vhost_monster():
         front.addHost("example.com", proxy.ReverseProxyResource(
             "127.0.0.1", internalPort, "/vhost.rpy/http/example.com"))
         with served(front) as port:
-            status, _, body = viaProxy(port, "/show", headers={"Host": "example.com"})
+            status, _, body = get(port, "/show", headers={"Host": "example.com"})
             assert (status, body) == (200, b"host=example.com port=80 url=http://example.com/show")
-            assert viaProxy(port, "/show", headers={"Host": "other.example"})[0] == 404
+            assert get(port, "/show", headers={"Host": "other.example"})[0] == 404

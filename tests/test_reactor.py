@@ -6,7 +6,6 @@ block.  Tests of run()/stop() and the shutdown triggers use a fresh
 ThreadedReactor, so they never close the ports other tests are using.
 """
 
-import http.client
 import os
 import signal
 import socket
@@ -24,7 +23,7 @@ from refweb import resource, server
 from refweb.internet import address, error, protocol, reactor, threadedreactor, unixlock
 from refweb.internet.threadedreactor import ThreadedReactor
 from refweb.python import log
-from support import clientContext, freePort, readUntilClosed, serverContext, waitUntil
+from support import clientContext, freePort, get, readUntilClosed, serverContext, waitUntil
 
 WAIT = 5.0  # the longest any event in these tests may take
 
@@ -642,15 +641,10 @@ def test_listenSSL_answersOverTLS(certfiles):
     """listenSSL with an SSLContext serves HTTPS, and the request knows it is secure."""
     port = reactor.listenSSL(0, server.Site(Where()), serverContext(certfiles),
                              interface="127.0.0.1")
-    conn = http.client.HTTPSConnection("127.0.0.1", port.getHost().port,
-                                       context=clientContext(), timeout=WAIT)
     try:
-        conn.request("GET", "/")
-        response = conn.getresponse()
-        assert response.status == 200
-        assert response.read() == b"secure=True"
+        status, _, body = get(port.getHost().port, context=clientContext(), timeout=WAIT)
+        assert (status, body) == (200, b"secure=True")
     finally:
-        conn.close()
         port.stopListening()
 
 

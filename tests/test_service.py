@@ -5,7 +5,6 @@ No subprocesses here: services listen with the real reactor on free ports
 and are stopped by each test.
 """
 
-import http.client
 import os
 import socket
 
@@ -14,6 +13,7 @@ import pytest
 from refweb import resource, server
 from refweb.application import app, internet, service, strports
 from refweb.internet import reactor
+from support import get
 
 
 class Hello(resource.Resource):
@@ -21,16 +21,6 @@ class Hello(resource.Resource):
 
     def render_GET(self, request):
         return "hello"
-
-
-def fetch(port, path="/"):
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-    try:
-        conn.request("GET", path)
-        response = conn.getresponse()
-        return response.status, response.read()
-    finally:
-        conn.close()
 
 
 def refused(port):
@@ -202,7 +192,7 @@ def test_tcp_server_listens_only_while_running():
     tcp.startService()
     port = tcp._port.getHost().port
     try:
-        assert fetch(port) == (200, b"hello")
+        assert get(port, timeout=5)[::2] == (200, b"hello")
         assert "running" in repr(tcp)
     finally:
         tcp.stopService()
@@ -288,7 +278,7 @@ def test_load_application_runs_the_tac(tmp_path, monkeypatch):
     app.startApplication(application)
     try:
         port = next(iter(application))._port.getHost().port
-        assert fetch(port) == (200, b"from tac")
+        assert get(port, timeout=5)[::2] == (200, b"from tac")
     finally:
         app.stopApplication(application)
     assert refused(port)

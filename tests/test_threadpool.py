@@ -8,9 +8,10 @@ import time
 
 import pytest
 
-from refweb.python import log, util
+from refweb.python import util
 from refweb.python.failure import Failure
 from refweb.python.threadpool import ThreadPool
+from support import waitUntil
 
 WAIT = 5.0
 
@@ -97,46 +98,34 @@ def test_threadPool_callInThreadWithCallbackReportsFailure(pool):
     assert failure.getErrorMessage() == "job failed"
 
 
-def test_threadPool_errorsWithoutACallbackAreLogged(pool):
+def test_threadPool_errorsWithoutACallbackAreLogged(pool, logged):
     """A job that raises with nobody to tell is logged; the worker carries on."""
-    lines = []
     done = threading.Event()
-    log.addObserver(lines.append)
-    try:
-        def broken():
-            raise KeyError("lost job")
 
-        pool.callInThread(broken)
-        pool.callInThread(done.set)
-        assert done.wait(WAIT)
-        deadline = time.monotonic() + WAIT
-        while "KeyError: 'lost job'" not in "\n".join(lines) and time.monotonic() < deadline:
-            time.sleep(0.01)
-    finally:
-        log.removeObserver(lines.append)
-    text = "\n".join(lines)
+    def broken():
+        raise KeyError("lost job")
+
+    pool.callInThread(broken)
+    pool.callInThread(done.set)
+    assert done.wait(WAIT)
+    waitUntil(lambda: "KeyError: 'lost job'" in "\n".join(logged), WAIT)
+    text = "\n".join(logged)
     assert "Unhandled error in a ThreadPool job:" in text
     assert "KeyError: 'lost job'" in text
 
 
-def test_threadPool_brokenResultCallbackIsLogged(pool):
+def test_threadPool_brokenResultCallbackIsLogged(pool, logged):
     """An onResult that raises is logged, and the pool keeps working."""
-    lines = []
     done = threading.Event()
-    log.addObserver(lines.append)
-    try:
-        def badCallback(ok, result):
-            raise RuntimeError("callback broke")
 
-        pool.callInThreadWithCallback(badCallback, lambda: 1)
-        pool.callInThread(done.set)
-        assert done.wait(WAIT)
-        deadline = time.monotonic() + WAIT
-        while "callback broke" not in "\n".join(lines) and time.monotonic() < deadline:
-            time.sleep(0.01)
-    finally:
-        log.removeObserver(lines.append)
-    text = "\n".join(lines)
+    def badCallback(ok, result):
+        raise RuntimeError("callback broke")
+
+    pool.callInThreadWithCallback(badCallback, lambda: 1)
+    pool.callInThread(done.set)
+    assert done.wait(WAIT)
+    waitUntil(lambda: "callback broke" in "\n".join(logged), WAIT)
+    text = "\n".join(logged)
     assert "Unhandled error in a ThreadPool result callback:" in text
     assert "RuntimeError: callback broke" in text
 

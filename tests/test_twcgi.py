@@ -14,25 +14,13 @@ import time
 import pytest
 
 from refweb import resource, server, static, twcgi, vhost
-from support import rawHTTP, served, statusOf, waitUntil
+from support import fetch, rawHTTP, served, statusOf, waitUntil
 
 PERL = "/usr/bin/perl"
 needsPerl = pytest.mark.skipif(not os.access(PERL, os.X_OK), reason="needs /usr/bin/perl")
 
 
 # -- helpers -----------------------------------------------------------------------------
-
-def fetch(port, path, method="GET", body=None, headers=None, timeout=20):
-    """(status, reason, headers as a list of (lower-name, value), body) of one request."""
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
-    try:
-        conn.request(method, path, body=body, headers=headers or {})
-        resp = conn.getresponse()
-        return (resp.status, resp.reason, [(k.lower(), v) for k, v in resp.getheaders()],
-                resp.read())
-    finally:
-        conn.close()
-
 
 def rawStatus(port, target):
     """The status of a GET sent with exactly ``target`` (no client-side tidying)."""
@@ -41,7 +29,8 @@ def rawStatus(port, target):
 
 
 def header(headers, name):
-    return [v for k, v in headers if k == name]
+    """Every value of the response field ``name``, in order."""
+    return headers.get_all(name) or []
 
 
 def envOf(body):

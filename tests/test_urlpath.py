@@ -8,7 +8,7 @@ import pytest
 
 from refweb import resource
 from refweb.urlpath import URLPath
-from tests.support import get, served
+from support import get, served
 
 PAGE = URLPath.fromString("http://example.com:8080/a/b/c?x=1&y=2#frag")
 FOLDER = URLPath.fromString("http://example.com/a/b/")

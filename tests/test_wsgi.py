@@ -20,13 +20,12 @@ from wsgiref.simple_server import demo_app
 from wsgiref.validate import validator
 
 import pytest
-from support import rawHTTP, served, statusOf
 
 from refweb import resource
 from refweb.internet import reactor
-from refweb.python import log
 from refweb.python.threadpool import ThreadPool
 from refweb.wsgi import InputStream, WSGIResource
+from support import get, rawHTTP, served, statusOf
 
 
 @pytest.fixture
@@ -35,15 +34,6 @@ def pool():
     threadpool.start()
     yield threadpool
     threadpool.stop()
-
-
-@pytest.fixture
-def logged():
-    """Every log line written during the test."""
-    lines = []
-    log.addObserver(lines.append)
-    yield lines
-    log.removeObserver(lines.append)
 
 
 @pytest.fixture
@@ -68,16 +58,6 @@ def wsgiRoot(pool, app, mount=None, validate=True):
     root = resource.Resource()
     root.putChild(mount, wsgi)
     return root
-
-
-def get(port, path="/", method="GET", body=None, headers=None):
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-    try:
-        conn.request(method, path, body=body, headers=headers or {})
-        response = conn.getresponse()
-        return response.status, response.headers, response.read()
-    finally:
-        conn.close()
 
 
 def echoEnviron(environ, start_response):
@@ -170,8 +150,8 @@ def test_request_body_through_wsgi_input(pool, checked):
                             "length": environ["CONTENT_LENGTH"]}).encode()]
 
     with served(wsgiRoot(pool, app)) as port:
-        status, _, body = get(port, "/", "POST", b"abcdef\nline2\nline3",
-                              {"Content-Type": "text/plain"})
+        status, _, body = get(port, "/", "POST", body=b"abcdef\nline2\nline3",
+                              headers={"Content-Type": "text/plain"})
     assert json.loads(body) == {"first": "abc", "line": "def\n", "rest": ["line2\n", "line3"],
                                 "type": "text/plain", "length": "18"}
 
@@ -181,7 +161,7 @@ def test_request_body_through_wsgi_input(pool, checked):
         return [b"|".join(lines)]
 
     with served(wsgiRoot(pool, iterating)) as port:
-        assert get(port, "/", "POST", b"a\nb\nc")[2] == b"a\n|b\n|c"
+        assert get(port, "/", "POST", body=b"a\nb\nc")[2] == b"a\n|b\n|c"
 
 
 def test_chunked_request_body_gets_a_content_length(pool, checked):
