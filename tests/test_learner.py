@@ -5,7 +5,8 @@ The tree is the guide's Hello tree (root, /fred, /bob) with ``isLeaf = False``
 so that the walk really goes down it.  Log lines are captured with
 ``refweb.python.log.addObserver``; requests are typed by hand on a raw socket
 so that every header, and so every ``wire`` line, is known in advance (only
-the ``Date`` value is replaced before comparing).
+the ``Date`` value is replaced before comparing, and the ``conn-N`` name, which
+counts connections across the whole process, is read from the first line).
 """
 
 import os
@@ -18,7 +19,7 @@ import time
 
 import pytest
 
-from refweb import server, static
+from refweb import server, static, vhost
 from refweb.python import log
 from refweb.resource import EncodingResourceWrapper, Resource, describe
 from refweb.server import GzipEncoderFactory
@@ -61,7 +62,7 @@ def logLines(site, path, method="GET"):
         port.stopListening()
         log.removeObserver(lines.append)
     assert response.startswith(b"HTTP/1.1 ")
-    return [re.sub(r"^wire << Date: .*$", "wire << Date: <date>", line) for line in lines]
+    return [re.sub(r"^(wire conn-\d+ << Date: ).*$", r"\1<date>", line) for line in lines]
 
 
 def traceLines(path, root=None, method="GET"):
@@ -79,48 +80,48 @@ def wireLines(path, root=None):
 # --------------------------------------------------------------------------
 
 def test_trace_root():
-    """GET / takes one step, for the empty segment, which Hello answers itself."""
+    """GET / takes one step, for the empty segment, which Hello's getChild answers with itself."""
     assert traceLines("/") == [
-        "trace: GET /",
-        "trace:   Hello.getChildWithDefault('') -> Hello  prepath=[''] postpath=[]",
-        "trace:   Hello.render_GET -> 200",
+        "trace: GET /  prepath=[] postpath=['']",
+        "trace:   1. Hello --''--> Hello (getChild)  prepath=[''] postpath=[]",
+        "trace:   render Hello.render_GET -> 200",
     ]
 
 
 def test_trace_fred():
     """GET /fred takes one step, to the putChild child 'fred'."""
     assert traceLines("/fred") == [
-        "trace: GET /fred",
-        "trace:   Hello.getChildWithDefault('fred') -> Hello  prepath=['fred'] postpath=[]",
-        "trace:   Hello.render_GET -> 200",
+        "trace: GET /fred  prepath=[] postpath=['fred']",
+        "trace:   1. Hello --'fred'--> Hello (putChild)  prepath=['fred'] postpath=[]",
+        "trace:   render Hello.render_GET -> 200",
     ]
 
 
 def test_trace_fred_slash():
     """GET /fred/ takes a second step for the trailing empty segment."""
     assert traceLines("/fred/") == [
-        "trace: GET /fred/",
-        "trace:   Hello.getChildWithDefault('fred') -> Hello  prepath=['fred'] postpath=['']",
-        "trace:   Hello.getChildWithDefault('') -> Hello  prepath=['fred', ''] postpath=[]",
-        "trace:   Hello.render_GET -> 200",
+        "trace: GET /fred/  prepath=[] postpath=['fred', '']",
+        "trace:   1. Hello --'fred'--> Hello (putChild)  prepath=['fred'] postpath=['']",
+        "trace:   2. Hello --''--> Hello (getChild)  prepath=['fred', ''] postpath=[]",
+        "trace:   render Hello.render_GET -> 200",
     ]
 
 
 def test_trace_bob():
     """GET /bob takes one step, to the putChild child 'bob'."""
     assert traceLines("/bob") == [
-        "trace: GET /bob",
-        "trace:   Hello.getChildWithDefault('bob') -> Hello  prepath=['bob'] postpath=[]",
-        "trace:   Hello.render_GET -> 200",
+        "trace: GET /bob  prepath=[] postpath=['bob']",
+        "trace:   1. Hello --'bob'--> Hello (putChild)  prepath=['bob'] postpath=[]",
+        "trace:   render Hello.render_GET -> 200",
     ]
 
 
 def test_trace_unknown_child():
-    """An unknown segment shows the NoResource that getChild returned, and its 404."""
+    """An unknown segment shows the NoResource that getChild returned; its own render() gives 404."""
     assert traceLines("/nobody") == [
-        "trace: GET /nobody",
-        "trace:   Hello.getChildWithDefault('nobody') -> NoResource  prepath=['nobody'] postpath=[]",
-        "trace:   NoResource.render_GET -> 404",
+        "trace: GET /nobody  prepath=[] postpath=['nobody']",
+        "trace:   1. Hello --'nobody'--> NoResource (getChild)  prepath=['nobody'] postpath=[]",
+        "trace:   render NoResource.render -> 404",
     ]
 
 
@@ -131,18 +132,20 @@ def test_trace_leaf_stops_the_walk():
     leaf.isLeaf = True
     root.putChild("leaf", leaf)
     assert traceLines("/leaf/a/b", root) == [
-        "trace: GET /leaf/a/b",
-        "trace:   Hello.getChildWithDefault('leaf') -> Hello  prepath=['leaf'] postpath=['a', 'b']",
-        "trace:   Hello.isLeaf: traversal stops, postpath=['a', 'b']",
-        "trace:   Hello.render_GET -> 200",
+        "trace: GET /leaf/a/b  prepath=[] postpath=['leaf', 'a', 'b']",
+        "trace:   1. Hello --'leaf'--> Hello (putChild)  prepath=['leaf'] postpath=['a', 'b']",
+        "trace:   Hello is a leaf: the walk stops, postpath=['a', 'b']",
+        "trace:   render Hello.render_GET -> 200",
     ]
 
 
 def test_trace_percent_decoded_segments():
     """Segments appear in the trace as the str the resource receives (percent-decoded)."""
-    lines = traceLines("/a%20b")
-    assert lines[1] == ("trace:   Hello.getChildWithDefault('a b') -> NoResource"
-                        "  prepath=['a b'] postpath=[]")
+    assert traceLines("/a%20b") == [
+        "trace: GET /a%20b  prepath=[] postpath=['a b']",
+        "trace:   1. Hello --'a b'--> NoResource (getChild)  prepath=['a b'] postpath=[]",
+        "trace:   render NoResource.render -> 404",
+    ]
 
 
 def test_trace_is_off_by_default():
@@ -155,18 +158,26 @@ def test_trace_is_off_by_default():
 # wire
 # --------------------------------------------------------------------------
 
-def expectedWire(path, length):
-    return [
-        "wire >> GET %s HTTP/1.1" % path,
-        "wire >> Host: example.com",
-        "wire >> Connection: close",
-        "wire << HTTP/1.1 200 OK",
-        "wire << Content-Length: %d" % length,
-        "wire << Content-Type: text/html; charset=utf-8",
-        "wire << Date: <date>",
-        "wire << Server: refweb",
-        "wire << Connection: close",
-    ]
+def connName(lines):
+    """The "conn-N" of the first wire line (N counts every connection of the process)."""
+    name = lines[0].split()[1]
+    assert re.fullmatch(r"conn-[1-9][0-9]*", name), lines[0]
+    return name
+
+
+def expectedWire(name, path, length):
+    return ["wire %s %s" % (name, line) for line in [
+        ">> GET %s HTTP/1.1" % path,
+        ">> Host: example.com",
+        ">> Connection: close",
+        "<< HTTP/1.1 200 OK",
+        "<< Content-Length: %d" % length,
+        "<< Content-Type: text/html; charset=utf-8",
+        "<< Date: <date>",
+        "<< Server: refweb",
+        "<< Connection: close",
+        "-- closed",
+    ]]
 
 
 @pytest.mark.parametrize("path, body", [
@@ -176,47 +187,84 @@ def expectedWire(path, length):
     ("/bob", "Hello, world! I am located at ['bob']."),
 ])
 def test_wire_heads(path, body):
-    """wire=True logs the request head as sent (>>) and the response head as written (<<)."""
-    assert wireLines(path) == expectedWire(path, len(body))
+    """wire=True logs the request head as sent (>>), the response head as written (<<), and the fate."""
+    lines = wireLines(path)
+    assert lines == expectedWire(connName(lines), path, len(body))
+
+
+def test_wire_says_when_a_connection_is_kept_open():
+    """After each response the fate line says "kept open" (HTTP/1.1 default) or "closed"."""
+    from refweb.internet import reactor
+    lines = []
+    log.addObserver(lines.append)
+    port = reactor.listenTCP(0, server.Site(helloTree(), wire=True), interface="127.0.0.1")
+    try:
+        with socket.create_connection(("127.0.0.1", port.getHost().port), timeout=5) as sock:
+            sock.sendall(b"GET /bob HTTP/1.1\r\nHost: example.com\r\n\r\n")
+            data = b""
+            while not data.endswith(b"located at ['bob']."):
+                chunk = sock.recv(65536)
+                assert chunk, data
+                data += chunk
+            sock.sendall(b"GET /fred HTTP/1.1\r\nHost: example.com\r\nConnection: close\r\n\r\n")
+            readUntilClosed(sock)
+    finally:
+        port.stopListening()
+        log.removeObserver(lines.append)
+    wire = [line for line in lines if line.startswith("wire")]
+    name = connName(wire)
+    assert [line for line in wire if " -- " in line or " >> GET" in line] == [
+        "wire %s >> GET /bob HTTP/1.1" % name,
+        "wire %s -- kept open" % name,
+        "wire %s >> GET /fred HTTP/1.1" % name,
+        "wire %s -- closed" % name,
+    ]
 
 
 def test_wire_error_response():
     """A 404 is logged like any response head."""
     lines = wireLines("/nobody")
-    assert lines[3:5] == ["wire << HTTP/1.1 404 Not Found",
-                          "wire << Content-Type: text/html; charset=utf-8"]
+    name = connName(lines)
+    assert lines[3:5] == ["wire %s << HTTP/1.1 404 Not Found" % name,
+                          "wire %s << Content-Type: text/html; charset=utf-8" % name]
+    assert lines[-2:] == ["wire %s << Connection: close" % name, "wire %s -- closed" % name]
 
 
 def test_trace_and_wire_interleave_in_order():
     """With both on, the trace sits between the request head and the response head."""
     site = server.Site(helloTree(), trace=True, wire=True)
     lines = [line for line in logLines(site, "/fred/") if line.startswith(("trace", "wire"))]
-    assert lines == expectedWire("/fred/", 43)[:3] + [
-        "trace: GET /fred/",
-        "trace:   Hello.getChildWithDefault('fred') -> Hello  prepath=['fred'] postpath=['']",
-        "trace:   Hello.getChildWithDefault('') -> Hello  prepath=['fred', ''] postpath=[]",
-        "trace:   Hello.render_GET -> 200",
-    ] + expectedWire("/fred/", 43)[3:]
+    wire = expectedWire(connName(lines), "/fred/", 43)
+    assert lines == wire[:3] + [
+        "trace: GET /fred/  prepath=[] postpath=['fred', '']",
+        "trace:   1. Hello --'fred'--> Hello (putChild)  prepath=['fred'] postpath=['']",
+        "trace:   2. Hello --''--> Hello (getChild)  prepath=['fred', ''] postpath=[]",
+        "trace:   render Hello.render_GET -> 200",
+    ] + wire[3:]
 
 
 # --------------------------------------------------------------------------
 # describe
 # --------------------------------------------------------------------------
 
+HELLO_TREE = "\n".join([
+    "/                         Hello +getChild",
+    "/bob                      Hello +getChild",
+    "/fred                     Hello +getChild",
+])
+
+
 def test_describe_hello_tree():
-    """describe() lists putChild children, sorted, indented under their parent."""
-    assert describe(helloTree(), write=lambda text: None) == "\n".join([
-        "/  Hello",
-        "  bob  Hello",
-        "  fred  Hello",
-    ])
+    """describe() gives each resource a line: its URL path padded to 24 columns, then its class;
+    putChild children follow in name order, and "+getChild" marks a class that makes children."""
+    assert describe(helloTree(), write=lambda text: None) == HELLO_TREE
 
 
 def test_describe_writes_text_to_the_writer():
     """describe(root, write) passes the whole text, newline-terminated, to ``write``."""
     written = []
     describe(helloTree(), write=written.append)
-    assert written == ["/  Hello\n  bob  Hello\n  fred  Hello\n"]
+    assert written == [HELLO_TREE + "\n"]
 
 
 def test_describe_logs_when_someone_listens():
@@ -227,13 +275,13 @@ def test_describe_logs_when_someone_listens():
         describe(helloTree())
     finally:
         log.removeObserver(lines.append)
-    assert lines == ["/  Hello\n  bob  Hello\n  fred  Hello"]
+    assert lines == [HELLO_TREE]
 
 
 def test_describe_prints_when_nobody_listens(capsys):
     """Without a writer or an observer, describe() prints the text."""
     describe(helloTree())
-    assert capsys.readouterr().out == "/  Hello\n  bob  Hello\n  fred  Hello\n"
+    assert capsys.readouterr().out == HELLO_TREE + "\n"
 
 
 def test_describe_leaves_and_shared_nodes():
@@ -242,23 +290,42 @@ def test_describe_leaves_and_shared_nodes():
     root.putChild("again", root)
     root.putChild("data", static.Data(b"x", "text/plain"))
     assert describe(root, write=lambda text: None) == "\n".join([
-        "/  Hello",
-        "  again  Hello  (shown above)",
-        "  bob  Hello",
-        "  data  Data leaf",
-        "  fred  Hello",
+        "/                         Hello +getChild",
+        "/again                    Hello +getChild  (shown above)",
+        "/bob                      Hello +getChild",
+        "/data                     Data leaf",
+        "/fred                     Hello +getChild",
     ])
 
 
 def test_describe_wrapper_and_file(tmp_path):
-    """A wrapper shows what it wraps; a File shows its folder, processors and index names."""
+    """A wrapper shows what it wraps, indented; a File shows its folder, processors and index names."""
     folder = static.File(str(tmp_path))
     folder.processors = {".rpy": object}
     folder.indexNames = ["index.rpy"]
     root = EncodingResourceWrapper(folder, [GzipEncoderFactory()])
     assert describe(root, write=lambda text: None) == "\n".join([
-        "/  EncodingResourceWrapper",
-        "  (wraps)  File folder=%s processors=.rpy indexNames=index.rpy" % tmp_path,
+        "/                         EncodingResourceWrapper",
+        "  (wraps)                 File +getChild folder=%s processors=.rpy indexNames=index.rpy"
+        % tmp_path,
+    ])
+
+
+def test_describe_virtual_hosts():
+    """A NameVirtualHost shows its shared children, then each host and the default, indented."""
+    root = vhost.NameVirtualHost()
+    root.putChild("shared", static.Data(b"x", "text/plain"))
+    root.addHost("foo.com", helloTree())
+    root.addHost("bar.com", static.Data(b"y", "text/plain"))
+    root.default = Resource()
+    assert describe(root, write=lambda text: None) == "\n".join([
+        "/                         NameVirtualHost",
+        "/shared                   Data leaf",
+        "  [host bar.com]          Data leaf",
+        "  [host foo.com]          Hello +getChild",
+        "  /bob                    Hello +getChild",
+        "  /fred                   Hello +getChild",
+        "  [default]               Resource",
     ])
 
 
@@ -321,27 +388,27 @@ def test_web_trace_option(tmp_path):
     """`refweb -n web --path DIR --trace` logs each step of the walk to stdout."""
     lines = serveAndAsk(tmp_path, ["--trace"], "/notes/todo.txt")
     assert [line for line in lines if line.startswith("trace:")] == [
-        "trace: GET /notes/todo.txt",
-        "trace:   File.getChildWithDefault('notes') -> File  prepath=['notes'] postpath=['todo.txt']",
-        "trace:   File.getChildWithDefault('todo.txt') -> File  prepath=['notes', 'todo.txt'] postpath=[]",
-        "trace:   File.render_GET -> NOT_DONE_YET",
+        "trace: GET /notes/todo.txt  prepath=[] postpath=['notes', 'todo.txt']",
+        "trace:   1. File --'notes'--> File (getChild)  prepath=['notes'] postpath=['todo.txt']",
+        "trace:   2. File --'todo.txt'--> File (getChild)  prepath=['notes', 'todo.txt'] postpath=[]",
+        "trace:   render File.render_GET -> NOT_DONE_YET (finished: 200)",
     ]
     assert not [line for line in lines if line.startswith("wire")]
 
 
 def test_web_wire_option(tmp_path):
-    """`refweb -n web --path DIR --wire` logs the raw request head and the response head."""
+    """`refweb -n web --path DIR --wire` logs the raw heads of the server's first connection."""
     lines = [line for line in serveAndAsk(tmp_path, ["--wire"], "/notes/todo.txt")
              if line.startswith("wire")]
     assert lines[:4] == [
-        "wire >> GET /notes/todo.txt HTTP/1.1",
-        "wire >> Host: example.com",
-        "wire >> Connection: close",
-        "wire << HTTP/1.1 200 OK",
+        "wire conn-1 >> GET /notes/todo.txt HTTP/1.1",
+        "wire conn-1 >> Host: example.com",
+        "wire conn-1 >> Connection: close",
+        "wire conn-1 << HTTP/1.1 200 OK",
     ]
-    assert "wire << Content-Type: text/plain" in lines
-    assert "wire << Content-Length: 15" in lines
-    assert lines[-1] == "wire << Connection: close"
+    assert "wire conn-1 << Content-Type: text/plain" in lines
+    assert "wire conn-1 << Content-Length: 15" in lines
+    assert lines[-2:] == ["wire conn-1 << Connection: close", "wire conn-1 -- closed"]
     assert not [line for line in lines if line.startswith("trace")]
 
 
@@ -377,7 +444,10 @@ def test_tree_command_prints_describe_of_the_site(tmp_path):
     (tmp_path / "hello.tac").write_text(HELLO_TAC)
     status, out, err = runRefweb("tree", "hello.tac", cwd=tmp_path)
     assert (status, err) == (0, "")
-    assert out == "TCPServer(0):\n/  Hello\n  bob  Hello\n  fred  Hello\n"
+    assert out == ("TCPServer(0):\n"
+                   "/                         Hello\n"
+                   "/bob                      Hello\n"
+                   "/fred                     Hello\n")
 
 
 def test_tree_command_finds_a_published_site(tmp_path):
@@ -390,7 +460,7 @@ def test_tree_command_finds_a_published_site(tmp_path):
         "internet.UNIXServer('web.sock', distrib.ResourcePublisher(site))"
         ".setServiceParent(application)\n")
     status, out, err = runRefweb("tree", "personal.tac", cwd=tmp_path)
-    assert (status, out) == (0, "UNIXServer('web.sock'):\n/  Data leaf\n")
+    assert (status, out) == (0, "UNIXServer('web.sock'):\n/                         Data leaf\n")
     assert not (tmp_path / "web.sock").exists()
 
 

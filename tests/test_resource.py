@@ -6,7 +6,6 @@ served for the whole module, with exact statuses, headers and bodies.
 """
 
 import io
-import socket
 
 import pytest
 
@@ -14,7 +13,7 @@ from refweb import error, resource, static
 from refweb.python import log
 from refweb.resource import (EncodingResourceWrapper, ErrorPage, ForbiddenResource,
                              NoResource, Resource, describe, getChildForRequest)
-from tests.support import served
+from support import parseResponse, rawHTTP, served
 
 WAIT = 5.0
 
@@ -240,21 +239,10 @@ def ask(port, path, method="GET", body=b""):
     head = "%s %s HTTP/1.0\r\n" % (method, path)
     if body:
         head += "Content-Length: %d\r\n" % len(body)
-    with socket.create_connection(("127.0.0.1", port), timeout=WAIT) as sock:
-        sock.sendall(head.encode() + b"\r\n" + body)
-        data = b""
-        while True:
-            chunk = sock.recv(65536)
-            if not chunk:
-                break
-            data += chunk
-    rawHead, _, payload = data.partition(b"\r\n\r\n")
-    lines = rawHead.decode("latin-1").split("\r\n")
-    headers = {}
-    for line in lines[1:]:
-        name, _, value = line.partition(":")
-        headers[name.strip().lower()] = value.strip()
-    return lines[0], headers, payload
+    data = rawHTTP(port, head.encode() + b"\r\n" + body, timeout=WAIT)
+    _, headers, payload = parseResponse(data)
+    statusLine = data.partition(b"\r\n")[0].decode("latin-1")
+    return statusLine, {name: values[-1] for name, values in headers.items()}, payload
 
 
 @pytest.mark.parametrize("path, body", [
@@ -393,7 +381,9 @@ def guideTree():
     return root
 
 
-GUIDE_TREE_TEXT = "/  Hello leaf\n  bob  Hello leaf\n  fred  Hello leaf"
+GUIDE_TREE_TEXT = ("/                         Hello leaf\n"
+                   "/bob                      Hello leaf\n"
+                   "/fred                     Hello leaf")
 
 
 def test_describe_guideHelloTree(capsys):
@@ -435,8 +425,10 @@ def test_describe_filesWrappersAndSharedChildren(tmp_path):
     root.putChild("gz", EncodingResourceWrapper(Hello(), []))
     text = describe(root, write=lambda t: None)
     assert text == (
-        "/  Resource\n"
-        "  again  File folder=%s processors=.cgi,.rpy indexNames=index.rpy\n"
-        "  doc  File folder=%s processors=.cgi,.rpy indexNames=index.rpy  (shown above)\n"
-        "  gz  EncodingResourceWrapper leaf\n"
-        "    (wraps)  Hello leaf" % (tmp_path, tmp_path))
+        "/                         Resource\n"
+        "/again                    File +getChild folder=%s processors=.cgi,.rpy"
+        " indexNames=index.rpy\n"
+        "/doc                      File +getChild folder=%s processors=.cgi,.rpy"
+        " indexNames=index.rpy  (shown above)\n"
+        "/gz                       EncodingResourceWrapper leaf\n"
+        "  (wraps)                 Hello leaf" % (tmp_path, tmp_path))

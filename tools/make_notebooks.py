@@ -275,7 +275,7 @@ decoder = wire.ChunkedDecoder(maxBodySize=1000)
 for piece in [b"5\r\nhel", b"lo\r\n0\r", b"\n\r\n"]:
     print(piece, "->", decoder.feed(piece), "done" if decoder.done else "")
 ~~~ md
-`Site(wire=True)` logs the raw heads as the server reads and writes them: `>>` in, `<<` out.
+`Site(wire=True)` logs the raw heads as the server reads and writes them, each line naming its connection (`conn-N`): `>>` in, `<<` out, then `--` whether the connection was kept open.
 ~~~ code
 wirePort = reactor.listenTCP(0, server.Site(Hello(), wire=True), interface="127.0.0.1")
 with watching() as lines:
@@ -504,13 +504,13 @@ for path in ["/", "/fred", "/fred/", "/bob", "/nobody"]:
     status, headers, body = fetch(HELLO + path)
     print("%-8s %d %s" % (path, status, body.decode() if status == 200 else "(a 404 page)"))
 ~~~ md
-`Site(trace=True)` logs each step of the walk; here is `/fred/`.
+`Site(trace=True)` logs each step of the walk, numbered, saying whether the child came from `putChild` or `getChild`; here is `/fred/`.
 ~~~ code
 with watching() as lines:
     fetch(HELLO + "/fred/")
 print("\n".join(line for line in lines if line.startswith("trace")))
 ~~~ md
-`describe` prints the static shape of a tree: what `putChild` built (children made by `getChild` do not exist until asked for).
+`describe` prints the static shape of a tree, one URL path per line: what `putChild` built (`+getChild` marks a class whose children made by `getChild` do not exist until asked for).
 ~~~ code
 text = describe(hello, write=lambda text: None)
 print(text)
