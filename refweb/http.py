@@ -93,8 +93,6 @@ class HTTPChannel(Protocol):
                 if value is not None:
                     setattr(self, name, value)
             self.wireLog = getattr(self.factory, "wire", False)
-        if self.wireLog:
-            self.wireName = "conn-%d" % next(_connectionNumbers)
 
     # -- the loop ---------------------------------------------------------
     def handleConnection(self):
@@ -295,6 +293,8 @@ class HTTPChannel(Protocol):
     def logWire(self, direction, head):
         """With Site(wire=True): each raw head line, ">>" in and "<<" out."""
         if self.wireLog:
+            if not self.wireName:  # numbered on first use: silent connections take no number
+                self.wireName = "conn-%d" % next(_connectionNumbers)
             arrow = ">>" if direction == "request" else "<<"
             for line in head.split("\r\n"):
                 if line:

@@ -222,10 +222,19 @@ class Request(http.Request):
         return self._urlFor(self.sitepath)
 
 
+def childOrigin(parent, segment, child):
+    """Where a child came from: "putChild", or the method that made it on demand."""
+    if parent.__dict__.get("children", {}).get(segment) is child:
+        return "putChild"
+    if type(parent).getChildWithDefault is not resource_module.Resource.getChildWithDefault:
+        return "getChildWithDefault"  # a class that looks children up its own way
+    return "getChild"
+
+
 def rendererName(resource, method):
     """Which method renders: "render_GET", "render_GET" for a HEAD, or plain "render"."""
     if type(resource).render is not resource_module.Resource.render:
-        return "render"  # the class renders every method itself (ErrorPage, File...)
+        return "render"  # the class renders every method itself (ErrorPage, CGIScript...)
     if hasattr(resource, "render_" + method):
         return "render_" + method
     if method == "HEAD" and hasattr(resource, "render_GET"):
@@ -275,8 +284,7 @@ class Site(http.HTTPFactory):
         steps = iter(range(1, 1 << 30))
 
         def step(parent, segment, child):
-            children = parent.__dict__.get("children", {})
-            origin = "putChild" if children.get(segment) is child else "getChild"
+            origin = childOrigin(parent, segment, child)
             self.traceLine("  %d. %s --%r--> %s (%s)  prepath=%r postpath=%r" % (
                 next(steps), type(parent).__name__, segment, type(child).__name__, origin,
                 request.prepath, request.postpath))
