@@ -24,8 +24,6 @@ same name.
 import io
 import itertools
 import select
-import socket
-import ssl
 import tempfile
 import threading
 import time
@@ -34,7 +32,7 @@ from refweb import error, wire
 from refweb.http_headers import Headers
 from refweb.http_request import CACHED, Request, SERVER_NAME  # noqa: F401 (re-exported)
 from refweb.internet.error import ConnectionDone, ConnectionLost
-from refweb.internet.protocol import Factory, Protocol
+from refweb.internet.protocol import READ_TIMED_OUT, Factory, Protocol
 from refweb.python import log
 from refweb.python.failure import Failure
 from refweb.status import *  # noqa: F401,F403  (the status names: http.OK, http.NOT_FOUND...)
@@ -44,7 +42,7 @@ datetimeToString = wire.formatHTTPDate
 stringToDatetime = wire.parseHTTPDate
 
 LIMIT_NAMES = ("maxRequestLineLength", "maxHeaderCount", "maxHeaderBytes", "maxBodySize",
-               "readTimeout", "headTimeout", "idleTimeout", "bodyTimeout",
+               "readTimeout", "writeTimeout", "headTimeout", "idleTimeout", "bodyTimeout",
                "memoryBodyLimit", "maxPipelineBytes")
 
 
@@ -69,6 +67,7 @@ class HTTPChannel(Protocol):
     maxHeaderBytes = 65536  # bytes in the whole head -> 431 beyond
     maxBodySize = 64 * 1024 * 1024  # request body bytes -> 413 beyond
     readTimeout = 30.0  # seconds any single read may wait mid-request -> 408
+    writeTimeout = 60.0  # seconds any single write may wait on a client that does not read
     headTimeout = 30.0  # seconds for the whole head, however it trickles in -> 408
     idleTimeout = 60.0  # seconds a kept-alive connection may sit between requests
     bodyTimeout = 600.0  # seconds for a whole request body
@@ -97,7 +96,7 @@ class HTTPChannel(Protocol):
     # -- the loop ---------------------------------------------------------
     def handleConnection(self):
         sock = self.transport.socket
-        sock.settimeout(self.readTimeout)
+        self.transport.setTimeouts(read=self.readTimeout, write=self.writeTimeout)
         reason = Failure(ConnectionDone())
         try:
             while self.persistent and not self.transport.disconnected:
@@ -115,14 +114,14 @@ class HTTPChannel(Protocol):
 
     def _serveOneRequest(self, sock):
         self.requests = []
-        first = self.requestsServed == 0
-        self._waitForBytes(sock, self.readTimeout if first else self.idleTimeout)
+        self._waitForBytes(sock)
         method, target, version, headers = self._readHead(sock)
         request = self.requestFactory(self, queued=False)
         request.requestHeaders = headers
         request.clientproto = version  # so an error below answers in the client's version
         self.requests = [request]
-        self._done.clear()
+        if self._done.is_set():
+            self._done.clear()
         tokens = wire.connectionTokens(headers.getRawHeaders("connection", ()))
         self.persistent = wire.wantsKeepAlive(version, tokens)
         request.content = self._readBody(sock, version, headers)
@@ -136,28 +135,40 @@ class HTTPChannel(Protocol):
         self._logWireFate()
 
     # -- step 1 and 2: the head -------------------------------------------
-    def _waitForBytes(self, sock, timeout):
-        """Block until the next request starts arriving (or give up quietly)."""
-        if self._buffer or (isinstance(sock, ssl.SSLSocket) and sock.pending()):
-            return
-        ready, _, _ = select.select([sock], [], [], timeout)
-        if not ready:
-            raise _Idle()
+    def _waitForBytes(self, sock):
+        """Block until the next request starts arriving (or give up quietly).
 
-    def _recv(self, sock, deadline, timeoutError):
-        if time.monotonic() > deadline:
-            raise timeoutError
+        A kept-alive connection may wait idleTimeout for its next request;
+        a new one only readTimeout for its first.
+        """
+        if self._buffer:
+            return
+        first = self.requestsServed == 0
+        self.transport.setReadTimeout(self.readTimeout if first else self.idleTimeout)
         try:
             data = sock.recv(65536)
-        except socket.timeout:
-            raise timeoutError from None
+        except READ_TIMED_OUT:
+            raise _Idle() from None
+        if not data:
+            raise _ClientGone()
+        self._buffer = data
+
+    def _recv(self, sock, deadline, timeoutDetail):
+        """One read mid-request; RequestTimeout (408) if it stalls or the deadline passed."""
+        if time.monotonic() > deadline:
+            raise error.RequestTimeout(timeoutDetail)
+        self.transport.setReadTimeout(self.readTimeout)  # the request has begun
+        try:
+            data = sock.recv(65536)
+        except READ_TIMED_OUT:
+            raise error.RequestTimeout(timeoutDetail) from None
         if not data:
             raise _ClientGone()
         return data
 
     def _readHead(self, sock):
         deadline = time.monotonic() + self.headTimeout
-        timeout = error.RequestTimeout(detail="the request head did not arrive in time")
+        timeout = "the request head did not arrive in time"
         buffer = self._buffer
         while True:
             # RFC 9112 §2.2: ignore empty lines before a request line.
@@ -223,7 +234,7 @@ class HTTPChannel(Protocol):
     def _readFixedBody(self, sock, length):
         body = self._bodyFile(length)
         deadline = time.monotonic() + self.bodyTimeout
-        timeout = error.RequestTimeout(detail="the request body did not arrive in time")
+        timeout = "the request body did not arrive in time"
         piece, self._buffer = self._buffer[:length], self._buffer[length:]
         body.write(piece)
         remaining = length - len(piece)
@@ -239,7 +250,7 @@ class HTTPChannel(Protocol):
         body = self._bodyFile(None)
         decoder = wire.ChunkedDecoder(self.maxBodySize)
         deadline = time.monotonic() + self.bodyTimeout
-        timeout = error.RequestTimeout(detail="the request body did not arrive in time")
+        timeout = "the request body did not arrive in time"
         data, self._buffer = self._buffer, b""
         while True:
             body.write(decoder.feed(data))
@@ -255,6 +266,8 @@ class HTTPChannel(Protocol):
         Pipelined bytes that arrive meanwhile are kept for the next request,
         up to maxPipelineBytes; an empty read means the client is gone.
         """
+        if request.finished:
+            return  # the usual case: the render method finished in this thread
         while not self._done.wait(0.05):
             if self.transport.disconnected:
                 raise _ClientGone()  # cut by the response side (an error after writing began)

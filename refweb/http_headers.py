@@ -14,12 +14,14 @@ end the header line early and start another one the application never meant
 to send ("header injection").
 """
 
+import functools
+
 
 def _text(value):
+    if type(value) is str:  # the common case first: this runs for every header lookup
+        return value
     if isinstance(value, bytes):
         return value.decode("latin-1")
-    if isinstance(value, str):
-        return value
     return str(value)
 
 
@@ -31,6 +33,7 @@ def _checked(name, value):
     return value
 
 
+@functools.lru_cache(maxsize=1024)  # a server writes the same few names all day long
 def canonicalName(name):
     """"content-type" -> "Content-Type" (how names are written out)."""
     return "-".join(part.capitalize() for part in name.split("-"))

@@ -468,3 +468,31 @@ def test_body_shorter_than_content_length_closes_connection():
         started = time.monotonic()
         data = rawHTTP(port, GET % b"/", timeout=5)
     assert data.endswith(b"abc") and time.monotonic() - started < 2
+
+
+def test_client_that_never_reads_is_cut_by_writeTimeout():
+    """A client that stops reading a large response is disconnected after writeTimeout."""
+    outcome = []
+
+    class Flood(resource.Resource):
+        isLeaf = True
+
+        def render_GET(self, request):
+            started = time.monotonic()
+            for _ in range(4096):  # up to 256 MiB, far more than socket buffers hold
+                request.write(b"x" * 65536)
+                if request.transport.disconnected:
+                    break
+            outcome.append((request.transport.disconnected, time.monotonic() - started))
+            return b""
+
+    site = server.Site(Flood())
+    site.writeTimeout = 0.5
+    with served(site) as port, socket.create_connection(("127.0.0.1", port)) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        sock.sendall(GET % b"/")
+        deadline = time.monotonic() + 10
+        while not outcome and time.monotonic() < deadline:
+            time.sleep(0.05)
+    assert outcome and outcome[0][0] is True, outcome
+    assert outcome[0][1] < 5

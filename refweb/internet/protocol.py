@@ -16,7 +16,10 @@ Twisted's loop would; ``http.HTTPChannel`` overrides it with a plain loop
 that reads one request, answers it, and repeats.
 """
 
+import os
 import socket
+import ssl
+import struct
 import threading
 
 from refweb.internet import address, error
@@ -24,6 +27,9 @@ from refweb.python import log
 from refweb.python.failure import Failure
 
 RECEIVE_SIZE = 65536
+
+# What a blocking read raises when its kernel timer (SO_RCVTIMEO) runs out.
+READ_TIMED_OUT = (BlockingIOError, ssl.SSLWantReadError, socket.timeout)
 
 
 class SocketTransport:
@@ -41,6 +47,7 @@ class SocketTransport:
         self.connected = True
         self.disconnected = False
         self._writeLock = threading.Lock()  # guards sends and the disconnected flag
+        self._readTimeout = None  # the SO_RCVTIMEO now set, in seconds
         family = sock.family.name if hasattr(sock.family, "name") else "AF_INET"
         self._family = family
         self._peer = self._host = None
@@ -60,6 +67,23 @@ class SocketTransport:
     def writeSequence(self, chunks):
         self.write(b"".join(chunks))
 
+    def setTimeouts(self, read, write):
+        """Bound every blocking read and write of this socket, in seconds.
+
+        The kernel keeps the timers (SO_RCVTIMEO, SO_SNDTIMEO): a read that
+        waits longer raises one of READ_TIMED_OUT, a write an OSError.
+        Python's own socket timeouts would poll() before every call; these
+        cost nothing until they fire, so a read is one system call.
+        """
+        self.socket.settimeout(None)
+        self.setReadTimeout(read)
+        self.socket.setsockopt(socket.SOL_SOCKET, socket.SO_SNDTIMEO, _timeval(write))
+
+    def setReadTimeout(self, seconds):
+        if seconds != self._readTimeout:
+            self.socket.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, _timeval(seconds))
+            self._readTimeout = seconds
+
     def sendFile(self, fileobj, offset, count):
         """Send ``count`` bytes of an open file from ``offset``; True if all went."""
         with self._writeLock:
@@ -68,11 +92,25 @@ class SocketTransport:
             try:
                 if self.isTLS:  # the kernel cannot encrypt: copy through Python
                     return self._copyFile(fileobj, offset, count)
-                sent = self.socket.sendfile(fileobj, offset, count)
-                return sent == count
+                return self._sendFileByKernel(fileobj, offset, count)
             except OSError:
                 self._closeLocked()
                 return False
+
+    def _sendFileByKernel(self, fileobj, offset, count):
+        """os.sendfile: the kernel copies file to socket, never through Python's memory."""
+        if self.socket.gettimeout() is not None:
+            # A Python-level timeout makes the socket non-blocking underneath;
+            # socket.sendfile knows how to wait on such a socket.
+            return self.socket.sendfile(fileobj, offset, count) == count
+        fd, out = fileobj.fileno(), self.socket.fileno()
+        while count > 0:
+            sent = os.sendfile(out, fd, offset, min(count, 1 << 30))  # SO_SNDTIMEO bounds it
+            if sent == 0:
+                return False  # the file ended early
+            offset += sent
+            count -= sent
+        return True
 
     def _copyFile(self, fileobj, offset, count):
         fileobj.seek(offset)
@@ -119,6 +157,12 @@ class SocketTransport:
         except OSError:
             blank = "" if self._family == "AF_UNIX" else ("0.0.0.0", 0)
             return address.fromSocketAddress(self._family, blank)
+
+
+def _timeval(seconds):
+    """Seconds as the kernel's struct timeval (for SO_RCVTIMEO / SO_SNDTIMEO)."""
+    whole = int(seconds)
+    return struct.pack("ll", whole, int((seconds - whole) * 1e6))
 
 
 class Protocol:
