@@ -4,7 +4,7 @@ Not a test: it prints figures.  Each server runs as its own process on a free
 port; the same load is sent to each in turn, and the server's peak memory
 (VmHWM from /proc) is read at the end.
 
-    python bench/bench_hello.py [--seconds 5] [--connections 50]
+    python bench/bench_hello.py [--seconds 5] [--connections 1,8,50]
 
 Servers compared, side by side in the same run:
   refweb      refweb.server.Site with the guide's Simple resource
@@ -132,13 +132,15 @@ def peakMemoryMiB(pid):
 def runLoad(port, seconds, connections):
     """Requests per second against 127.0.0.1:port."""
     if shutil.which("wrk"):
-        out = subprocess.run(["wrk", "-t2", "-c%d" % connections, "-d%ds" % seconds,
+        threads = min(2, connections)  # wrk needs a connection per thread at least
+        out = subprocess.run(["wrk", "-t%d" % threads, "-c%d" % connections, "-d%ds" % seconds,
                               "http://127.0.0.1:%d/" % port],
                              capture_output=True, text=True, timeout=seconds + 30).stdout
         return float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)), "wrk"
-    procs = [subprocess.Popen([sys.executable, "-c", CLIENT, str(port),
-                               str(connections // 2), str(seconds)], stdout=subprocess.PIPE)
-             for _ in range(2)]
+    shares = [connections - connections // 2, connections // 2]  # two client processes
+    procs = [subprocess.Popen([sys.executable, "-c", CLIENT, str(port), str(share),
+                               str(seconds)], stdout=subprocess.PIPE)
+             for share in shares if share]
     total = sum(int(p.communicate(timeout=seconds + 30)[0]) for p in procs)
     return total / seconds, "python client"
 
@@ -152,7 +154,8 @@ def twistedPython():
     return None
 
 
-def bench(name, python, seconds, connections, workdir):
+def bench(name, python, seconds, connectionCounts, workdir):
+    """Requests/s for each connection count, the peak memory, and the load tool."""
     script = os.path.join(workdir, name + "_server.py")
     with open(script, "w") as f:
         f.write(SERVERS[name])
@@ -162,32 +165,38 @@ def bench(name, python, seconds, connections, workdir):
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         waitForPort(port, proc)
-        runLoad(port, 1, connections)  # warm up
-        rate, tool = runLoad(port, seconds, connections)
+        runLoad(port, 1, max(connectionCounts))  # warm up
+        rates = []
+        for connections in connectionCounts:
+            rate, tool = runLoad(port, seconds, connections)
+            rates.append(rate)
         memory = peakMemoryMiB(proc.pid)
     finally:
         proc.kill()
         proc.wait()
-    return rate, memory, tool
+    return rates, memory, tool
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=int, default=5)
-    parser.add_argument("--connections", type=int, default=50)
+    parser.add_argument("--connections", default="1,8,50",
+                        help="keep-alive connections, a comma-separated list (default 1,8,50)")
     args = parser.parse_args()
+    counts = [int(n) for n in args.connections.split(",")]
     servers = [("refweb", sys.executable), ("stdlib", sys.executable)]
     twisted = twistedPython()
     if twisted:
         servers.append(("twisted", twisted))
     else:
         print("(Twisted not found: set TWISTED_PYTHON or create /tmp/twisted-venv)")
-    print("keep-alive hello world, %d connections, %d s each" % (args.connections, args.seconds))
+    print("keep-alive hello world, requests/s, %d s per figure" % args.seconds)
+    print("%-8s %s   peak memory" % ("", "".join("%9s" % ("c=%d" % n) for n in counts)))
     with tempfile.TemporaryDirectory() as workdir:
         for name, python in servers:
-            rate, memory, tool = bench(name, python, args.seconds, args.connections, workdir)
-            print("%-8s %9.0f requests/s   peak memory %6.1f MiB   (load: %s)"
-                  % (name, rate, memory, tool))
+            rates, memory, tool = bench(name, python, args.seconds, counts, workdir)
+            print("%-8s %s   %6.1f MiB   (load: %s)"
+                  % (name, "".join("%9.0f" % rate for rate in rates), memory, tool))
 
 
 if __name__ == "__main__":
