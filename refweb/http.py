@@ -83,7 +83,8 @@ class HTTPChannel(Protocol):
         self.requestsServed = 0
         self.requests = []  # the request being answered, while there is one
         self._buffer = b""  # bytes read but not yet parsed (the next request's start)
-        self._done = threading.Event()  # set by requestDone() when finish() is called
+        self._done = threading.Event()  # set by requestDone() when another thread finishes
+        self._threadIdent = None  # the connection's own thread, once it runs
 
     def connectionMade(self):
         if self.factory is not None:
@@ -95,6 +96,7 @@ class HTTPChannel(Protocol):
 
     # -- the loop ---------------------------------------------------------
     def handleConnection(self):
+        self._threadIdent = threading.get_ident()
         sock = self.transport.socket
         self.transport.setTimeouts(read=self.readTimeout, write=self.writeTimeout)
         reason = Failure(ConnectionDone())
@@ -185,7 +187,8 @@ class HTTPChannel(Protocol):
                 raise
         head, self._buffer = buffer[:end], buffer[end + 4:]
         self._checkHeadSize(head)
-        self.logWire("request", head.decode("latin-1"))
+        if self.wireLog:
+            self.logWire("request", head.decode("latin-1"))
         requestLine, headerLines = wire.splitHead(head)
         method, target, version = wire.parseRequestLine(requestLine)
         headers = Headers()
@@ -285,8 +288,13 @@ class HTTPChannel(Protocol):
             self._buffer += data
 
     def requestDone(self, request):
-        """Called by request.finish(), from whichever thread finished it."""
-        self._done.set()
+        """Called by request.finish(), from whichever thread finished it.
+
+        Only a finish() from another thread needs to wake the connection's
+        thread; in its own thread, _waitUntilFinished sees request.finished.
+        """
+        if threading.get_ident() != self._threadIdent:
+            self._done.set()
 
     def _abandonPending(self, reason):
         for request in self.requests:

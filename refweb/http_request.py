@@ -338,7 +338,8 @@ class Request:
             lines.append(connection)
         lines.append("\r\n")
         head = "\r\n".join(lines)
-        self.channel.logWire("response", head)
+        if self.channel.wireLog:
+            self.channel.logWire("response", head)
         return head.encode("latin-1")
 
     def _chooseFraming(self, version):
