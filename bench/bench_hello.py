@@ -1,10 +1,13 @@
 """Benchmark: a keep-alive hello-world, refweb beside other Python servers.
 
 Not a test: it prints figures.  Each server runs as its own process on a free
-port; the same load is sent to each in turn, and the server's peak memory
-(VmHWM from /proc) is read at the end.
+port, all started at once; the same load is sent to each in turn, round after
+round, and the median of the rounds is printed (this machine's speed drifts
+with its neighbours, so servers measured one after the other would not be
+compared fairly).  Each server's peak memory (VmHWM from /proc) is read at
+the end.
 
-    python bench/bench_hello.py [--seconds 5] [--connections 1,8,50]
+    python bench/bench_hello.py [--seconds 3] [--rounds 3] [--connections 1,8,50]
 
 Servers compared, side by side in the same run:
   refweb      refweb.server.Site with the guide's Simple resource
@@ -21,6 +24,7 @@ import os
 import re
 import shutil
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -154,8 +158,8 @@ def twistedPython():
     return None
 
 
-def bench(name, python, seconds, connectionCounts, workdir):
-    """Requests/s for each connection count, the peak memory, and the load tool."""
+def startServer(name, python, workdir):
+    """Start one server process on a free port; return (process, port)."""
     script = os.path.join(workdir, name + "_server.py")
     with open(script, "w") as f:
         f.write(SERVERS[name])
@@ -163,40 +167,61 @@ def bench(name, python, seconds, connectionCounts, workdir):
     env = dict(os.environ, PYTHONPATH=ROOT)
     proc = subprocess.Popen([python, script, str(port)], env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        waitForPort(port, proc)
-        runLoad(port, 1, max(connectionCounts))  # warm up
-        rates = []
-        for connections in connectionCounts:
-            rate, tool = runLoad(port, seconds, connections)
-            rates.append(rate)
-        memory = peakMemoryMiB(proc.pid)
-    finally:
-        proc.kill()
-        proc.wait()
-    return rates, memory, tool
+    waitForPort(port, proc)
+    return proc, port
+
+
+def measure(servers, counts, seconds, rounds):
+    """Median requests/s per (server, connections).
+
+    The machine's speed drifts (other tenants, CPU frequency), so the servers
+    take turns: every round measures each of them once per connection count,
+    in a rotating order, and the median of the rounds is kept.
+    """
+    results = {(name, c): [] for name in servers for c in counts}
+    names = list(servers)
+    tool = None
+    for turn in range(rounds):
+        order = names[turn % len(names):] + names[:turn % len(names)]
+        for connections in counts:
+            for name in order:
+                rate, tool = runLoad(servers[name][1], seconds, connections)
+                results[(name, connections)].append(rate)
+    return {key: statistics.median(rates) for key, rates in results.items()}, tool
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seconds", type=int, default=5)
+    parser.add_argument("--seconds", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--connections", default="1,8,50",
                         help="keep-alive connections, a comma-separated list (default 1,8,50)")
     args = parser.parse_args()
     counts = [int(n) for n in args.connections.split(",")]
-    servers = [("refweb", sys.executable), ("stdlib", sys.executable)]
+    pythons = {"refweb": sys.executable, "stdlib": sys.executable}
     twisted = twistedPython()
     if twisted:
-        servers.append(("twisted", twisted))
+        pythons["twisted"] = twisted
     else:
         print("(Twisted not found: set TWISTED_PYTHON or create /tmp/twisted-venv)")
-    print("keep-alive hello world, requests/s, %d s per figure" % args.seconds)
-    print("%-8s %s   peak memory" % ("", "".join("%9s" % ("c=%d" % n) for n in counts)))
+    print("keep-alive hello world: median requests/s of %d rounds, %d s per figure"
+          % (args.rounds, args.seconds))
     with tempfile.TemporaryDirectory() as workdir:
-        for name, python in servers:
-            rates, memory, tool = bench(name, python, args.seconds, counts, workdir)
-            print("%-8s %s   %6.1f MiB   (load: %s)"
-                  % (name, "".join("%9.0f" % rate for rate in rates), memory, tool))
+        servers = {}
+        try:
+            for name, python in pythons.items():
+                servers[name] = startServer(name, python, workdir)
+                runLoad(servers[name][1], 1, max(counts))  # warm up
+            medians, tool = measure(servers, counts, args.seconds, args.rounds)
+            print("%-8s %s   peak memory" % ("", "".join("%9s" % ("c=%d" % n) for n in counts)))
+            for name, (proc, _) in servers.items():
+                print("%-8s %s   %6.1f MiB" % (name, "".join(
+                    "%9.0f" % medians[(name, c)] for c in counts), peakMemoryMiB(proc.pid)))
+            print("(load: %s)" % tool)
+        finally:
+            for proc, _ in servers.values():
+                proc.kill()
+                proc.wait()
 
 
 if __name__ == "__main__":
