@@ -703,7 +703,7 @@ port.stopListening()
 
 * `refweb/resource.py` -- `Resource.render` and `allowedMethodsOf` (405 and `Allow`).
 * `refweb/server.py` -- `Request.render`: str, bytes, `NOT_DONE_YET`, `error.Error`, or a 500 via `processingFailed`.
-* `refweb/http_request.py` -- `write`, `_head` (length or chunks), `finish`, `redirect`.
+* `refweb/http_request.py` -- `write`, `formatHead` (length or chunks), `finish`, `redirect`.
 * `refweb/error.py` -- the error classes and the page they become.
 * `docs/guide/02-rendering.rst`.
 ''')
