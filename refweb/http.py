@@ -127,14 +127,15 @@ class HTTPChannel(Protocol):
         tokens = wire.connectionTokens(headers.getRawHeaders("connection", ()))
         self.persistent = wire.wantsKeepAlive(version, tokens)
         request.content = self._readBody(sock, version, headers)
-        request.content.seek(0)
         try:
             request.requestReceived(method, target, version)
         except Exception:
             request.processingFailed(Failure())
-        self._waitUntilFinished(sock, request)
+        if not request.finished:  # usually it is: the render method finished in this thread
+            self._waitUntilFinished(sock, request)
         self.requestsServed += 1
-        self._logWireFate()
+        if self.wireLog:
+            self._logWireFate()
 
     # -- step 1 and 2: the head -------------------------------------------
     def _waitForBytes(self, sock):
@@ -189,11 +190,9 @@ class HTTPChannel(Protocol):
         self._checkHeadSize(head)
         if self.wireLog:
             self.logWire("request", head.decode("latin-1"))
-        requestLine, headerLines = wire.splitHead(head)
-        method, target, version = wire.parseRequestLine(requestLine)
+        method, target, version, fields = wire.parseHead(head, self.maxHeaderCount)
         headers = Headers()
-        for name, value in wire.parseHeaderLines(headerLines, self.maxHeaderCount):
-            headers._addTrusted(name, value)
+        headers._addTrustedFields(fields)
         wire.checkHost(version, headers.getRawHeaders("host", ()))
         return method, target, version, headers
 
@@ -247,6 +246,7 @@ class HTTPChannel(Protocol):
                 data, self._buffer = data[:remaining], data[remaining:]
             body.write(data)
             remaining -= len(data)
+        body.seek(0)
         return body
 
     def _readChunkedBody(self, sock):
@@ -259,6 +259,7 @@ class HTTPChannel(Protocol):
             body.write(decoder.feed(data))
             if decoder.done:
                 self._buffer = decoder.unused()
+                body.seek(0)
                 return body
             data = self._recv(sock, deadline, timeout)
 
@@ -269,8 +270,6 @@ class HTTPChannel(Protocol):
         Pipelined bytes that arrive meanwhile are kept for the next request,
         up to maxPipelineBytes; an empty read means the client is gone.
         """
-        if request.finished:
-            return  # the usual case: the render method finished in this thread
         while not self._done.wait(0.05):
             if self.transport.disconnected:
                 raise _ClientGone()  # cut by the response side (an error after writing began)
@@ -322,9 +321,8 @@ class HTTPChannel(Protocol):
                     log.msg("wire %s %s %s" % (self.wireName, arrow, line))
 
     def _logWireFate(self):
-        if self.wireLog:
-            kept = self.persistent and not self.transport.disconnected
-            log.msg("wire %s -- %s" % (self.wireName, "kept open" if kept else "closed"))
+        kept = self.persistent and not self.transport.disconnected
+        log.msg("wire %s -- %s" % (self.wireName, "kept open" if kept else "closed"))
 
     def _sendErrorAndClose(self, exc):
         """An error found while reading the request: say so, then close."""
@@ -340,7 +338,8 @@ class HTTPChannel(Protocol):
         self.persistent = False
         self.logWire("response", head.decode("latin-1"))
         self.transport.write(head + body)
-        self._logWireFate()
+        if self.wireLog:
+            self._logWireFate()
         peer = self.transport.getPeer()
         log.msg("%s: %s (connection closed)" % (getattr(peer, "host", peer), exc))
 

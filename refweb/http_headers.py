@@ -59,38 +59,44 @@ class Headers:
             self._values[key] = [value]
             self._names[key] = name
 
-    def _addTrusted(self, name, value):
-        """addRawHeader for fields the wire parser already validated (hot path)."""
-        key = name.lower()
-        values = self._values.get(key)
-        if values is None:
-            self._values[key] = [value]
-            self._names[key] = name
-        else:
-            values.append(value)
+    def _addTrustedFields(self, fields):
+        """addRawHeader for each (name, value) the wire parser already validated."""
+        valuesByKey, names = self._values, self._names
+        for name, value in fields:
+            key = name.lower()
+            values = valuesByKey.get(key)
+            if values is None:
+                valuesByKey[key] = [value]
+                names[key] = name
+            else:
+                values.append(value)
 
     def setRawHeaders(self, name, values):
         name = _text(name)
         if isinstance(values, (str, bytes)):
             raise TypeError("setRawHeaders takes a list of values, not %r" % (values,))
-        texts = [_checked(name, _text(v)) for v in values]
+        texts = []
+        for value in values:
+            texts.append(_checked(name, _text(value)))
         key = name.lower()
         self._values[key] = texts
         self._names[key] = name
 
+    # The lookups below run several times for every request, so each one
+    # tests for a str name itself rather than calling _text.
     def getRawHeaders(self, name, default=None):
-        values = self._values.get(_text(name).lower())
+        values = self._values.get((name if type(name) is str else _text(name)).lower())
         return list(values) if values else default
 
     def getFirst(self, name, default=None):
-        values = self._values.get(_text(name).lower())
+        values = self._values.get((name if type(name) is str else _text(name)).lower())
         return values[0] if values else default
 
     def hasHeader(self, name):
-        return _text(name).lower() in self._values
+        return (name if type(name) is str else _text(name)).lower() in self._values
 
     def removeHeader(self, name):
-        key = _text(name).lower()
+        key = (name if type(name) is str else _text(name)).lower()
         self._values.pop(key, None)
         self._names.pop(key, None)
 
@@ -100,11 +106,10 @@ class Headers:
             yield canonicalName(self._names[key]), list(values)
 
     def items(self):
-        """(name, value) pairs, one per line a response would carry."""
-        for key, values in self._values.items():
-            name = canonicalName(self._names[key])
-            for value in values:
-                yield name, value
+        """A list of (name, value) pairs, one per line a response would carry."""
+        names = self._names
+        return [(canonicalName(names[key]), value)
+                for key, values in self._values.items() for value in values]
 
     def copy(self):
         other = Headers()

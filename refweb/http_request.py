@@ -76,31 +76,35 @@ class Request:
     content = None
     maxFormBytes = 16 * 1024 * 1024  # bodies larger than this are not parsed into args
 
+    # A fresh request's state.  The values that are never changed in place
+    # are class attributes, so that __init__, run once per request served,
+    # sets only what each request must have of its own.
+    code = 200
+    code_message = "OK"
+    startedWriting = False
+    finished = False
+    sentLength = 0
+    etag = None
+    lastModified = None
+    _disconnected = False
+    _chunked = False
+    _declaredLength = None  # Content-Length the response promised, if any
+    _bodyless = False  # HEAD, 204, 304: head only
+    _forceSSL = False
+    _receivedCookies = None
+    _host = None
+    _client = None
+
     def __init__(self, channel, queued=False):
         self.channel = channel
         self.transport = channel.transport if channel is not None else None
+        self.queued = queued
         self.requestHeaders = Headers()
         self.responseHeaders = Headers()
         self.args = {}
         self.cookies = []  # Set-Cookie values to send
-        self.code = 200
-        self.code_message = "OK"
-        self.startedWriting = False
-        self.finished = False
-        self.sentLength = 0
-        self.etag = None
-        self.lastModified = None
-        self.queued = queued
-        self._disconnected = False
-        self._chunked = False
-        self._declaredLength = None  # Content-Length the response promised, if any
-        self._bodyless = False  # HEAD, 204, 304: head only
         self._finishDeferreds = []
         self._stateLock = threading.Lock()  # guards finished, _disconnected, _finishDeferreds
-        self._forceSSL = False
-        self._receivedCookies = None
-        self._host = None
-        self._client = None
 
     # -- what was asked ---------------------------------------------------
     def requestReceived(self, command, path, version):
@@ -268,7 +272,8 @@ class Request:
         """Send part of the body (the head goes first, on the first call)."""
         if self.finished:
             raise RuntimeError("Request.write called on a request after Request.finish was called.")
-        data = _bytes(data)
+        if type(data) is not bytes:
+            data = _bytes(data)
         if self._disconnected:
             return
         if not self.startedWriting:
@@ -332,7 +337,7 @@ class Request:
         version = "HTTP/1.1" if self.clientproto == "HTTP/1.1" else "HTTP/1.0"
         self._chooseFraming(version)
         lines = ["%s %d %s" % (version, self.code, self.code_message)]
-        lines.extend("%s: %s" % pair for pair in self.outgoingHeaders())
+        lines += [name + ": " + value for name, value in self.outgoingHeaders()]
         connection = self.channel.connectionHeader(version)
         if connection:
             lines.append(connection)
@@ -346,24 +351,27 @@ class Request:
         """Content-Length if set; else chunks on HTTP/1.1, or the close on HTTP/1.0."""
         headers = self.responseHeaders
         code = self.code
-        self._bodyless = self.method == "HEAD" or code in _BODYLESS or code < 200
         if code in _BODYLESS or code < 200:
+            self._bodyless = True
             headers.removeHeader("content-length")
             headers.removeHeader("transfer-encoding")
-        elif not headers.hasHeader("content-length") and not self._bodyless:
+            return
+        self._bodyless = self.method == "HEAD"
+        declared = headers.getFirst("content-length")
+        if declared is not None:
+            if declared.isdigit():
+                self._declaredLength = int(declared)
+        elif not self._bodyless:
             if version == "HTTP/1.1":
                 self._chunked = True
                 headers.setRawHeaders("transfer-encoding", ["chunked"])
             else:
                 self.channel.persistent = False  # HTTP/1.0: the close ends the body
-        declared = headers.getFirst("content-length")
-        if declared is not None and declared.isdigit():
-            self._declaredLength = int(declared)
 
     def outgoingHeaders(self):
         """(name, value) for every header line of the response, in order."""
         headers = self.responseHeaders
-        pairs = list(headers.items())
+        pairs = headers.items()
         if not headers.hasHeader("date"):
             pairs.append(("Date", _dateHeader()))
         if not headers.hasHeader("server"):

@@ -62,20 +62,25 @@ class Request(http.Request):
 
     def render(self, resource):
         """Render ``resource`` and send what it returns (see the module docstring)."""
+        tracing = self.site is not None and self.site.trace
         try:
             body = resource.render(self)
         except error.Error as exc:
-            self._traceRender(resource, "raised %s -> %d" % (type(exc).__name__, exc.code))
+            if tracing:
+                self._traceRender(resource, "raised %s -> %d" % (type(exc).__name__, exc.code))
             self._renderError(exc)
             return
         except Exception as exc:
-            self._traceRender(resource, "raised %s -> 500" % type(exc).__name__)
+            if tracing:
+                self._traceRender(resource, "raised %s -> 500" % type(exc).__name__)
             raise
         if body is NOT_DONE_YET:
-            done = " (finished: %d)" % self.code if self.finished else ""
-            self._traceRender(resource, "-> NOT_DONE_YET" + done)
+            if tracing:
+                done = " (finished: %d)" % self.code if self.finished else ""
+                self._traceRender(resource, "-> NOT_DONE_YET" + done)
             return
-        self._traceRender(resource, "-> %d" % self.code)
+        if tracing:
+            self._traceRender(resource, "-> %d" % self.code)
         if isinstance(body, str):
             body = body.encode("utf-8")
             self._textBody = True
@@ -91,9 +96,8 @@ class Request(http.Request):
         self.finish()
 
     def _traceRender(self, resource, outcome):
-        if self.site is not None and self.site.trace:
-            self.site.traceLine("  render %s.%s %s" % (
-                type(resource).__name__, rendererName(resource, self.method), outcome))
+        self.site.traceLine("  render %s.%s %s" % (
+            type(resource).__name__, rendererName(resource, self.method), outcome))
 
     def _renderError(self, exc):
         if self.startedWriting:

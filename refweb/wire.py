@@ -89,6 +89,37 @@ def splitHead(head):
     return lines[0], lines[1:]
 
 
+# A well-formed head as one pattern: the request line of a version we speak,
+# then field lines whose names are tokens and whose values hold no control
+# characters but tab.  The same rules as the functions above, in one pass of
+# C code: most requests match, and need no line-by-line checks.
+_TOKEN_TEXT = r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+"
+_WELL_FORMED_HEAD = re.compile(
+    _TOKEN_TEXT + r" [!-~\x80-\xff]+ HTTP/1\.[01]"  # METHOD SP target SP version
+    r"(?:\r\n" + _TOKEN_TEXT + r":[\t -~\x80-\xff]*)*")  # CRLF name ":" value, repeated
+
+
+def parseHead(head, maxHeaderCount):
+    """A whole head (without its final CRLF CRLF) -> (method, target, version, fields).
+
+    The fast path: a head matching _WELL_FORMED_HEAD is split with no more
+    checks.  Any other head goes through parseRequestLine and
+    parseHeaderLines, which find the first problem and raise its error.
+    """
+    text = head.decode("latin-1")
+    lines = text.split("\r\n")
+    if len(lines) > maxHeaderCount + 1 or not _WELL_FORMED_HEAD.fullmatch(text):
+        requestLine, headerLines = splitHead(head)
+        method, target, version = parseRequestLine(requestLine)
+        return method, target, version, parseHeaderLines(headerLines, maxHeaderCount)
+    method, target, version = lines[0].split(" ")
+    fields = []
+    for line in lines[1:]:
+        name, _, value = line.partition(":")
+        fields.append((name, value.strip(" \t")))
+    return method, target, version, fields
+
+
 def checkHost(version, hostValues):
     """RFC 9112 §3.2: HTTP/1.1 needs exactly one well-formed Host header."""
     if version == "HTTP/1.1" and not hostValues:
