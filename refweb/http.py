@@ -122,8 +122,6 @@ class HTTPChannel(Protocol):
         request.requestHeaders = headers
         request.clientproto = version  # so an error below answers in the client's version
         self.requests = [request]
-        if self._done.is_set():
-            self._done.clear()
         tokens = wire.connectionTokens(headers.getRawHeaders("connection", ()))
         self.persistent = wire.wantsKeepAlive(version, tokens)
         request.content = self._readBody(sock, version, headers)
@@ -170,8 +168,7 @@ class HTTPChannel(Protocol):
         return data
 
     def _readHead(self, sock):
-        deadline = time.monotonic() + self.headTimeout
-        timeout = "the request head did not arrive in time"
+        deadline = None  # set when the head needs more than one read, as it rarely does
         buffer = self._buffer
         while True:
             # RFC 9112 §2.2: ignore empty lines before a request line.
@@ -180,8 +177,10 @@ class HTTPChannel(Protocol):
             if end >= 0:
                 break
             self._checkHeadSize(buffer)
+            if deadline is None:
+                deadline = time.monotonic() + self.headTimeout
             try:
-                buffer += self._recv(sock, deadline, timeout)
+                buffer += self._recv(sock, deadline, "the request head did not arrive in time")
             except (_ClientGone, error.RequestTimeout):
                 if not buffer:
                     raise _ClientGone() from None  # nothing was asked: just close
@@ -269,8 +268,14 @@ class HTTPChannel(Protocol):
 
         Pipelined bytes that arrive meanwhile are kept for the next request,
         up to maxPipelineBytes; an empty read means the client is gone.
+        ``_done`` only wakes us early: a finish() in another thread sets it,
+        and it may still be set from an earlier request's finish, so what
+        ends the wait is ``request.finished`` itself.
         """
-        while not self._done.wait(0.05):
+        while not request.finished:
+            if self._done.wait(0.05):
+                self._done.clear()
+                continue
             if self.transport.disconnected:
                 raise _ClientGone()  # cut by the response side (an error after writing began)
             if len(self._buffer) >= self.maxPipelineBytes:

@@ -25,15 +25,22 @@ def _text(value):
     return str(value)
 
 
-def _checked(name, value):
+@functools.lru_cache(maxsize=1024)  # a server sets the same few names all day long
+def _checkedKey(name):
+    """A header name as the dict key (lower case), once it is known safe to write out."""
     if "\r" in name or "\n" in name or ":" in name or not name.strip():
         raise ValueError("invalid header name %r" % (name,))
+    return name.lower()
+
+
+def _checkedValue(name, value):
+    value = _text(value)
     if "\r" in value or "\n" in value:
         raise ValueError("header %s: a value may not contain CR or LF: %r" % (name, value))
     return value
 
 
-@functools.lru_cache(maxsize=1024)  # a server writes the same few names all day long
+@functools.lru_cache(maxsize=1024)
 def canonicalName(name):
     """"content-type" -> "Content-Type" (how names are written out)."""
     return "-".join(part.capitalize() for part in name.split("-"))
@@ -50,9 +57,9 @@ class Headers:
                 self.setRawHeaders(name, values)
 
     def addRawHeader(self, name, value):
-        name, value = _text(name), _text(value)
-        _checked(name, value)
-        key = name.lower()
+        name = _text(name)
+        key = _checkedKey(name)
+        value = _checkedValue(name, value)
         if key in self._values:
             self._values[key].append(value)
         else:
@@ -75,10 +82,8 @@ class Headers:
         name = _text(name)
         if isinstance(values, (str, bytes)):
             raise TypeError("setRawHeaders takes a list of values, not %r" % (values,))
-        texts = []
-        for value in values:
-            texts.append(_checked(name, _text(value)))
-        key = name.lower()
+        key = _checkedKey(name)
+        texts = [_checkedValue(name, value) for value in values]
         self._values[key] = texts
         self._names[key] = name
 
