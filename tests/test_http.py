@@ -117,6 +117,35 @@ def test_pipelined_behind_not_done_yet_stay_in_order():
     assert json.loads(b2)["path"] == "/now" and h2["connection"] == "close"
 
 
+class FinishedElsewhere(resource.Resource):
+    """Finishes each request in another thread before render returns NOT_DONE_YET,
+    so that the connection's wake-up Event is already set when it looks."""
+
+    isLeaf = True
+
+    def render_GET(self, request):
+        worker = threading.Thread(target=lambda: (request.write(b"elsewhere"), request.finish()))
+        worker.start()
+        worker.join()
+        return server.NOT_DONE_YET
+
+
+def test_a_wake_up_left_by_an_earlier_request_does_not_end_the_next_wait():
+    """/early is finished by another thread before the channel waits, which
+    leaves the wake-up Event set; /later, pipelined behind it, must still be
+    waited for, so /now (behind /later) is answered after it, not before."""
+    root = resource.Resource()
+    root.putChild("early", FinishedElsewhere())
+    root.putChild("later", Later(0.3))
+    root.putChild("now", Echo())
+    with served(root) as port:
+        data = rawHTTP(port, GET % b"/early" + GET % b"/later" +
+                       b"GET /now HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
+    responses = parse(data)
+    assert [body for _, _, body in responses[:2]] == [b"elsewhere", b"first;/later"]
+    assert json.loads(responses[2][2])["path"] == "/now"
+
+
 def test_http10_closes_and_frames_by_close():
     """An HTTP/1.0 response of unknown length is ended by closing the connection."""
     with served(Later(0.05)) as port:

@@ -177,3 +177,63 @@ def test_http_dates_round_trip():
     assert wire.parseHTTPDate("Sunday, 06-Nov-94 08:49:37 GMT") == 784111777
     assert wire.parseHTTPDate("Sun Nov  6 08:49:37 1994") == 784111777
     assert wire.parseHTTPDate("yesterday") is None
+
+
+def _parseLineByLine(head, maxCount):
+    """The slow path alone: what parseHead must agree with."""
+    requestLine, headerLines = wire.splitHead(head)
+    method, target, version = wire.parseRequestLine(requestLine)
+    return method, target, version, wire.parseHeaderLines(headerLines, maxCount)
+
+
+_HEADS = [
+    # well formed: these take parseHead's one-pattern fast path
+    b"GET / HTTP/1.1",
+    b"GET /a%20b?x=1&y HTTP/1.1\r\nHost: example.com:8080",
+    b"POST /form HTTP/1.0\r\nContent-Length: 3\r\nX-A:  1 \r\nx-a:\t2\t\r\nEmpty:",
+    b"M-SEARCH * HTTP/1.1\r\nHost: a\r\nX: caf\xe9 \x80\xff",
+    b"GET http://example.com/x HTTP/1.1\r\nHost: example.com\r\nCookie: a=1; b=2",
+    b"GET /caf\xe9 HTTP/1.1\r\nHost: a",
+    # malformed: each must raise the same error as the line-by-line path
+    b"GET  / HTTP/1.1\r\nHost: a",
+    b"GET / HTTP/1.1 extra\r\nHost: a",
+    b"G(T / HTTP/1.1\r\nHost: a",
+    b"GET / HTTP/2.0\r\nHost: a",
+    b"GET / HTTP/1.2\r\nHost: a",
+    b"GET / http/1.1\r\nHost: a",
+    b"GET /\x00 HTTP/1.1\r\nHost: a",
+    b"GET / HTTP/1.1\r\n folded",
+    b"GET / HTTP/1.1\r\nHost : a",
+    b"GET / HTTP/1.1\r\nBad Name: a",
+    b"GET / HTTP/1.1\r\nNoColon",
+    b"GET / HTTP/1.1\r\n: empty-name",
+    b"GET / HTTP/1.1\r\nX: a\x00b",
+    b"GET / HTTP/1.1\r\nX: a\x7fb",
+    b"GET / HTTP/1.1\r\nX: a\rb",
+    b"GET / HTTP/1.1\r\nX: a\nY: b",
+    b"GET / HTTP/1.1\r\n" + b"\r\n".join([b"X: 1"] * 11),
+]
+
+
+@pytest.mark.parametrize("head", _HEADS)
+def test_parseHead_agrees_with_the_line_by_line_functions(head):
+    """parseHead's fast path is an optimisation, never a different answer."""
+    try:
+        expected = _parseLineByLine(head, 10)
+    except error.Error as exc:
+        with pytest.raises(type(exc)) as raised:
+            wire.parseHead(head, 10)
+        assert raised.value.detail == exc.detail
+    else:
+        assert wire.parseHead(head, 10) == expected
+
+
+def test_parseHead_fast_path_is_taken_for_a_plain_request(monkeypatch):
+    """A well-formed head is split by the pattern alone: the line checks never run."""
+    def refuse(*args):
+        raise AssertionError("the line-by-line path ran")
+    monkeypatch.setattr(wire, "parseRequestLine", refuse)
+    monkeypatch.setattr(wire, "parseHeaderLines", refuse)
+    head = b"GET /x?y=1 HTTP/1.1\r\nHost: a\r\nAccept:  */* "
+    assert wire.parseHead(head, 10) == ("GET", "/x?y=1", "HTTP/1.1",
+                                        [("Host", "a"), ("Accept", "*/*")])
