@@ -238,6 +238,10 @@ print(wire.parseRequestLine(line))
 ~~~ code
 print(wire.parseHeaderLines(headerLines, maxCount=100))
 ~~~ md
+The server itself calls `parseHead`, which does all of that at once. It first tries one regular expression that spells out a well-formed head; almost every request matches it and is split with no further checks. Only a head that does not match goes through the line-by-line functions above, which name the first problem.
+~~~ code
+print(wire.parseHead(requestHead, maxHeaderCount=100))
+~~~ md
 Whether the connection stays open after the response depends on the version and the `Connection` header.
 ~~~ code
 for version, connection in [("HTTP/1.1", ""), ("HTTP/1.1", "close"),
@@ -305,7 +309,7 @@ wirePort.stopListening()
 
 ## Where this lives in the code
 
-* `refweb/wire.py` -- `splitHead`, `parseRequestLine`, `parseHeaderLines`, `checkHost`, `wantsKeepAlive`, `bodyFraming`, `ChunkedDecoder`.
+* `refweb/wire.py` -- `parseHead`, `splitHead`, `parseRequestLine`, `parseHeaderLines`, `checkHost`, `wantsKeepAlive`, `bodyFraming`, `ChunkedDecoder`.
 * `refweb/http.py` -- `HTTPChannel._readHead` and `_readBody` call them; `logWire` prints the `wire` lines.
 * `docs/internals/wire.rst` -- the rules and every limit, in tables.
 ''')
