@@ -34,7 +34,8 @@ def _checkedKey(name):
 
 
 def _checkedValue(name, value):
-    value = _text(value)
+    if type(value) is not str:
+        value = _text(value)
     if "\r" in value or "\n" in value:
         raise ValueError("header %s: a value may not contain CR or LF: %r" % (name, value))
     return value
@@ -79,12 +80,12 @@ class Headers:
                 values.append(value)
 
     def setRawHeaders(self, name, values):
-        name = _text(name)
+        if type(name) is not str:
+            name = _text(name)
         if isinstance(values, (str, bytes)):
             raise TypeError("setRawHeaders takes a list of values, not %r" % (values,))
         key = _checkedKey(name)
-        texts = [_checkedValue(name, value) for value in values]
-        self._values[key] = texts
+        self._values[key] = [_checkedValue(name, value) for value in values]
         self._names[key] = name
 
     # The lookups below run several times for every request, so each one
