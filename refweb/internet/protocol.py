@@ -22,7 +22,7 @@ import ssl
 import struct
 import threading
 
-from refweb.internet import address, error
+from refweb.internet import address, error, quicksend
 from refweb.python import log
 from refweb.python.failure import Failure
 
@@ -53,14 +53,21 @@ class SocketTransport:
         self._peer = self._host = None
 
     def write(self, data):
-        """Send all of ``data``; silently dropped once the connection is gone."""
+        """Send all of ``data``; silently dropped once the connection is gone.
+
+        A small write usually goes out at once through ``quicksend.sendNow``,
+        which keeps the GIL (see that module for why); ``sendall`` sends the
+        rest, waiting for the client as long as writeTimeout allows.
+        """
         if not data:
             return
         with self._writeLock:
             if self.disconnected:
                 return
             try:
-                self.socket.sendall(data)
+                sent = quicksend.sendNow(self.socket, data)
+                if sent < len(data):
+                    self.socket.sendall(memoryview(data)[sent:] if sent else data)
             except OSError:
                 self._closeLocked()
 
