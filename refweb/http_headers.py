@@ -25,7 +25,7 @@ def _text(value):
     return str(value)
 
 
-@functools.lru_cache(maxsize=1024)  # a server sets the same few names all day long
+@functools.lru_cache(maxsize=1024)  # the same few names are set on every response
 def _checkedKey(name):
     """A header name as the dict key (lower case), once it is known safe to write out."""
     if "\r" in name or "\n" in name or ":" in name or not name.strip():
@@ -41,7 +41,7 @@ def _checkedValue(name, value):
     return value
 
 
-@functools.lru_cache(maxsize=1024)
+@functools.lru_cache(maxsize=1024)  # a server writes the same few names all day long
 def canonicalName(name):
     """"content-type" -> "Content-Type" (how names are written out)."""
     return "-".join(part.capitalize() for part in name.split("-"))
