@@ -217,6 +217,10 @@ def main():
             for name, (proc, _) in servers.items():
                 print("%-8s %s   %6.1f MiB" % (name, "".join(
                     "%9.0f" % medians[(name, c)] for c in counts), peakMemoryMiB(proc.pid)))
+            if "twisted" in servers:
+                print("%-8s %s" % ("ratio", "".join(
+                    "%9.2f" % (medians[("refweb", c)] / medians[("twisted", c)]) for c in counts)))
+                print("(ratio: refweb / twisted; the first target is at least 1.00 at c=50)")
             print("(load: %s)" % tool)
         finally:
             for proc, _ in servers.values():
