@@ -177,3 +177,9 @@ def test_no_quick_path_without_a_C_library(monkeypatch):
         raise OSError("no C library here")
     monkeypatch.setattr(quicksend.ctypes, "PyDLL", noLibrary)
     assert quicksend._findSend() is None
+
+
+def test_no_quick_path_without_ctypes(monkeypatch):
+    """A Python built without _ctypes still serves: it only loses the quick path."""
+    monkeypatch.setattr(quicksend, "ctypes", None)
+    assert quicksend._findSend() is None

@@ -27,8 +27,12 @@ first.  Where ``send`` or ``MSG_DONTWAIT`` is not to be had (Windows),
 ``sendNow`` sends nothing and every write goes through ``sendall``.
 """
 
-import ctypes
 import socket
+
+try:
+    import ctypes
+except ImportError:  # a Python built without _ctypes: every write goes through sendall
+    ctypes = None
 
 MAX_QUICK_SEND = 65536  # bytes: larger writes go through sendall alone
 
@@ -39,7 +43,7 @@ _FLAGS = getattr(socket, "MSG_DONTWAIT", 0) | getattr(socket, "MSG_NOSIGNAL", 0)
 
 def _findSend():
     """libc's send(2), called with the GIL held; None where there is none."""
-    if not getattr(socket, "MSG_DONTWAIT", 0):
+    if ctypes is None or not getattr(socket, "MSG_DONTWAIT", 0):
         return None
     try:
         send = ctypes.PyDLL(None).send
