@@ -177,6 +177,7 @@ class HTTPChannel(Protocol):
             if end >= 0:
                 break
             self._checkHeadSize(buffer)
+            wire.checkLineEnds(buffer)
             if deadline is None:
                 deadline = time.monotonic() + self.headTimeout
             try:

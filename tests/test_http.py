@@ -291,6 +291,18 @@ def test_bad_requests_get_error_page_then_close(data, status):
     assert len(re.findall(rb"(?m)^HTTP/1\.[01] \d{3} ", response)) == 1
 
 
+@pytest.mark.parametrize("data", [b"GET / HTTP/1.0\n\n", b"GET / HTTP/1.1\nHost: a\n\n",
+                                  b"GET / HTTP/1.1\r\nHost: a\n\n"])
+def test_bare_lf_line_ends_get_400_at_once(data):
+    """A head whose lines end in LF alone never ends in CRLF CRLF: it is
+    refused at once, not left waiting for the head deadline."""
+    with served(Echo()) as port:
+        started = time.monotonic()
+        response = rawHTTP(port, data, timeout=5)
+    assert statusOf(response) == 400 and b"bare LF" in response
+    assert time.monotonic() - started < 2
+
+
 def test_body_over_limit_is_413():
     """A Content-Length over the Site's maxBodySize is refused before reading the body."""
     site = server.Site(Echo())
