@@ -210,7 +210,7 @@ class HTTPChannel(Protocol):
     def _readBody(self, sock, version, headers):
         kind, length = wire.bodyFraming(headers.getRawHeaders("transfer-encoding", ()),
                                         headers.getRawHeaders("content-length", ()),
-                                        self.maxBodySize)
+                                        self.maxBodySize, version)
         if kind == "length" and length == 0:
             return io.BytesIO()
         self._handleExpect(version, headers)

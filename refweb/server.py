@@ -50,6 +50,11 @@ class Request(http.Request):
         self.sitepath = []
         self.prepath = []
         try:
+            if self.path == "*" and self.method == "OPTIONS":
+                # RFC 9112 §3.2.4: "OPTIONS *" asks about the server, not a resource.
+                self.setHeader("content-length", "0")
+                self.finish()
+                return
             if not self.path.startswith("/"):
                 raise error.BadRequest(detail="the request target must be a path")
             self.postpath = splitSegments(self.path)

@@ -180,14 +180,17 @@ def wantsKeepAlive(version, tokens):
     return "keep-alive" in tokens
 
 
-def bodyFraming(transferEncodings, contentLengths, maxBodySize):
+def bodyFraming(transferEncodings, contentLengths, maxBodySize, version="HTTP/1.1"):
     """How the request body is delimited: ("chunked", None) or ("length", n).
 
     RFC 9112 §6.3: Transfer-Encoding *and* Content-Length "ought to be handled
     as an error" because they are how requests get smuggled past proxies; we
-    answer 400 rather than guess which one the client meant.
+    answer 400 rather than guess which one the client meant.  §6.1 says the
+    same of Transfer-Encoding in an HTTP/1.0 message, which came after 1.0.
     """
     if transferEncodings:
+        if version == "HTTP/1.0":
+            raise BadRequest(detail="Transfer-Encoding in an HTTP/1.0 request")
         if contentLengths:
             raise BadRequest(detail="both Transfer-Encoding and Content-Length")
         codings = [c.strip().lower() for v in transferEncodings for c in v.split(",")]

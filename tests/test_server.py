@@ -140,11 +140,15 @@ def test_absolute_form_target_served_by_path():
     assert data.endswith(b"I am located at ['fred'].")
 
 
-def test_asterisk_target_is_400():
-    """OPTIONS * has no resource in the tree: 400, not a crash."""
+def test_asterisk_target():
+    """OPTIONS * asks about the server, not a resource (RFC 9112 §3.2.4): 200
+    with an empty body; any other method with that target is a 400."""
     with served(helloTree()) as port:
-        data = rawHTTP(port, b"OPTIONS * HTTP/1.0\r\n\r\n")
-    assert data.startswith(b"HTTP/1.0 400 ")
+        options = rawHTTP(port, b"OPTIONS * HTTP/1.0\r\n\r\n")
+        get = rawHTTP(port, b"GET * HTTP/1.0\r\n\r\n")
+    assert options.startswith(b"HTTP/1.0 200 ")
+    assert b"\r\nContent-Length: 0\r\n" in options and options.endswith(b"\r\n\r\n")
+    assert get.startswith(b"HTTP/1.0 400 ")
 
 
 class URLs(resource.Resource):

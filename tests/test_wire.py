@@ -237,3 +237,10 @@ def test_parseHead_fast_path_is_taken_for_a_plain_request(monkeypatch):
     head = b"GET /x?y=1 HTTP/1.1\r\nHost: a\r\nAccept:  */* "
     assert wire.parseHead(head, 10) == ("GET", "/x?y=1", "HTTP/1.1",
                                         [("Host", "a"), ("Accept", "*/*")])
+
+
+def test_bodyFraming_refuses_transfer_encoding_in_http10():
+    """RFC 9112 §6.1: Transfer-Encoding in an HTTP/1.0 message is faulty framing."""
+    assert wire.bodyFraming(["chunked"], [], 100, "HTTP/1.1") == ("chunked", None)
+    with pytest.raises(error.BadRequest):
+        wire.bodyFraming(["chunked"], [], 100, "HTTP/1.0")
