@@ -15,9 +15,18 @@ out as ``str``: text decoded as UTF-8, undecodable bytes replaced.
 
 import urllib.parse
 
+from refweb.error import PayloadTooLarge
 
-def parseURLEncoded(body):
-    """b"a=1&b=x+y" -> [("a", "1"), ("b", "x y")]."""
+
+def _checkFieldCount(count, maxFields):
+    """Parsing a million tiny fields costs far more than their bytes suggest."""
+    if maxFields is not None and count > maxFields:
+        raise PayloadTooLarge(detail="a form may have at most %d fields" % maxFields)
+
+
+def parseURLEncoded(body, maxFields=None):
+    """b"a=1&b=x+y" -> [("a", "1"), ("b", "x y")].  More than maxFields: 413."""
+    _checkFieldCount(body.count(b"&") + 1, maxFields)
     return urllib.parse.parse_qsl(body.decode("latin-1"), keep_blank_values=True,
                                   encoding="utf-8", errors="replace")
 
@@ -50,12 +59,14 @@ def _parameters(headerValue):
     return params
 
 
-def parseMultipart(body, contentType):
-    """A multipart/form-data body -> [(field name, value)].  Malformed parts are skipped."""
+def parseMultipart(body, contentType, maxFields=None):
+    """A multipart/form-data body -> [(field name, value)].  Malformed parts are
+    skipped; more than maxFields parts: 413."""
     boundary = _parameters(contentType).get("boundary")
     if not boundary:
         return []
     delimiter = b"--" + boundary.encode("latin-1")
+    _checkFieldCount(body.count(delimiter) - 1, maxFields)
     fields = []
     # The body is: preamble, delimiter, part, delimiter, part, ..., delimiter "--", epilogue.
     for chunk in body.split(delimiter)[1:]:

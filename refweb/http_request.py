@@ -25,7 +25,7 @@ import threading
 import time
 import urllib.parse
 
-from refweb import wire
+from refweb import error, wire
 from refweb.http_headers import Headers
 from refweb.internet import defer
 from refweb.internet.error import ConnectionDone
@@ -75,6 +75,7 @@ class Request:
     clientproto = "HTTP/1.1"
     content = None
     maxFormBytes = 16 * 1024 * 1024  # bodies larger than this are not parsed into args
+    maxFormFields = 10000  # a form body with more fields is refused: 413
 
     # A fresh request's state.  The values that are never changed in place
     # are class attributes, so that __init__, run once per request served,
@@ -119,7 +120,11 @@ class Request:
         if query:
             self.args = urllib.parse.parse_qs(query, keep_blank_values=True)
         if self.content is not None and self.method in ("POST", "PUT", "PATCH"):
-            self._parseFormBody()
+            try:
+                self._parseFormBody()
+            except error.Error as exc:  # a form over maxFormFields
+                self._renderError(exc)
+                return
         self.process()
 
     def _parseFormBody(self):
@@ -133,9 +138,9 @@ class Request:
         self.content.seek(0)
         from refweb import forms
         if mediaType == "multipart/form-data":
-            fields = forms.parseMultipart(body, contentType)
+            fields = forms.parseMultipart(body, contentType, self.maxFormFields)
         else:
-            fields = forms.parseURLEncoded(body)
+            fields = forms.parseURLEncoded(body, self.maxFormFields)
         for name, value in fields:
             self.args.setdefault(name, []).append(value)
 
@@ -446,6 +451,22 @@ class Request:
 
     def loseConnection(self):
         self.transport.loseConnection()
+
+    def _renderError(self, exc):
+        """Answer with the status page of ``exc`` (a ``refweb.error.Error``),
+        or cut the connection if the response has already begun."""
+        if self.startedWriting:
+            log.msg("Error after the response started (%s); closing the connection" % exc)
+            self.loseConnection()
+            return
+        self.setResponseCode(exc.code, exc.message)
+        if isinstance(exc, error.UnsupportedMethod):
+            self.setHeader("allow", ", ".join(exc.allowedMethods))
+        body = error.page(exc.code, exc.message, exc.detail or "").encode("utf-8")
+        self.setHeader("content-type", "text/html; charset=utf-8")
+        self.setHeader("content-length", str(len(body)))
+        self.write(body)
+        self.finish()
 
     def processingFailed(self, reason):
         log.err(reason, "Error while processing %s %s:" % (self.method, self.uri))

@@ -105,20 +105,11 @@ class Request(http.Request):
             type(resource).__name__, rendererName(resource, self.method), outcome))
 
     def _renderError(self, exc):
-        if self.startedWriting:
-            log.msg("Error after the response started (%s); closing the connection" % exc)
-            self.loseConnection()
-            return
-        self.setResponseCode(exc.code, exc.message)
-        self.responseHeaders.removeHeader("content-encoding")
-        self._encoder = None
-        if isinstance(exc, error.UnsupportedMethod):
-            self.setHeader("allow", ", ".join(exc.allowedMethods))
-        body = error.page(exc.code, exc.message, exc.detail or "").encode("utf-8")
-        self.setHeader("content-type", "text/html; charset=utf-8")
-        self.setHeader("content-length", str(len(body)))
-        http.Request.write(self, body)
-        self.finish()
+        if not self.startedWriting:
+            # An error page goes out as it is: not through the encoder.
+            self.responseHeaders.removeHeader("content-encoding")
+            self._encoder = None
+        http.Request._renderError(self, exc)
 
     def processingFailed(self, reason):
         """An unexpected exception: log it, answer 500 (or cut a started response)."""

@@ -6,6 +6,8 @@ POSTed form must show up in ``request.args`` next to the query's arguments.
 
 import json
 
+import pytest
+
 from refweb import forms, resource
 from support import get, served
 
@@ -169,3 +171,38 @@ def test_form_otherContentTypesAreLeftInContent():
                                 headers={"Content-Type": "application/json"})
     assert status == 200
     assert json.loads(answer) == [{}, '{"a": 1}']
+
+
+# -- the field-count limit -----------------------------------------------------
+
+def test_parsers_refuse_more_fields_than_allowed():
+    """Exactly maxFields is parsed; one more is a 413, in either encoding."""
+    from refweb import error
+    assert len(forms.parseURLEncoded(b"&".join([b"a=1"] * 3), maxFields=3)) == 3
+    with pytest.raises(error.PayloadTooLarge):
+        forms.parseURLEncoded(b"&".join([b"a=1"] * 4), maxFields=3)
+    field = ('Content-Disposition: form-data; name="a"', b"1")
+    contentType = "multipart/form-data; boundary=" + BOUNDARY
+    assert len(forms.parseMultipart(multipart([field] * 3), contentType, maxFields=3)) == 3
+    with pytest.raises(error.PayloadTooLarge):
+        forms.parseMultipart(multipart([field] * 4), contentType, maxFields=3)
+
+
+def test_form_with_too_many_fields_is_413_through_a_Site():
+    """A form flood is answered 413 before any render method runs."""
+    rendered = []
+
+    class Counting(Args):
+        def render_POST(self, request):
+            rendered.append(request)
+            return Args.render_GET(self, request)
+
+    with served(Counting()) as port:
+        body = b"&".join(b"f%d=x" % i for i in range(10001))
+        status, _, answer = get(port, "/", method="POST", body=body, headers={
+            "Content-Type": "application/x-www-form-urlencoded"})
+        assert status == 413 and b"at most 10000 fields" in answer
+        assert rendered == []
+        status, _, answer = get(port, "/", method="POST", body=body[:body.rindex(b"&")],
+                                headers={"Content-Type": "application/x-www-form-urlencoded"})
+        assert status == 200 and len(json.loads(answer)) == 10000
