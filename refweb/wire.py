@@ -7,7 +7,7 @@ calls these functions; ``tests/test_wire.py`` calls them with no server.
 
 What is checked, and the status a violation earns (RFC 9112 unless noted):
 
-    line ends       CRLF, never LF alone                400 (§2.2)
+    line ends       CRLF; a head ended by LF LF         400 (§2.2)
     request line    METHOD SP target SP HTTP/x.y       400; too long: 414
     header line     token ":" OWS value OWS            400 (obs-fold, space
                                                         before ":", bad name,
@@ -36,7 +36,6 @@ _TOKEN = re.compile(rb"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
 # any other control character (NUL, CR, LF, ...) is refused (RFC 9110 §5.5).
 _BAD_VALUE_CHARS = re.compile(rb"[\x00-\x08\x0a-\x1f\x7f]")
 _VERSION = re.compile(rb"^HTTP/(\d)\.(\d)$")
-_BARE_LF = re.compile(rb"(?<!\r)\n")  # a line ended by LF alone
 # Host = uri-host [ ":" port ]; uri-host is a reg-name or an [IP-literal] (RFC 3986 §3.2.2)
 _HOST = re.compile(r"^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9\-._~!$&'()*+,;=%]*)(:\d*)?$")
 
@@ -123,13 +122,14 @@ def parseHead(head, maxHeaderCount):
 
 
 def checkLineEnds(partialHead):
-    """A head still waiting for its CRLF CRLF: refuse it now if a line ended in a bare LF.
+    """A head still waiting for its CRLF CRLF: refuse it now if it ended with LF LF.
 
     RFC 9112 §2.2 lets a server accept LF alone as a line end; refweb, strict
     as elsewhere, answers 400 at once rather than wait for a CRLF CRLF that
-    such a client (``printf 'GET / HTTP/1.0\\n\\n'``) will never send.
+    such a client (``printf 'GET / HTTP/1.0\\n\\n'``) will never send.  In
+    CRLF-ended lines every LF follows a CR, so LF LF only ends a bare-LF head.
     """
-    if _BARE_LF.search(partialHead):
+    if b"\n\n" in partialHead:
         raise BadRequest(detail="lines must end with CRLF, not a bare LF")
 
 

@@ -244,3 +244,19 @@ def test_bodyFraming_refuses_transfer_encoding_in_http10():
     assert wire.bodyFraming(["chunked"], [], 100, "HTTP/1.1") == ("chunked", None)
     with pytest.raises(error.BadRequest):
         wire.bodyFraming(["chunked"], [], 100, "HTTP/1.0")
+
+
+@pytest.mark.parametrize("partial, refused", [
+    (b"GET / HTTP/1.1\r\nHost: a\r\n", False),      # CRLF lines, head not over yet
+    (b"GET / HTTP/1.1\r\nHost: a\r", False),
+    (b"GET / HTTP/1.0\n\n", True),                  # bare LF throughout
+    (b"GET / HTTP/1.1\r\nHost: a\n\n", True),       # bare LF at the end
+    (b"GET / HTTP/1.1\r\nHost: a\r\n\n", True),     # CRLF then a bare LF blank line
+])
+def test_checkLineEnds(partial, refused):
+    """A head that ended with LF LF will never send CRLF CRLF: 400 now, not a wait."""
+    if refused:
+        with pytest.raises(error.BadRequest):
+            wire.checkLineEnds(partial)
+    else:
+        wire.checkLineEnds(partial)
