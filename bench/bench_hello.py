@@ -23,12 +23,12 @@ import argparse
 import os
 import re
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
-import time
+
+from benchsupport import freePort, peakMemoryKiB, waitForPort
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
@@ -106,31 +106,6 @@ while time.monotonic() < end:
             s.send(request)
 print(done)
 """
-
-
-def freePort():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def waitForPort(port, proc, timeout=15):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError("server exited early")
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-            return
-        except OSError:
-            time.sleep(0.05)
-    raise RuntimeError("server did not start")
-
-
-def peakMemoryMiB(pid):
-    with open("/proc/%d/status" % pid) as f:
-        match = re.search(r"VmHWM:\s+(\d+) kB", f.read())
-    return int(match.group(1)) / 1024.0
 
 
 def runLoad(port, seconds, connections):
@@ -216,7 +191,7 @@ def main():
             print("%-8s %s   peak memory" % ("", "".join("%9s" % ("c=%d" % n) for n in counts)))
             for name, (proc, _) in servers.items():
                 print("%-8s %s   %6.1f MiB" % (name, "".join(
-                    "%9.0f" % medians[(name, c)] for c in counts), peakMemoryMiB(proc.pid)))
+                    "%9.0f" % medians[(name, c)] for c in counts), peakMemoryKiB(proc.pid) / 1024.0))
             if "twisted" in servers:
                 print("%-8s %s" % ("ratio", "".join(
                     "%9.2f" % (medians[("refweb", c)] / medians[("twisted", c)]) for c in counts)))

@@ -19,6 +19,8 @@ import sys
 import tempfile
 import time
 
+from benchsupport import freePort, peakMemoryKiB, waitForPort
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
 TARGET_MIB = 64
@@ -30,34 +32,6 @@ from refweb.internet import reactor
 reactor.listenTCP(int(sys.argv[2]), server.Site(static.File(sys.argv[1])), interface='127.0.0.1')
 reactor.run()
 """
-
-
-def freePort():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def waitPort(port, proc, timeout=15.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise SystemExit("the server exited early (code %s)" % proc.returncode)
-        try:
-            socket.create_connection(("127.0.0.1", port), 0.2).close()
-            return
-        except OSError:
-            time.sleep(0.05)
-    raise SystemExit("the server did not listen on %d" % port)
-
-
-def peakRSS(pid):
-    """VmHWM of a process in KiB (its peak resident set size)."""
-    with open("/proc/%d/status" % pid) as f:
-        for line in f:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1])
-    return 0
 
 
 def download(port, path):
@@ -108,10 +82,10 @@ def main():
         port = freePort()
         proc = startServer(folder, port, useSite)
         try:
-            waitPort(port, proc)
-            before = peakRSS(proc.pid)
+            waitForPort(port, proc)
+            before = peakMemoryKiB(proc.pid)
             status, received, seconds = download(port, "/big.bin")
-            peak = peakRSS(proc.pid)
+            peak = peakMemoryKiB(proc.pid)
         finally:
             proc.terminate()
             proc.wait(10)

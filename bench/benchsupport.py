@@ -1,0 +1,35 @@
+"""What the benchmark scripts share: a free port, waiting for a server to
+listen, and a process's peak memory.  Each script in bench/ imports it from
+beside itself (``python bench/NAME.py`` puts bench/ on sys.path)."""
+
+import socket
+import time
+
+
+def freePort():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def waitForPort(port, proc, timeout=15.0):
+    """Return once ``port`` accepts connections; SystemExit if ``proc`` dies or never listens."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit("the server exited early (code %s)" % proc.returncode)
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            return
+        except OSError:
+            time.sleep(0.05)
+    raise SystemExit("the server did not listen on %d" % port)
+
+
+def peakMemoryKiB(pid):
+    """VmHWM of a process, in KiB: its peak resident set size (Linux /proc)."""
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    return 0
