@@ -25,6 +25,7 @@ import os
 import re
 import stat
 import threading
+import time
 import urllib.parse
 
 from refweb import error, http, resource
@@ -458,18 +459,70 @@ def _planBody(request, ctype, size, ranges):
     return parts
 
 
-_LISTING_STYLE = """
-body { font-family: system-ui, sans-serif; margin: 2em auto; max-width: 60em; color: #222 }
-h1 { font-size: 1.3em; border-bottom: 1px solid #ccc; padding-bottom: .3em }
-table { border-collapse: collapse; width: 100% } th, td { text-align: left; padding: .25em .8em }
-th { border-bottom: 1px solid #ccc } tr:nth-child(even) { background: #f6f6f6 }
-td.size { text-align: right } a { text-decoration: none } a:hover { text-decoration: underline }
+# The listing adds its table to the look every refweb page shares (error.STYLE).
+# On a narrow screen the type columns go, and names wrap rather than overflow.
+_LISTING_STYLE = error.STYLE + """
+table { border-collapse: collapse; width: 100% } th, td { text-align: left; padding: .3em .6em }
+th { border-bottom: 1px solid #ccc; white-space: nowrap } tr:nth-child(even) { background: #f6f6f6 }
+td.name { overflow-wrap: anywhere } td.size, th.size { text-align: right; white-space: nowrap }
+td.date { white-space: nowrap; font-variant-numeric: tabular-nums } td.type { color: #555 }
+@media (max-width: 40em) { .type { display: none } th, td { padding: .3em .3em } }
 """
+
+# ?sort= names a column; the entry's key for it.  Ties (and folders, which
+# have no size) fall back to the name, so every order is total and stable.
+_SORT_KEYS = {
+    "name": lambda entry: (entry.name.casefold(), entry.name),
+    "size": lambda entry: (entry.size, entry.name.casefold(), entry.name),
+    "date": lambda entry: (entry.mtime, entry.name.casefold(), entry.name),
+}
+_COLUMNS = (("name", "Name", "name"), ("size", "Size", "size"), ("date", "Modified (UTC)", "date"))
+
+
+class _Entry:
+    """One row of a listing: what os.stat said about one name."""
+
+    def __init__(self, name, st, isFolder, ctype="", encoding=""):
+        self.name, self.isFolder = name, isFolder
+        self.size = 0 if isFolder else st.st_size
+        self.mtime = st.st_mtime
+        self.ctype, self.encoding = ctype, encoding
+
+
+def _sortOrder(request):
+    """(column, descending) asked for by ?sort=name|size|date&order=asc|desc.
+
+    Anything else is the default, name ascending: a listing never fails over
+    its query string.
+    """
+    args = getattr(request, "args", None) or {}
+    column = (args.get("sort") or ["name"])[0]
+    if isinstance(column, bytes):
+        column = column.decode("latin-1")
+    order = (args.get("order") or ["asc"])[0]
+    if isinstance(order, bytes):
+        order = order.decode("latin-1")
+    return (column if column in _SORT_KEYS else "name"), order == "desc"
+
+
+def _modified(mtime):
+    """(machine form, short human form) of a modification time, in UTC."""
+    moment = time.gmtime(mtime)
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", moment), time.strftime("%Y-%m-%d %H:%M", moment)
 
 
 class DirectoryLister(resource.Resource):
-    """An HTML page listing a folder: folders first, then files, each sorted;
-    every name escaped as HTML in the text and percent-quoted in the link."""
+    """An HTML page listing a folder, as a browser user expects one.
+
+    A link to the parent folder (except at the top of the URL space), then
+    folders, then files; each with a human size (the exact byte count in its
+    tooltip), its modification time in UTC and its content type.  The column
+    headings are links that sort by name, size or date, ascending or
+    descending (``?sort=size&order=desc``) -- plain links, no JavaScript --
+    and folders stay first in every order.  Every name is HTML-escaped in the
+    text and percent-quoted in its link; the page has a viewport line and
+    CSS that keep it readable on a small screen.
+    """
 
     isLeaf = True
 
@@ -484,6 +537,7 @@ class DirectoryLister(resource.Resource):
         self.defaultType = defaultType
 
     def _entries(self):
+        """(folders, files) as _Entry lists, in no particular order."""
         names = self.dirs if self.dirs is not None else sorted(os.listdir(self.path))
         folders, files = [], []
         for name in names:
@@ -492,28 +546,68 @@ class DirectoryLister(resource.Resource):
             except OSError:
                 continue  # gone since listNames, or unreadable
             if stat.S_ISDIR(st.st_mode):
-                folders.append((name + "/", _quoteName(name) + "/", "", "[folder]", ""))
+                folders.append(_Entry(name, st, True, "folder"))
             else:
                 ctype, enc = getTypeAndEncoding(name, self.contentTypes,
                                                 self.contentEncodings, self.defaultType)
-                files.append((name, _quoteName(name), formatFileSize(st.st_size),
-                              "[%s]" % ctype, "[%s]" % enc if enc else ""))
-        return folders + files
+                files.append(_Entry(name, st, False, ctype, enc or ""))
+        return folders, files
+
+    def sortedEntries(self, column="name", descending=False):
+        """Folders, then files, each sorted by ``column``; the listing's rows."""
+        folders, files = self._entries()
+        key = _SORT_KEYS[column]
+        return (sorted(folders, key=key, reverse=descending)
+                + sorted(files, key=key, reverse=descending))
+
+    def _row(self, entry):
+        href = _quoteName(entry.name) + ("/" if entry.isFolder else "")
+        text = entry.name + ("/" if entry.isFolder else "")
+        machine, human = _modified(entry.mtime)
+        if entry.isFolder:
+            size = '<td class="size">-</td>'
+        else:
+            size = '<td class="size" title="%d bytes">%s</td>' % (entry.size,
+                                                                 formatFileSize(entry.size))
+        kind = html.escape(entry.ctype + (", " + entry.encoding if entry.encoding else ""))
+        return ('<tr><td class="name"><a href="%s">%s</a></td>%s'
+                '<td class="date"><time datetime="%s">%s</time></td>'
+                '<td class="type">%s</td></tr>'
+                % (html.escape(href, quote=True), _displayName(text), size, machine, human, kind))
+
+    def _heading(self, column, descending):
+        """The header row: each column a link to sort by it (again: the other way)."""
+        cells = []
+        for key, label, css in _COLUMNS:
+            if key == column:
+                flip = "asc" if descending else "desc"
+                arrow = " \u25bc" if descending else " \u25b2"
+                sort = ' aria-sort="%s"' % ("descending" if descending else "ascending")
+            else:
+                flip, arrow, sort = "asc", "", ""
+            cells.append('<th class="%s"%s><a href="?sort=%s&amp;order=%s">%s%s</a></th>'
+                         % (css, sort, key, flip, label, arrow))
+        cells.append('<th class="type">Type</th>')
+        return "<tr>%s</tr>" % "".join(cells)
 
     def render_GET(self, request):
-        title = _displayName(urllib.parse.unquote(request.path.partition("?")[0]))
-        rows = []
-        for text, href, size, ctype, enc in self._entries():
-            rows.append('<tr><td><a href="%s">%s</a></td><td class="size">%s</td>'
-                        "<td>%s</td><td>%s</td></tr>"
-                        % (html.escape(href, quote=True), _displayName(text), size,
-                           html.escape(ctype), html.escape(enc)))
-        return ("<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\">"
-                "<title>Directory listing for %s</title><style>%s</style></head>\n"
-                "<body><h1>Directory listing for %s</h1>\n<table>\n"
-                "<tr><th>Filename</th><th>Size</th><th>Content type</th>"
-                "<th>Content encoding</th></tr>\n%s\n</table></body></html>\n"
-                % (title, _LISTING_STYLE, title, "\n".join(rows)))
+        path = request.path.partition("?")[0]
+        title = _displayName(urllib.parse.unquote(path))
+        column, descending = _sortOrder(request)
+        entries = self.sortedEntries(column, descending)
+        rows = [self._row(entry) for entry in entries]
+        if path.strip("/"):  # every folder but the top has a parent to go up to
+            rows.insert(0, '<tr><td class="name" colspan="4"><a href="../" rel="up">'
+                           "../ (parent folder)</a></td></tr>")
+        folders = sum(1 for entry in entries if entry.isFolder)
+        request.setHeader("Content-Type", "text/html; charset=utf-8")
+        return (error.HEAD % {"title": "Directory listing for %s" % title,
+                              "style": _LISTING_STYLE}
+                + "<body><h1>Directory listing for %s</h1>\n<table>\n%s\n%s\n</table>\n"
+                  "<footer>%d folders, %d files; sort by a column's heading.</footer>\n"
+                  "</body></html>\n"
+                % (title, self._heading(column, descending), "\n".join(rows),
+                   folders, len(entries) - folders))
 
 
 class ASISProcessor(resource.Resource):

@@ -4,6 +4,8 @@ The error kinds are checked as objects, then raised from render methods and
 getChild of a real Site, where each must become exactly its status page.
 """
 
+import html
+
 import pytest
 
 from refweb import error, http, resource, status
@@ -13,10 +15,16 @@ from support import rawHTTP, served, statusOf
 # -- page ----------------------------------------------------------------------
 
 def test_page_hasTheExactShape():
-    """page() is a small HTML document with the code and brief in title and heading."""
+    """page() says what happened and what to try, with a way back, in the listings' look."""
     assert error.page(404, "Not Found", "No such thing.") == (
-        '<!DOCTYPE html>\n<html><head><meta charset="utf-8"><title>404 Not Found</title>'
-        '</head>\n<body><h1>404 Not Found</h1>\n<p>No such thing.</p>\n</body></html>\n')
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">\n'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+        '<title>404 Not Found</title>\n<style>' + error.STYLE + '</style></head>\n'
+        '<body><h1>404 Not Found</h1>\n<p>No such thing.</p>\n'
+        '<p class="hint"><strong>What to try.</strong> Check the address for a typing mistake, '
+        'or look in the folder above it.</p>\n'
+        '<p><a href="/">The front page of this site</a></p>\n'
+        '<footer>refweb</footer>\n</body></html>\n')
 
 
 def test_page_escapesBriefAndDetail():
@@ -28,9 +36,41 @@ def test_page_escapesBriefAndDetail():
 
 
 def test_page_withoutDetail():
-    """A page with no detail has an empty paragraph."""
-    assert "<p></p>" in error.page(500, "Internal Server Error")
-    assert "<p></p>" in error.page(500, "Internal Server Error", None)
+    """A page with no detail has no detail paragraph; the heading and the hint remain."""
+    for detail in ("", None):
+        text = error.page(500, "Internal Server Error", detail)
+        assert "</h1>\n<p class=\"hint\"><strong>What to try.</strong> Try again later;" in text
+
+
+@pytest.mark.parametrize("code", sorted(error.HINTS) + [418, 599])
+def test_page_hintForEveryStatus(code):
+    """Every status gets one sentence of what to try; unknown ones a generic one by class."""
+    sentence = error.hint(code)
+    assert sentence.endswith(".") and sentence[0].isupper()
+    assert html.escape(sentence) in error.page(code, "X")
+    if code not in error.HINTS:
+        assert sentence == ("Check the request and try again." if code < 500 else "Try again later.")
+
+
+def test_page_sharesTheListingLook():
+    """Error pages and directory listings use the same stylesheet and viewport line."""
+    from refweb import static
+    assert static._LISTING_STYLE.startswith(error.STYLE)
+    assert error.page(404, "Not Found").startswith(
+        error.HEAD % {"title": "404 Not Found", "style": error.STYLE})
+    listing = static.DirectoryLister(".", [])
+    assert listing.render_GET(_Request("/a/")).startswith(
+        error.HEAD % {"title": "Directory listing for /a/", "style": static._LISTING_STYLE})
+
+
+class _Request:
+    """Just what DirectoryLister.render_GET reads and writes."""
+
+    def __init__(self, path):
+        self.path, self.args, self.headers = path, {}, {}
+
+    def setHeader(self, name, value):
+        self.headers[name] = value
 
 
 # -- the kinds -----------------------------------------------------------------

@@ -10,6 +10,7 @@ import email.parser
 import http.client
 import importlib.util
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -325,10 +326,115 @@ def test_listing_hides_dotfiles_and_unservable_entries(docroot):
 
 
 def test_empty_folder_lists_nothing(docroot):
-    """An empty folder gives a listing page with no rows."""
+    """An empty folder gives a listing page with no rows but the parent link."""
     with served(static.File(str(docroot))) as port:
         status, _, body = get(port, "/empty/")
-    assert status == 200 and b"<a href" not in body
+    assert status == 200 and listedLinks(body) == ["../"]
+    assert b"<footer>0 folders, 0 files;" in body
+
+
+# -- the listing a browser user expects --------------------------------------------
+
+def listedLinks(body):
+    """The href of every row of a listing, top to bottom."""
+    return re.findall(r'<td class="name"(?: colspan="4")?><a href="([^"]*)"', body.decode("utf-8"))
+
+
+@pytest.fixture
+def listed(tmp_path):
+    """A folder whose entries sort differently by name, size and date."""
+    root = tmp_path / "listed"
+    entries = [  # name, size, mtime (seconds since the epoch, UTC)
+        ("b.txt", 2048, 1000000000), ("A.txt", 5, 1200000000), ("c.bin", 3 << 20, 900000000),
+        ('<i>&"q\'.txt', 40, 1100000000)]
+    os.makedirs(root)
+    for name, size, mtime in entries:
+        with open(root / name, "wb") as f:
+            f.truncate(size)
+        os.utime(root / name, (mtime, mtime))
+    for name, mtime in (("zdir", 800000000), ("Ydir", 1300000000)):
+        os.mkdir(root / name)
+        write(root / name / "inside.txt", "in " + name)
+        os.utime(root / name, (mtime, mtime))
+    return root
+
+
+def test_listing_links_to_the_parent_folder(listed):
+    """Every listing but the top one starts with a link up to "../"; the top has none."""
+    with served(static.File(str(listed.parent))) as port:
+        top = get(port, "/")[2]
+        below = get(port, "/listed/")[2]
+        deeper = get(port, "/listed/zdir/")[2]
+    assert "../" not in listedLinks(top) and listedLinks(top) == ["listed/"]
+    assert listedLinks(below)[0] == "../" and b'<a href="../" rel="up">../ (parent folder)</a>' in below
+    assert listedLinks(deeper) == ["../", "inside.txt"]
+
+
+def test_listing_shows_human_sizes_and_utc_dates(listed):
+    """Sizes read 5B, 2K, 3M with the byte count as tooltip; dates are UTC, to the minute."""
+    with served(static.File(str(listed))) as port:
+        text = get(port, "/")[2].decode("utf-8")
+    assert ('<a href="b.txt">b.txt</a></td><td class="size" title="2048 bytes">2K</td>'
+            '<td class="date"><time datetime="2001-09-09T01:46:40Z">2001-09-09 01:46</time></td>'
+            '<td class="type">text/plain</td>') in text
+    assert '<td class="size" title="5 bytes">5B</td>' in text
+    assert '<td class="size" title="3145728 bytes">3M</td>' in text
+    assert ('<a href="zdir/">zdir/</a></td><td class="size">-</td><td class="date">'
+            '<time datetime="1995-05-09T06:13:20Z">1995-05-09 06:13</time></td>'
+            '<td class="type">folder</td>') in text
+
+
+@pytest.mark.parametrize("query, wanted", [
+    ("", ["Ydir/", "zdir/", "%3Ci%3E%26%22q%27.txt", "A.txt", "b.txt", "c.bin"]),
+    ("?sort=name&order=desc", ["zdir/", "Ydir/", "c.bin", "b.txt", "A.txt", "%3Ci%3E%26%22q%27.txt"]),
+    ("?sort=size", ["Ydir/", "zdir/", "A.txt", "%3Ci%3E%26%22q%27.txt", "b.txt", "c.bin"]),
+    ("?sort=size&order=desc", ["zdir/", "Ydir/", "c.bin", "b.txt", "%3Ci%3E%26%22q%27.txt", "A.txt"]),
+    ("?sort=date", ["zdir/", "Ydir/", "c.bin", "b.txt", "%3Ci%3E%26%22q%27.txt", "A.txt"]),
+    ("?sort=date&order=desc", ["Ydir/", "zdir/", "A.txt", "%3Ci%3E%26%22q%27.txt", "b.txt", "c.bin"]),
+    ("?sort=%3Cscript%3E&order=sideways", ["Ydir/", "zdir/", "%3Ci%3E%26%22q%27.txt", "A.txt",
+                                          "b.txt", "c.bin"]),
+])
+def test_listing_sorts_by_query_with_folders_first(listed, query, wanted):
+    """?sort=name|size|date&order=asc|desc orders the rows, folders first; anything else is by name."""
+    with served(static.File(str(listed))) as port:
+        status, _, body = get(port, "/" + query)
+    assert status == 200 and listedLinks(body) == wanted
+    assert b"<script" not in body and b"sideways" not in body
+
+
+def test_listing_headings_are_sort_links(listed):
+    """Each heading links to its sort; the current one is marked and links to the other way."""
+    with served(static.File(str(listed))) as port:
+        plain = get(port, "/")[2].decode("utf-8")
+        bySize = get(port, "/?sort=size&order=asc")[2].decode("utf-8")
+        sizeDown = get(port, "/?sort=size&order=desc")[2].decode("utf-8")
+    assert ('<th class="name" aria-sort="ascending"><a href="?sort=name&amp;order=desc">Name \u25b2</a></th>'
+            '<th class="size"><a href="?sort=size&amp;order=asc">Size</a></th>'
+            '<th class="date"><a href="?sort=date&amp;order=asc">Modified (UTC)</a></th>'
+            '<th class="type">Type</th>') in plain
+    assert '<th class="size" aria-sort="ascending"><a href="?sort=size&amp;order=desc">Size \u25b2</a>' in bySize
+    assert '<th class="size" aria-sort="descending"><a href="?sort=size&amp;order=asc">Size \u25bc</a>' in sizeDown
+    assert '<th class="name"><a href="?sort=name&amp;order=asc">Name</a>' in sizeDown
+
+
+def test_listing_escapes_names_in_every_order(listed):
+    """A hostile name is escaped in the text and percent-quoted in the link, whatever the sort."""
+    with served(static.File(str(listed))) as port:
+        for query in ("", "?sort=size", "?sort=date&order=desc"):
+            text = get(port, "/" + query)[2].decode("utf-8")
+            assert '<a href="%3Ci%3E%26%22q%27.txt">&lt;i&gt;&amp;&quot;q&#x27;.txt</a>' in text
+            assert "<i>" not in text
+
+
+def test_listing_reads_on_a_small_screen(listed):
+    """The page has a viewport line, UTF-8, CSS that drops the type column when narrow, and no script."""
+    with served(static.File(str(listed))) as port:
+        status, headers, body = get(port, "/")
+    text = body.decode("utf-8")
+    assert headers["Content-Type"] == "text/html; charset=utf-8"
+    assert '<meta name="viewport" content="width=device-width, initial-scale=1">' in text
+    assert "@media (max-width: 40em) { .type { display: none }" in text
+    assert "<script" not in text and "<footer>2 folders, 4 files;" in text
 
 
 def test_double_slash_reads_as_one(docroot):
