@@ -62,6 +62,17 @@ def test_notebook_is_laid_out_as_jupyter_saves_it(name):
         "%s: run python tools/run_notebooks.py" % name
 
 
+@pytest.mark.parametrize("name", NAMES)
+def test_notebook_is_what_nbformat_itself_reads_and_writes(name):
+    """Where nbformat is installed: its schema accepts the notebook and it writes the same bytes."""
+    nbformat = pytest.importorskip("nbformat")
+    with open(os.path.join(TUTORIAL, name), encoding="utf-8", newline="") as f:
+        committed = f.read()
+    notebook = nbformat.reads(committed, as_version=4)
+    nbformat.validate(notebook)
+    assert nbformat.writes(notebook) + "\n" == committed  # nbformat.write adds the newline
+
+
 def test_layout_matches_nbformat_writer_rules():
     """dumps() sorts keys, indents by one, keeps non-ASCII and splits strings into lines."""
     notebook = {"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": [

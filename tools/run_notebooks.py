@@ -55,6 +55,9 @@ def splitLines(text):
     return text.splitlines(keepends=True)
 
 
+SPLIT_TYPES = {"application/javascript", "image/svg+xml"}  # split like text/*, as nbformat does
+
+
 def _splitStrings(notebook):
     """Put every multi-line field in list-of-lines form, as nbformat writes it."""
     for cell in notebook["cells"]:
@@ -63,7 +66,7 @@ def _splitStrings(notebook):
             if "text" in output:
                 output["text"] = splitLines(joined(output["text"]))
             for kind, value in output.get("data", {}).items():
-                if kind.startswith("text/") and not isinstance(value, dict):
+                if (kind.startswith("text/") or kind in SPLIT_TYPES) and not isinstance(value, dict):
                     output["data"][kind] = splitLines(joined(value))
     return notebook
 
@@ -104,7 +107,7 @@ def problems(notebook):
         wanted = {"cell_type", "id", "metadata", "source"}
         if kind == "code":
             wanted |= {"execution_count", "outputs"}
-        elif kind == "markdown":
+        elif kind in ("markdown", "raw"):
             wanted |= set(cell) & {"attachments"}
         else:
             found.append("%s: cell_type %r" % (where, kind))
