@@ -18,6 +18,7 @@ tests/test_tutorial.py uses the same functions to check that the committed
 outputs are current.
 """
 
+import io
 import json
 import os
 import re
@@ -153,8 +154,8 @@ RULES = [
     (r"\b[0-9a-f]{32,}\b", "SESSION"),
     # process ids
     (r"(?i)\b(pid\s*[=:]?\s*)\d+\b", r"\1PID"),
-    # numbered threads: refweb-conn-3, refweb-pool-1, wsgi-2, Thread-7
-    (r"\b((?:refweb-[a-z]+|wsgi|worker|Thread)-)\d+\b", r"\1N"),
+    # numbered threads: refweb-conn-3, refweb-pool-1, wsgi-2, Thread-7, ThreadPoolExecutor-0_1
+    (r"\b((?:refweb-[a-z]+|wsgi|worker|Thread|ThreadPoolExecutor-\d+)[-_])\d+\b", r"\1N"),
     # object addresses in a repr: <... at 0x7f3a2b1c>
     (r"\bat 0x[0-9a-f]+\b", "at 0xADDR"),
     # measured durations printed with their noise: 0.0123 s, 12.34 ms
@@ -242,12 +243,17 @@ def _setText(output, key, value):
 # running a notebook: a fresh process, its code cells in order, like a kernel
 # ---------------------------------------------------------------------------
 
-class _CellStream:
+class _CellStream(io.TextIOBase):
     """sys.stdout or sys.stderr in the child: text goes to the running cell's outputs."""
 
+    encoding = "utf-8"
+
     def __init__(self, name, sink, lock):
+        super().__init__()
         self.name, self._sink, self._lock = name, sink, lock
-        self.encoding = "utf-8"
+
+    def writable(self):
+        return True
 
     def write(self, text):
         with self._lock:
