@@ -173,6 +173,17 @@ def test_runner_stops_at_the_first_error(tmp_path):
     assert '  File "<code cell 2>", line 2, in <module>' in error["traceback"]
 
 
+def test_runner_reports_a_process_that_gives_no_result(tmp_path):
+    """A notebook that kills its process, or outlasts the timeout, is failed -1 with the reason."""
+    path = tmp_path / "crash.ipynb"
+    TOOL.save(str(path), notebookOf("print('going')", "import os\nos._exit(3)"))
+    outputs, failed, log = TOOL.runNotebook(str(path))
+    assert (outputs, failed) == ([], -1) and log.startswith("no result; exit status 3")
+    TOOL.save(str(path), notebookOf("import time\ntime.sleep(60)"))
+    outputs, failed, log = TOOL.runNotebook(str(path), timeout=2)
+    assert (outputs, failed) == ([], -1) and log.startswith("no result after 2 s")
+
+
 def test_runner_runs_cells_in_one_namespace_named_main(tmp_path):
     """Cells share names, __name__ is "__main__", and modules beside the notebook import."""
     (tmp_path / "beside.py").write_text("VALUE = 'found'\n")

@@ -197,22 +197,18 @@ def normaliseText(text, ports=(), tmp=None, checkout=CHECKOUT):
 
 
 def normalised(cells, ports=()):
-    """Every output text of a run's ``cells``, normalised; numbering spans the notebook."""
-    # Number ports and folders across the whole notebook, not cell by cell: the
-    # same port is PORT2 wherever it is shown.  Join, normalise, split again.
-    mark = "\x00\x01%d\x01\x00"
-    pieces = []
-    for outputs in cells:
-        for output in outputs:
-            for key, value in _texts(output):
-                pieces.append(value)
-    joined_ = "".join(mark % i + piece for i, piece in enumerate(pieces))
-    done = re.split("\x00\x01\\d+\x01\x00", normaliseText(joined_, ports))[1:]
-    done = iter(done)
-    for outputs in cells:
-        for output in outputs:
-            for key, _ in _texts(output):
-                _setText(output, key, next(done))
+    """Every output text of a run's ``cells``, normalised; numbering spans the notebook.
+
+    The texts are normalised as one text, so a port or folder has the same
+    placeholder (PORT2, TMP1) wherever the notebook shows it; a separator no
+    output contains keeps them apart.
+    """
+    separator = "\x00\x01"
+    fields = [(output, key, text) for outputs in cells for output in outputs
+              for key, text in list(_texts(output))]
+    whole = normaliseText(separator.join(text for _, _, text in fields), ports)
+    for (output, key, _), text in zip(fields, whole.split(separator)):
+        _setText(output, key, text)
     return cells
 
 
@@ -342,24 +338,29 @@ def runChild(path, resultPath):
     os._exit(0)  # daemon server threads may still be running; the notebook is done
 
 
-def runNotebook(path, timeout=60):
-    """Run one notebook in a fresh process started in tutorial/: its cells' outputs.
+def runNotebook(path, timeout=120):
+    """Run one notebook in a fresh process started in its folder: its cells' outputs.
 
-    Returns ``(outputs, failed, log)``: one list of outputs per code cell run,
-    normalised (see ``normalised``),
-    the number of the code cell that raised (or None), and what the process
-    itself printed outside the cells (empty when all went well).
+    Returns ``(outputs, failed, log)``: one list of normalised outputs per
+    code cell that ran; the number of the code cell that raised, or None, or
+    -1 when the process gave no result at all (it crashed or took longer
+    than ``timeout`` seconds); and what the process printed outside the
+    cells (empty when all went well).
     """
     env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1")
     env.pop("PYTHONPATH", None)  # a notebook must find refweb through nbhelpers
     with tempfile.TemporaryDirectory(prefix="refweb-run-") as scratch:
         resultPath = os.path.join(scratch, "result.json")
-        done = subprocess.run([sys.executable, os.path.abspath(__file__), "--child", path, resultPath],
-                              cwd=os.path.dirname(path), env=env, stdin=subprocess.DEVNULL,
-                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                              timeout=timeout)
+        try:
+            done = subprocess.run([sys.executable, os.path.abspath(__file__), "--child", path,
+                                   resultPath], cwd=os.path.dirname(os.path.abspath(path)),
+                                  env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                  stderr=subprocess.STDOUT, text=True, timeout=timeout)
+        except subprocess.TimeoutExpired as e:
+            said = e.output.decode("utf-8", "replace") if isinstance(e.output, bytes) else e.output
+            return [], -1, "no result after %d s\n%s" % (timeout, said or "")
         if not os.path.exists(resultPath):
-            return [], -1, done.stdout
+            return [], -1, "no result; exit status %d\n%s" % (done.returncode, done.stdout)
         with open(resultPath, encoding="utf-8") as f:
             result = json.load(f)
     outputs = normalised(result["cells"], result["ports"])
@@ -391,10 +392,18 @@ def transcript(notebook):
 
 
 def freshDifference(path):
-    """Run ``path`` afresh: (its notebook with new outputs, a diff against the file, or "")."""
+    """Run ``path`` afresh: (its notebook with new outputs, what differs from the file).
+
+    What differs is "" when the fresh run prints exactly the committed
+    outputs; otherwise a unified diff of the two transcripts, after a line
+    naming the cell that failed, if one did.  When the run gave no result the
+    notebook comes back as it was.
+    """
     import difflib
     committed = load(path)
     outputs, failed, log = runNotebook(path)
+    if failed == -1:
+        return committed, "the notebook's process failed: %s" % log[-4000:]
     fresh = withOutputs(load(path), outputs)
     problem = ""
     if failed:
@@ -403,6 +412,11 @@ def freshDifference(path):
                                           "committed " + os.path.basename(path),
                                           "fresh run", lineterm=""))
     return fresh, problem + diff
+
+
+def _errors(notebook):
+    return [output for cell in notebook["cells"] for output in cell.get("outputs", [])
+            if output["output_type"] == "error"]
 
 
 def main(argv):
@@ -414,25 +428,25 @@ def main(argv):
              if not wanted or any(name in os.path.basename(path) for name in wanted)]
     status = 0
     started = time.monotonic()
+    # One process per notebook, as many at once as there are cores: each
+    # notebook has its own ports and folders, so they do not meet.
     with concurrent.futures.ThreadPoolExecutor(max(2, os.cpu_count() or 1)) as pool:
-        results = pool.map(freshDifference, paths)
-        for path, (fresh, difference) in zip(paths, results):
+        for path, (fresh, difference) in zip(paths, pool.map(freshDifference, paths)):
             name = os.path.relpath(path)
-            for problem in problems(fresh):
+            broken = problems(fresh) + ["a cell raised %s: %s" % (error["ename"], error["evalue"])
+                                        for error in _errors(fresh)]
+            if difference.startswith("the notebook's process failed"):
+                broken.append(difference)
+            for problem in broken:
                 print("%s: %s" % (name, problem))
-                status = 1
-            failed = any(output["output_type"] == "error"
-                         for cell in fresh["cells"] for output in cell.get("outputs", []))
-            status = status or (1 if failed else 0)
-            if check:
-                if difference:
-                    print(difference)
-                    status = 1
-                print("%-55s %s" % (name, "differs" if difference else "current"))
-            else:
+            if check and difference:
+                print(difference)
+            if not check:
                 save(path, fresh)
-                print("%-55s %s" % (name, "error in a cell" if failed else
-                                     "wrote new outputs" if difference else "unchanged"))
+            status = 1 if broken or (check and difference) else status
+            verdict = ("failed" if broken else "differs" if difference else "current") if check \
+                else ("failed" if broken else "wrote new outputs" if difference else "unchanged")
+            print("%-55s %s" % (name, verdict))
     print("%d notebooks in %.1f s" % (len(paths), time.monotonic() - started))
     if check and status:
         print("outputs are not current: run python tools/run_notebooks.py")
