@@ -460,7 +460,7 @@ def _planBody(request, ctype, size, ranges):
 
 
 # The listing adds its table to the look every refweb page shares (error.STYLE).
-# On a narrow screen the type columns go, and names wrap rather than overflow.
+# On a narrow screen the type column goes, and names wrap rather than overflow.
 _LISTING_STYLE = error.STYLE + """
 table { border-collapse: collapse; width: 100% } th, td { text-align: left; padding: .3em .6em }
 th { border-bottom: 1px solid #ccc; white-space: nowrap } tr:nth-child(even) { background: #f6f6f6 }
