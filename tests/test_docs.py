@@ -831,6 +831,19 @@ def test_limits_table_lists_every_channel_limit():
     assert set(http.LIMIT_NAMES) <= named
 
 
+OPTION_ROW = re.compile(r"^``--([a-z-]+)``\s+``([A-Za-z]+)``", re.M)
+
+
+def test_limit_options_table_matches_refweb_web():
+    """The command-line limits table in wire.rst names every limit option of
+    `refweb web` and the attribute it sets, and nothing else."""
+    from refweb import tap
+    with open(os.path.join(DOCS, "internals", "wire.rst"), encoding="utf-8") as f:
+        text = f.read()
+    rows = dict(OPTION_ROW.findall(text[text.index("Limits\n------"):]))
+    assert rows == {option: attribute for option, (attribute, _) in tap.LIMIT_OPTIONS.items()}
+
+
 def test_pages_are_valid_restructuredtext():
     """Each page, and README.rst, parses with docutils without warnings (Sphinx-only roles stubbed)."""
     docutils = pytest.importorskip("docutils.core")
