@@ -412,7 +412,8 @@ def makeApplication(config):
             raise StartupError("cannot load application: %s" % (exc,)) from None
     from refweb import tap
     application = service.Application("refweb " + config.command)
-    tap.makeService(config.commandOptions).setServiceParent(application)
+    options = dict(config.commandOptions, hide=[config.pidfile, config.logfile])
+    tap.makeService(options).setServiceParent(application)
     return application
 
 

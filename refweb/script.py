@@ -19,6 +19,9 @@ defines).  A script sees three special names, as the guide lists them:
                   (state that must outlive one request lives there);
     ``resource``  what the script must set.
 
+Modules beside the script can be imported by it, wherever the server was
+started: the script's folder is added at the end of ``sys.path``.
+
 A script that fails to compile, raises, or sets no resource is answered as
 a failing render method is: the same 500 page, with no word of the problem;
 its traceback goes to the log, and to the page only when the site was built
@@ -26,6 +29,7 @@ with ``displayTracebacks=True`` (``refweb web --display-tracebacks``).
 """
 
 import os
+import sys
 
 from refweb import error, resource, static
 from refweb.python import log
@@ -101,6 +105,15 @@ def _cacheFunctions(path, registry):
     return state, cache, recache
 
 
+def _importBeside(path):
+    """Let a script import the modules that sit beside it, wherever the server
+    was started (as a .tac can).  The folder goes at the *end* of sys.path,
+    so a file in it can never hide a module importable from elsewhere."""
+    folder = os.path.dirname(path)
+    if folder not in sys.path:
+        sys.path.append(folder)
+
+
 def runScript(path, registry):
     """Execute the script at ``path`` and return the resource it sets.
 
@@ -118,6 +131,7 @@ def runScript(path, registry):
         "recache": recache,
     }
     code = compile(_readSource(path), path, "exec")
+    _importBeside(path)
     try:
         exec(code, namespace)
     except AlreadyCached as kept:

@@ -289,6 +289,10 @@ def _fileRoot(config):
     from refweb import script, static, twcgi
     root = static.File(config["path"])
     root.processors = {".rpy": script.ResourceScript, ".cgi": twcgi.CGIScript}
+    # The pid and log files (refweb's, and --logfile's) are written in the
+    # current folder, which is often the one served: never list nor serve them.
+    hidden = list(config.get("hide", ())) + [config["logfile"]]
+    root.hiddenPaths = frozenset(os.path.realpath(p) for p in hidden if p and p != "-")
     if config["mime_type"]:
         root.defaultType = config["mime_type"]
     if config["index"]:

@@ -4,6 +4,7 @@ Each test serves a real Site on a free port and fetches with http.client.
 """
 
 import os
+import sys
 
 import pytest
 
@@ -146,6 +147,20 @@ def test_broken_script_traceback_shown_when_asked(site, tmp_path, logged):
     with served(site, displayTracebacks=True) as port:
         status, _, body = get(port, "/raises.rpy")
     assert status == 500 and b"Traceback" in body and b"ValueError: boom" in body
+
+
+def test_script_imports_a_module_beside_it(site, tmp_path, monkeypatch):
+    """A script imports a module from its own folder whatever the current folder
+    is; the folder is appended to sys.path, never put before the stdlib."""
+    monkeypatch.setattr(sys, "path", list(sys.path))
+    monkeypatch.delitem(sys.modules, "beside_module_7", raising=False)
+    monkeypatch.chdir("/")
+    write(tmp_path / "sub" / "beside_module_7.py", "GREETING = 'from beside'\n")
+    write(tmp_path / "sub" / "uses.rpy", "from beside_module_7 import GREETING\n"
+                                         + rpy("x").replace("'x'", "GREETING"))
+    with served(site) as port:
+        assert get(port, "/sub/uses.rpy")[2] == b"from beside"
+    assert sys.path[-1] == str(tmp_path / "sub")
 
 
 def test_cache_keeps_the_first_resource(site, tmp_path):
