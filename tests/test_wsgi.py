@@ -196,6 +196,30 @@ def test_chunked_request_environ_reads_as_a_plain_body(pool, checked):
     assert json.loads(dechunk(empty.partition(b"\r\n\r\n")[2])[0])["CONTENT_LENGTH"] == "0"
 
 
+def test_environ_table_in_the_docs_is_the_environ(pool, checked):
+    """docs/guide/13-wsgi.rst lists exactly the keys a request's environ has
+    (HTTP_* standing for the request headers)."""
+    import os
+    import re
+    docs = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                        "docs", "guide", "13-wsgi.rst")
+    with open(docs, encoding="utf-8") as f:
+        text = f.read()
+    table = text[text.index("What the application finds"):text.index("Why drop")]
+    listed = set(re.findall(r"^``([A-Za-z_.*]+)``\s", table, re.M))
+    captured = {}
+
+    def app(environ, start_response):
+        captured.update(environ)
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return [b"ok"]
+
+    with served(wsgiRoot(pool, app)) as port:
+        get(port, "/", "POST", body=b"x")
+    keys = {("HTTP_*" if key.startswith("HTTP_") else key) for key in captured}
+    assert keys == listed
+
+
 def test_input_stream_without_arguments():
     """InputStream.read() and friends accept no size, None or -1 (the validator forbids
     calling them so, hence this direct test)."""
