@@ -602,13 +602,14 @@ def test_web_path_runs_scripts(procs, workdir):
     assert status == 301 and headers["Location"] == "http://example.com/notes/"
 
 
-def test_htdocs_scripts_run_from_the_checkout_root():
-    """From the checkout's root, `refweb -n web --path docs/examples/htdocs` runs
-    counter.rpy and reloading.rpy: they import the modules beside them."""
+def test_htdocs_scripts_run_from_another_folder(tmp_path):
+    """Started outside docs/examples (the checkout's root, say), `refweb -n web
+    --path .../htdocs` runs counter.rpy and reloading.rpy: they import the
+    modules beside them."""
     from tests.test_runner import foreground
     port = freePort()
-    with foreground("--pidfile", "", "web", "--path", os.path.join("docs", "examples", "htdocs"),
-                    "--listen", "tcp:%d:interface=127.0.0.1" % port, cwd=ROOT, port=port):
+    with foreground("--pidfile", "", "web", "--path", os.path.join(DOCS, "examples", "htdocs"),
+                    "--listen", "tcp:%d:interface=127.0.0.1" % port, cwd=tmp_path, port=port):
         assert body(port, "/counter.rpy") == (200, "you are visitor 1")
         assert body(port, "/counter.rpy") == (200, "you are visitor 2")
         assert body(port, "/reloading.rpy") == (200, "<html>Hello, world!</html>")
