@@ -121,6 +121,47 @@ GLOBAL_OPTIONS = [
            default="."),
     Option("help", None, help="Display this help and exit."),
     Option("version", None, help="Print the version and exit."),
+    # twistd's other global options (refweb/process.py does what they ask)
+    Option("uid", "u", "UID", "The user (a name or a number) to run as once the "
+           "ports are bound; only when started as root."),
+    Option("gid", "g", "GID", "The group (a name or a number) to run as; "
+           "default: the group of the --uid user."),
+    Option("euid", None, help="Set only the effective user and group ids, not the "
+           "real ones, so privileges can be regained (no effect unless run as root "
+           "with --uid or --gid). Use with caution."),
+    Option("chroot", None, "DIR", "Change the root folder to DIR once the "
+           "application is built, before the ports are bound: files the server "
+           "opens later are looked up inside DIR."),
+    Option("syslog", None, help="Log to syslog (facility daemon), not to a file."),
+    Option("prefix", None, "PREFIX", "The name syslog lines are tagged with "
+           "(with --syslog).", default="refweb"),
+    Option("logger", None, "NAME", "A dotted name of a log observer factory: "
+           "called with no arguments, it returns a callable that gets each log "
+           "line. Takes precedence over --logfile and --syslog."),
+    Option("reactor", "r", "NAME", "Which reactor to use: refweb has one "
+           "(see --help-reactors).", default="threaded"),
+    Option("help-reactors", None, help="Display the reactors refweb has and exit."),
+    Option("debug", "b", help="Run under the Python debugger: each error logged "
+           "with a traceback opens pdb on it (post mortem), and SIGUSR2 breaks "
+           "into pdb; implies --nodaemon."),
+    Option("spew", None, help="Log every Python function call, in every thread: "
+           "very verbose; useful for finding where a server hangs."),
+    Option("profile", "p", "FILE", "Profile the server (every thread) and write "
+           "the results to FILE when it stops."),
+    Option("profiler", None, "NAME", "The profiler for --profile: cprofile or "
+           "profile.", default="cprofile"),
+    Option("savestats", None, help="With --profile, save the statistics "
+           "(pstats.Stats(FILE) reads them) rather than the text report."),
+    Option("no_save", "o", help="Accepted as twistd's: refweb saves no state on "
+           "shutdown, so there is nothing to skip."),
+    Option("originalname", None, help="Accepted as twistd's: refweb never changes "
+           "its process name."),
+    Option("file", "f", "FILE", "twistd's pickled .tap application: refweb has "
+           "none, and says so (use -y FILE.tac)."),
+    Option("source", "s", "FILE", "twistd's .tas (AOT) application: refweb has "
+           "none, and says so (use -y FILE.tac)."),
+    Option("encrypted", "e", help="Accepted as twistd's (an encrypted .tap/.tas): "
+           "refweb has no such files, so it is ignored."),
 ]
 
 COMMANDS = {"web": "A general-purpose web server which serves a folder, a "
@@ -152,6 +193,19 @@ class Config:
     logfile: str            # absolute path, or '-' for stdout
     umask: int              # or None
     rundir: str
+    uid: int = None         # -u (a number, names resolved)
+    gid: int = None         # -g, or the -u user's own group
+    euid: bool = False
+    chroot: str = None      # absolute
+    syslog: bool = False
+    prefix: str = "refweb"
+    logger: str = None      # a dotted name
+    debug: bool = False
+    spew: bool = False
+    profile: str = None     # absolute path of the report
+    profiler: str = "cprofile"
+    savestats: bool = False
+    notes: tuple = ()       # one line each, logged at start (the persistence options)
 
 
 def _octalUmask(text):
@@ -170,6 +224,10 @@ def parseCommandLine(argv):
                           GLOBAL_OPTIONS, GLOBAL_EPILOG)
     if values["version"]:
         return _versionText()
+    if values["help_reactors"]:
+        from refweb.process import reactorsText
+        return reactorsText()
+    _refuseWhatRefwebHasNot(values)
     command, commandOptions = None, {}
     if rest:
         command = rest[0]
@@ -189,9 +247,41 @@ def parseCommandLine(argv):
     return _makeConfig(values, command, commandOptions)
 
 
+def _refuseWhatRefwebHasNot(values):
+    """-r other than 'threaded', -f, -s: one line saying why, as a usage error."""
+    from refweb import process
+    if values["reactor"] not in process.REACTORS:
+        raise UsageError("refweb", "refweb has one reactor, %s (threads, not an event "
+                         "loop; see --help-reactors), not %r"
+                         % (", ".join(process.REACTORS), values["reactor"]))
+    for name in ("file", "source"):
+        if values[name] is not None:
+            raise UsageError("refweb", process.PERSISTENCE_NOTES[name])
+    if values["profiler"] not in process.PROFILERS:
+        raise UsageError("refweb", "--profiler is one of %s, not %r"
+                         % (", ".join(process.PROFILERS), values["profiler"]))
+
+
+def _identity(values):
+    """-u/-g as numbers: (uid, gid); the -u user's group when -g is not given."""
+    from refweb import process
+    uid = gid = None
+    try:
+        if values["uid"] is not None:
+            uid, gid, _ = process.userId(values["uid"])
+        if values["gid"] is not None:
+            gid = process.groupId(values["gid"])
+    except process.IdentityError as exc:
+        raise UsageError("refweb", "-u/-g: %s" % (exc,)) from None
+    return uid, gid
+
+
 def _makeConfig(values, command, commandOptions):
-    nodaemon = bool(values["nodaemon"])
+    from refweb import process
+    debug = bool(values["debug"])
+    nodaemon = bool(values["nodaemon"]) or debug  # pdb needs the terminal
     logfile = values["logfile"] or ("-" if nodaemon else "refweb.log")
+    uid, gid = _identity(values)
     return Config(
         nodaemon=nodaemon,
         tacFile=os.path.abspath(values["python"]) if values["python"] else None,
@@ -199,7 +289,15 @@ def _makeConfig(values, command, commandOptions):
         pidfile=os.path.abspath(values["pidfile"]) if values["pidfile"] else "",
         logfile=logfile if logfile == "-" else os.path.abspath(logfile),
         umask=_octalUmask(values["umask"]) if values["umask"] is not None else None,
-        rundir=values["rundir"])
+        rundir=values["rundir"],
+        uid=uid, gid=gid, euid=bool(values["euid"]),
+        chroot=os.path.abspath(values["chroot"]) if values["chroot"] else None,
+        syslog=bool(values["syslog"]), prefix=values["prefix"], logger=values["logger"],
+        debug=debug, spew=bool(values["spew"]),
+        profile=os.path.abspath(values["profile"]) if values["profile"] else None,
+        profiler=values["profiler"], savestats=bool(values["savestats"]),
+        notes=tuple(process.PERSISTENCE_NOTES[name]
+                    for name in ("no_save", "encrypted", "originalname") if values[name]))
 
 
 TREE_HELP = """Usage: refweb tree FILE.tac
@@ -314,21 +412,37 @@ def makeApplication(config):
             raise StartupError("cannot load application: %s" % (exc,)) from None
     from refweb import tap
     application = service.Application("refweb " + config.command)
-    tap.makeService(config.commandOptions).setServiceParent(application)
+    options = dict(config.commandOptions, hide=[config.pidfile, config.logfile])
+    tap.makeService(options).setServiceParent(application)
     return application
 
 
 def startServer(config, note=None, daemon=False):
-    """Log, write the pid file, build and start the application (ports bound)."""
+    """Log, write the pid file, build and start the application (ports bound).
+
+    The steps twistd's global options add, in order: the profiler, --spew
+    and -b start first, so they see everything; --chroot once the
+    application is built (its modules imported); -u/-g once its ports are
+    bound (refweb.application.app.startApplication).
+    """
+    from refweb import process
     from refweb.application import app
     from refweb.python import log
-    _startLogging(config.logfile, redirectStdio=daemon)
-    if note:
-        log.msg(note)
+    _startLogging(config, redirectStdio=daemon)
+    for line in (note,) + tuple(config.notes):
+        if line:
+            log.msg(line if line.startswith("Removed") else "refweb: " + line)
+    _startDebugAids(config)
     writePidFile(config.pidfile)
     application = makeApplication(config)
+    if config.chroot:
+        process.chroot(config.chroot)
+    if config.uid is not None:
+        application.uid = config.uid
+    if config.gid is not None:
+        application.gid = config.gid
     try:
-        app.startApplication(application)
+        app.startApplication(application, euid=config.euid)
     except Exception as exc:
         raise StartupError("cannot start: %s" % (exc,)) from None
     for port in _boundPorts(application):
@@ -351,8 +465,40 @@ def _describe(address):
     return "%s:%s:%s" % (getattr(address, "type", "tcp").lower(), address.host, address.port)
 
 
-def _startLogging(logfile, redirectStdio=False):
-    """Log to stdout ('-') or append to a file; a daemon's print() goes there too."""
+_profiler = []  # the running process.Profiler, stopped in serveUntilStopped
+
+
+def _startDebugAids(config):
+    from refweb import process
+    if config.profile:
+        profiler = process.Profiler(config.profile, config.profiler, config.savestats)
+        profiler.start()
+        _profiler.append(profiler)
+    if config.spew:
+        process.startSpewing()
+    if config.debug:
+        process.startDebugging()
+
+
+def _startLogging(config, redirectStdio=False):
+    """--logger, else --syslog, else stdout ('-') or a file; a daemon's print()
+    goes to the log file too."""
+    from refweb import process
+    from refweb.python import log
+    if config.logger:
+        try:
+            log.addObserver(process.loadObserver(config.logger))
+        except Exception as exc:
+            raise StartupError("--logger %s: %s: %s" % (config.logger, type(exc).__name__,
+                                                        exc)) from None
+        return
+    if config.syslog:
+        log.addObserver(process.SyslogObserver(config.prefix))
+        return
+    _startFileLogging(config.logfile, redirectStdio)
+
+
+def _startFileLogging(logfile, redirectStdio=False):
     from refweb.python import log
     if logfile == "-":
         sys.stdout.reconfigure(line_buffering=True)
@@ -371,6 +517,8 @@ def serveUntilStopped(config):
     try:
         reactor.run()
     finally:
+        while _profiler:
+            _profiler.pop().stop()
         removePidFile(config.pidfile)
         log.msg("refweb: stopped.")
 

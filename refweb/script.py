@@ -19,16 +19,19 @@ defines).  A script sees three special names, as the guide lists them:
                   (state that must outlive one request lives there);
     ``resource``  what the script must set.
 
-A script that fails to compile, raises, or sets no resource is answered with
-a 500 page that names the script and the problem; its traceback goes to the
-log, and to the page only when the site was built with
-``displayTracebacks=True``.
+Modules beside the script can be imported by it, wherever the server was
+started: the script's folder is added at the end of ``sys.path``.
+
+A script that fails to compile, raises, or sets no resource is answered as
+a failing render method is: the same 500 page, with no word of the problem;
+its traceback goes to the log, and to the page only when the site was built
+with ``displayTracebacks=True`` (``refweb web --display-tracebacks``).
 """
 
-import html
 import os
+import sys
 
-from refweb import http, resource, static
+from refweb import error, resource, static
 from refweb.python import log
 from refweb.python.failure import Failure
 
@@ -52,7 +55,13 @@ class _NoResource:
 
 
 class ScriptErrorPage(resource.Resource):
-    """The 500 answer for a script that could not give a resource."""
+    """The 500 answer for a script that could not give a resource.
+
+    It is the very answer a failing render method gets (``server.Request.
+    processingFailed``): the same page, saying nothing of the problem unless
+    the site shows tracebacks.  An exception's text can hold anything (a
+    path, a password in a connection string), so it goes to the log only.
+    """
 
     isLeaf = True
 
@@ -62,21 +71,12 @@ class ScriptErrorPage(resource.Resource):
         self.failure = failure
 
     def render(self, request):
-        request.setResponseCode(http.INTERNAL_SERVER_ERROR)
-        request.setHeader("Content-Type", "text/html; charset=utf-8")
-        name = html.escape(os.path.basename(self.path))
-        problem = html.escape(self.failure.getErrorMessage())
-        detail = ""
+        detail = "An error occurred while processing this request."
         site = getattr(request, "site", None)
         if getattr(site, "displayTracebacks", False):
-            detail = "<pre>%s</pre>" % html.escape(self.failure.getTraceback())
-        page = ("<html><head><title>500 - Resource script error</title></head><body>"
-                "<h1>Resource script error</h1><p>The resource script <code>%s</code> "
-                "failed: %s: %s</p>%s</body></html>"
-                % (name, html.escape(self.failure.type.__name__), problem, detail))
-        if request.method == "HEAD":
-            return b""
-        return page.encode("utf-8")
+            detail = self.failure.getTraceback()
+        # Raised, not rendered here: Request.render turns it into the page.
+        raise error.InternalServerError(detail=detail)
 
 
 def _readSource(path):
@@ -105,6 +105,15 @@ def _cacheFunctions(path, registry):
     return state, cache, recache
 
 
+def _importBeside(path):
+    """Let a script import the modules that sit beside it, wherever the server
+    was started (as a .tac can).  The folder goes at the *end* of sys.path,
+    so a file in it can never hide a module importable from elsewhere."""
+    folder = os.path.dirname(path)
+    if folder not in sys.path:
+        sys.path.append(folder)
+
+
 def runScript(path, registry):
     """Execute the script at ``path`` and return the resource it sets.
 
@@ -122,6 +131,7 @@ def runScript(path, registry):
         "recache": recache,
     }
     code = compile(_readSource(path), path, "exec")
+    _importBeside(path)
     try:
         exec(code, namespace)
     except AlreadyCached as kept:

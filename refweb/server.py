@@ -148,7 +148,12 @@ class Request(http.Request):
         http.Request.finish(self)
 
     def setDefaultContentType(self):
-        """No Content-Type set: text/html, with charset=utf-8 when the body was str."""
+        """No Content-Type set: text/html, with charset=utf-8 when the body was str.
+
+        ``defaultContentType = None`` (as WSGIResource sets it) adds none: the
+        application's headers go out as it gave them."""
+        if self.defaultContentType is None:
+            return
         if not self.responseHeaders.hasHeader("content-type") and self.code not in (204, 304):
             contentType = self.defaultContentType
             if self._textBody and contentType == "text/html":

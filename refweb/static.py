@@ -36,7 +36,8 @@ from refweb.server import NOT_DONE_YET
 _BUILTIN_TYPES = {
     ".css": "text/css", ".csv": "text/csv", ".diff": "text/plain",
     ".gif": "image/gif", ".htm": "text/html", ".html": "text/html",
-    ".ico": "image/vnd.microsoft.icon", ".jpeg": "image/jpeg", ".jpg": "image/jpeg",
+    ".ico": "image/vnd.microsoft.icon", ".ipynb": "application/x-ipynb+json",
+    ".jpeg": "image/jpeg", ".jpg": "image/jpeg",
     ".js": "text/javascript", ".json": "application/json", ".log": "text/plain",
     ".md": "text/markdown", ".mjs": "text/javascript", ".mp3": "audio/mpeg",
     ".mp4": "video/mp4", ".patch": "text/plain", ".pdf": "application/pdf",
@@ -174,9 +175,11 @@ class File(resource.Resource):
     Class attributes a site may change (the guide sets the first two):
     ``indexNames``, ``processors`` (extension -> ``factory(path, registry)``),
     ``contentTypes`` (extension -> type; extend it on the class or give an
-    instance its own dict), ``contentEncodings``, ``childNotFound``.
-    Children made by ``getChild`` inherit all of them, plus ``registry``,
-    ``defaultType``, ``ignoredExts`` and ``allowDotfiles``.
+    instance its own dict), ``contentEncodings``, ``childNotFound``,
+    ``hiddenPaths`` (files never listed nor served: ``refweb web`` puts its
+    own pid and log files there).  Children made by ``getChild`` inherit all
+    of them, plus ``registry``, ``defaultType``, ``ignoredExts`` and
+    ``allowDotfiles``.
     """
 
     contentTypes = loadMimeTypes()
@@ -184,6 +187,7 @@ class File(resource.Resource):
     processors = {}
     indexNames = ["index", "index.html", "index.htm", "index.rpy"]
     childNotFound = resource.NoResource("File not found.")
+    hiddenPaths = frozenset()  # real (symlink-free) absolute paths
 
     def __init__(self, path, defaultType="text/html", ignoredExts=(), registry=None,
                  allowExt=False, allowDotfiles=False):
@@ -237,6 +241,8 @@ class File(resource.Resource):
         device or dangling link: opening a FIFO would hang the thread)."""
         if not _inside(self.root, path):
             return False
+        if self.hiddenPaths and os.path.realpath(path) in self.hiddenPaths:
+            return False
         try:
             mode = os.stat(path).st_mode
         except OSError:
@@ -280,7 +286,7 @@ class File(resource.Resource):
         child.processors = self.processors
         child.indexNames = list(self.indexNames)
         child.root = self.root
-        for name in ("contentTypes", "contentEncodings", "childNotFound"):
+        for name in ("contentTypes", "contentEncodings", "childNotFound", "hiddenPaths"):
             if name in self.__dict__:  # given to this instance only: pass it on
                 setattr(child, name, self.__dict__[name])
         return child

@@ -19,10 +19,12 @@ importing modules waits for ``makeService``, in the server process.
 
 import importlib
 import os
+import re
 import sys
 import textwrap
 
 from refweb import resource
+from refweb.application import service as service_module
 from refweb.internet import endpoints
 from refweb.runner import Option, StartupError, UsageError, formatHelp, parseOptions
 
@@ -90,6 +92,51 @@ EPILOG = textwrap.fill("With no option choosing the root (--path, --class, "
                        "--resource-script, --wsgi, --user) refweb serves a small "
                        "demo page.", 79)
 
+# The limits a command line may change (docs/internals/wire.rst, "Limits").
+# option -> (the attribute it sets, its unit).  maxConnections is set on each
+# listening port; the others on the Site, whose connections copy them.
+LIMIT_OPTIONS = {
+    "max-body-size": ("maxBodySize", "bytes"),
+    "max-connections": ("maxConnections", "count"),
+    "read-timeout": ("readTimeout", "seconds"),
+    "write-timeout": ("writeTimeout", "seconds"),
+    "head-timeout": ("headTimeout", "seconds"),
+    "idle-timeout": ("idleTimeout", "seconds"),
+    "body-timeout": ("bodyTimeout", "seconds"),
+}
+_LIMIT_HELP = {
+    "maxBodySize": "The largest request body accepted, in bytes (a K, M or G "
+                   "suffix multiplies by 1024, 1024**2, 1024**3); larger ones get 413.",
+    "maxConnections": "Connections each listening port serves at once; the "
+                      "next one gets 503.",
+    "readTimeout": "Seconds one read of a request may wait; then 408.",
+    "writeTimeout": "Seconds one write may wait on a client that does not "
+                    "read; then the connection is closed.",
+    "headTimeout": "Seconds a request's whole head may take to arrive; then 408.",
+    "idleTimeout": "Seconds a kept-alive connection may wait for its next request.",
+    "bodyTimeout": "Seconds a whole request body may take to arrive; then 408.",
+}
+_SIZE_SUFFIX = {"": 1, "K": 1024, "M": 1024 ** 2, "G": 1024 ** 3}
+_SIZE = re.compile(r"([0-9]+)([KMG]?)\Z", re.I)
+_SECONDS = re.compile(r"[0-9]+(\.[0-9]+)?\Z")
+
+
+def _limitDefault(attribute):
+    from refweb import http
+    from refweb.internet.threadedreactor import Port
+    owner = Port if attribute == "maxConnections" else http.HTTPChannel
+    return getattr(owner, attribute)
+
+
+def _limitOptions():
+    return [Option(option, None, unit.upper() if unit != "count" else "N",
+                   "%s [default: %s]" % (_LIMIT_HELP[attribute], _limitDefault(attribute)),
+                   dest="limit_" + attribute)
+            for option, (attribute, unit) in LIMIT_OPTIONS.items()]
+
+
+WEB_OPTIONS += _limitOptions()
+
 ROOT_OPTIONS = ("path", "class", "resource_script", "wsgi", "user")
 FILE_ONLY = ("index", "ignore_ext", "allow_ignore_ext", "mime_type", "processor")
 
@@ -129,7 +176,29 @@ def postOptions(config):
         if config[name] is not None:
             _checkDottedName("--" + name, config[name])
     config["ports"] = _ports(config)
+    config["limits"] = _limits(config)
     return config
+
+
+def _limits(config):
+    """{attribute: value} for every limit option given, each checked."""
+    limits = {}
+    for option, (attribute, unit) in LIMIT_OPTIONS.items():
+        text = config.pop("limit_" + attribute)
+        if text is None:
+            continue
+        if unit == "seconds":
+            if not _SECONDS.match(text) or float(text) <= 0:
+                raise UsageError(COMMAND, "--%s wants a number of seconds above 0, "
+                                 "such as 30 or 2.5, not %r" % (option, text))
+            limits[attribute] = float(text)
+            continue
+        match = _SIZE.match(text) if unit == "bytes" else re.match(r"([0-9]+)()\Z", text)
+        if not match or int(match.group(1)) < 1:
+            raise UsageError(COMMAND, "--%s wants a whole number above 0%s, not %r"
+                             % (option, " (with K, M or G)" if unit == "bytes" else "", text))
+        limits[attribute] = int(match.group(1)) * _SIZE_SUFFIX[match.group(2).upper()]
+    return limits
 
 
 def _checkFiles(config):
@@ -220,6 +289,10 @@ def _fileRoot(config):
     from refweb import script, static, twcgi
     root = static.File(config["path"])
     root.processors = {".rpy": script.ResourceScript, ".cgi": twcgi.CGIScript}
+    # The pid and log files (refweb's, and --logfile's) are written in the
+    # current folder, which is often the one served: never list nor serve them.
+    hidden = list(config.get("hide", ())) + [config["logfile"]]
+    root.hiddenPaths = frozenset(os.path.realpath(p) for p in hidden if p and p != "-")
     if config["mime_type"]:
         root.defaultType = config["mime_type"]
     if config["index"]:
@@ -242,10 +315,31 @@ def _scriptRoot(config):
     return script.ResourceScriptWrapper(config["resource_script"])
 
 
+# The --wsgi pool: the size of Twisted's ThreadPool(), which `twistd web
+# --wsgi` uses; at most this many requests run in the application at once.
+WSGI_MIN_THREADS, WSGI_MAX_THREADS = 5, 20
+
+
 def _wsgiRoot(config):
     from refweb.internet import reactor
+    from refweb.python.threadpool import ThreadPool
     from refweb.wsgi import WSGIResource
-    return WSGIResource(reactor, reactor.getThreadPool(), namedAny(config["wsgi"]))
+    application = namedAny(config["wsgi"])
+    if not callable(application):
+        # Found now, at start, rather than as a 500 on every request.
+        raise StartupError("--wsgi %s is %s, not a WSGI application (a callable "
+                           "taking environ and start_response)"
+                           % (config["wsgi"], _describeObject(application)))
+    pool = ThreadPool(WSGI_MIN_THREADS, WSGI_MAX_THREADS, name="refweb-wsgi")
+    pool.start()
+    reactor.addSystemEventTrigger("after", "shutdown", pool.stop)
+    return WSGIResource(reactor, pool, application)
+
+
+def _describeObject(obj):
+    if isinstance(obj, type(sys)):
+        return "a module"
+    return "a %s" % (type(obj).__name__,)
 
 
 def _userRoot(config):
@@ -315,7 +409,35 @@ def makeService(config):
     if config["personal"]:
         from refweb import distrib
         factory = distrib.ResourcePublisher(site)
-    services = service.MultiService()
+    limits = dict(config.get("limits", {}))
+    maxConnections = limits.pop("maxConnections", None)
+    for attribute, value in limits.items():
+        setattr(site, attribute, value)  # each connection copies it (http.LIMIT_NAMES)
+    services = _PortsService(maxConnections)
     for description in config["ports"]:
         strports.service(description, factory).setServiceParent(services)
     return services
+
+
+class _PortsService(service_module.MultiService):
+    """The listening services of one ``refweb web``; sets ``--max-connections``
+    on each port once it is bound (a Port reads it at every new connection)."""
+
+    def __init__(self, maxConnections=None):
+        service_module.MultiService.__init__(self)
+        self.maxConnections = maxConnections
+
+    def _limitPorts(self):
+        if self.maxConnections is None:
+            return
+        for child in self:
+            if getattr(child, "_port", None) is not None:
+                child._port.maxConnections = self.maxConnections
+
+    def privilegedStartService(self):
+        service_module.MultiService.privilegedStartService(self)
+        self._limitPorts()
+
+    def startService(self):
+        service_module.MultiService.startService(self)
+        self._limitPorts()

@@ -50,6 +50,14 @@ _HOP_BY_HOP = wire.HOP_BY_HOP - {"proxy-connection"}
 _STATUS = re.compile(r"([1-5]\d\d) ([^\r\n]*)\Z")
 _TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+\Z")
 _BODYLESS = (204, 304)
+SERVER_SOFTWARE = "refweb/" + __import__("refweb").__version__
+
+# Request headers that do not become HTTP_* keys.  Content-Type and -Length
+# have keys of their own (PEP 3333).  Transfer-Encoding described the body
+# as it crossed the wire; the application reads it de-chunked, with its
+# length in CONTENT_LENGTH, and a framework that saw "chunked" would try to
+# de-chunk it again or refuse it (Werkzeug, bottle and httpbin all did).
+_NOT_PASSED = frozenset(["HTTP_CONTENT_TYPE", "HTTP_CONTENT_LENGTH", "HTTP_TRANSFER_ENCODING"])
 
 
 def wsgiString(text):
@@ -68,20 +76,18 @@ def makeEnviron(request):
         # the slash moves to PATH_INFO (SCRIPT_NAME + PATH_INFO stays the path).
         scriptName, pathInfo = scriptName[:-1], "/" + pathInfo
     host = request.getHost()
-    length = bodyLength(request.content)
     environ = {
         "REQUEST_METHOD": request.method,
         "SCRIPT_NAME": scriptName,
         "PATH_INFO": pathInfo,
         "QUERY_STRING": request.uri.partition("?")[2],
         "CONTENT_TYPE": request.getHeader("content-type") or "",
-        # The channel stored the whole body (de-chunked), so its length is known
-        # even when the client sent it chunked.
-        "CONTENT_LENGTH": str(length) if length or request.getHeader("content-length") else "",
+        "CONTENT_LENGTH": _contentLength(request),
         "SERVER_NAME": request.getRequestHostname(),
         "SERVER_PORT": str(getattr(host, "port", "")),
         "SERVER_PROTOCOL": request.clientproto,
         "REMOTE_ADDR": request.getClientIP() or "",
+        "SERVER_SOFTWARE": SERVER_SOFTWARE,
         "wsgi.version": (1, 0),
         "wsgi.url_scheme": "https" if request.isSecure() else "http",
         "wsgi.input": InputStream(request.content),
@@ -90,6 +96,9 @@ def makeEnviron(request):
         "wsgi.multiprocess": False,
         "wsgi.run_once": False,
         "wsgi.file_wrapper": FileWrapper,
+        # wsgi.input ends where the body ends (an extension Werkzeug and
+        # mod_wsgi read): an application may read to EOF without a length.
+        "wsgi.input_terminated": True,
     }
     peer = request.getClientAddress()
     if getattr(peer, "port", None) is not None:
@@ -100,9 +109,21 @@ def makeEnviron(request):
             # such names are dropped, as most servers do.
             continue
         key = "HTTP_" + name.upper().replace("-", "_")
-        if key not in ("HTTP_CONTENT_TYPE", "HTTP_CONTENT_LENGTH"):
+        if key not in _NOT_PASSED:
             environ[key] = ("; " if key == "HTTP_COOKIE" else ", ").join(values)
     return environ
+
+
+def _contentLength(request):
+    """CONTENT_LENGTH: the length of the body the channel stored.
+
+    The channel read the whole body before the application runs, and
+    de-chunked it, so its length is known even when the client sent it
+    chunked (RFC 9112 §7.1).  '' when the request had no body at all.
+    """
+    length = bodyLength(request.content)
+    framed = request.getHeader("content-length") or request.getHeader("transfer-encoding")
+    return str(length) if length or framed else ""
 
 
 class InputStream:
@@ -169,12 +190,27 @@ class FileWrapper:
         return iter(lambda: self.filelike.read(self.blksize), b"")
 
 
+class ApplicationError(Exception):
+    """The application broke a rule of PEP 3333 that refweb checks.
+
+    Logged as one line naming the rule: its traceback would only point into
+    refweb's own checks, not at the application's mistake.
+    """
+
+
 def _checkStatus(status):
     if not isinstance(status, str):
-        raise TypeError("the status must be a str like '200 OK', not %r" % (status,))
+        raise ApplicationError("the status must be a str like '200 OK', not %r" % (status,))
     match = _STATUS.match(status)
-    if not match or status.startswith("1"):
-        raise ValueError("the status must be a final '<3 digits> <reason>', not %r" % (status,))
+    if not match:
+        raise ApplicationError("the status must be '<3 digits> <reason>', not %r" % (status,))
+    if status.startswith("1"):
+        # RFC 9110 §15.2: a 1xx is an interim answer, always followed by a
+        # final one; start_response sets the one and only final status, and
+        # 100 Continue is the server's to send (it does, for Expect).  waitress
+        # sends a 1xx as if it were final and closes; refweb refuses it.
+        raise ApplicationError("status %r is interim (1xx); a WSGI application must "
+                               "give a final status (RFC 9110 §15.2)" % (status,))
     return int(match.group(1)), match.group(2)
 
 
@@ -207,6 +243,9 @@ class WSGIResponse:
         self.headersSent = False
         self.remaining = None     # bytes still allowed by the application's Content-Length
         self.gone = False         # the client hung up
+        # The application's headers are the response's: no text/html default
+        # (what waitress and Twisted do too).
+        request.defaultContentType = None
         request.notifyFinish().addErrback(self._clientGone)
 
     def _clientGone(self, reason):
@@ -223,8 +262,12 @@ class WSGIResponse:
                 exc_info = None   # no reference cycle through the traceback
         elif self.status is not None:
             raise RuntimeError("start_response() called a second time without exc_info")
-        self.status = _checkStatus(status)
-        self.headers = _checkHeaders(headers)
+        code = _checkStatus(status)
+        try:
+            checked = _checkHeaders(headers)
+        except (TypeError, ValueError) as exc:
+            raise ApplicationError(str(exc)) from None
+        self.status, self.headers = code, checked
         return self.write
 
     def write(self, data):
@@ -310,10 +353,16 @@ class WSGIResponse:
     def _finish(self):
         if not self.headersSent:
             if self.status is None:
-                self._failed(Failure(RuntimeError(
+                self._failed(Failure(ApplicationError(
                     "the WSGI application returned without calling start_response()")))
                 return
             self._sendHeaders()
+            if self.request.method == "HEAD" and self.remaining is None:
+                # Nothing said how long the GET's body would be: send the head
+                # now, with no Content-Length, rather than let finish() claim
+                # 0 (RFC 9110 §9.3.2: a HEAD answer may omit the length it
+                # does not know, but must not state a wrong one).
+                self.request.write(b"")
         code = self.status[0]
         if (self.remaining and self.request.method != "HEAD" and code not in _BODYLESS):
             log.msg("WSGI: %s %s: %d bytes short of its Content-Length; connection cut"
@@ -324,7 +373,11 @@ class WSGIResponse:
 
     def _failed(self, failure):
         request = self.request
-        log.err(failure, "WSGI application error on %s %s:" % (request.method, request.uri))
+        where = "WSGI application error on %s %s:" % (request.method, request.uri)
+        if failure.check(ApplicationError):
+            log.msg("%s %s" % (where, failure.getErrorMessage()))
+        else:
+            log.err(failure, where)
         if self.gone:
             self._release()
         elif request.startedWriting:

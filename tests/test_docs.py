@@ -594,8 +594,9 @@ def test_web_help(procs, workdir):
         assert option in output, option
 
 
-@checks("web_scripts.sh", "htdocs/mygreatresource.rpy", "htdocs/counter.rpy", "SillyWeb.py",
-        "htdocs/reloading.rpy", "myresource.py", "htdocs/hello.cgi", "htdocs/vhost.rpy")
+@checks("web_scripts.sh", "htdocs/mygreatresource.rpy", "htdocs/counter.rpy",
+        "htdocs/SillyWeb.py", "htdocs/reloading.rpy", "htdocs/myresource.py", "htdocs/hello.cgi",
+        "htdocs/vhost.rpy")
 def test_web_path_runs_scripts(procs, workdir):
     """`refweb web --path` runs .rpy and .cgi files: registry state lasts, reloads show."""
     port = freePort()
@@ -604,12 +605,25 @@ def test_web_path_runs_scripts(procs, workdir):
     assert body(port, "/counter.rpy") == (200, "you are visitor 1")
     assert body(port, "/counter.rpy") == (200, "you are visitor 2")
     assert body(port, "/reloading.rpy") == (200, "<html>Hello, world!</html>")
-    module = workdir / "myresource.py"
+    module = workdir / "htdocs" / "myresource.py"
     module.write_text(module.read_text().replace("Hello, world!", "Hello again!"))
     assert body(port, "/reloading.rpy") == (200, "<html>Hello again!</html>")
     assert body(port, "/hello.cgi?x=1") == (200, "method=GET\nquery=x=1\npath_info=\n")
     status, headers, _ = get(port, "/vhost.rpy/http/example.com:80/notes")
     assert status == 301 and headers["Location"] == "http://example.com/notes/"
+
+
+def test_htdocs_scripts_run_from_another_folder(tmp_path):
+    """Started outside docs/examples (the checkout's root, say), `refweb -n web
+    --path .../htdocs` runs counter.rpy and reloading.rpy: they import the
+    modules beside them."""
+    from tests.test_runner import foreground
+    port = freePort()
+    with foreground("--pidfile", "", "web", "--path", os.path.join(DOCS, "examples", "htdocs"),
+                    "--listen", "tcp:%d:interface=127.0.0.1" % port, cwd=tmp_path, port=port):
+        assert body(port, "/counter.rpy") == (200, "you are visitor 1")
+        assert body(port, "/counter.rpy") == (200, "you are visitor 2")
+        assert body(port, "/reloading.rpy") == (200, "<html>Hello, world!</html>")
 
 
 # --------------------------------------------------------------------------
@@ -840,6 +854,33 @@ def test_limits_table_lists_every_channel_limit():
     from refweb import http
     named = {name for name, _ in limitRows()}
     assert set(http.LIMIT_NAMES) <= named
+
+
+OPTION_ROW = re.compile(r"^``--([a-z-]+)``\s+``([A-Za-z]+)``", re.M)
+
+
+def test_limit_options_table_matches_refweb_web():
+    """The command-line limits table in wire.rst names every limit option of
+    `refweb web` and the attribute it sets, and nothing else."""
+    from refweb import tap
+    with open(os.path.join(DOCS, "internals", "wire.rst"), encoding="utf-8") as f:
+        text = f.read()
+    rows = dict(OPTION_ROW.findall(text[text.index("Limits\n------"):]))
+    assert rows == {option: attribute for option, (attribute, _) in tap.LIMIT_OPTIONS.items()}
+
+
+def test_readme_test_command_is_what_ci_runs():
+    """README.rst's set-up-and-test command is, character for character, the
+    command .ci/run runs; the README's other commands say python3 (Debian has
+    no plain python outside a virtual environment)."""
+    with open(os.path.join(ROOT, "README.rst"), encoding="utf-8") as f:
+        readme = f.read()
+    with open(os.path.join(ROOT, ".ci", "run"), encoding="utf-8") as f:
+        ci = [line.strip() for line in f if not line.lstrip().startswith("#")]
+    command = "python -m pip install -e '.[test]' && python -m coverage run -m pytest"
+    assert "    " + command + "\n" in readme and command in ci
+    assert "    python3 -m venv .venv && . .venv/bin/activate\n" in readme
+    assert "    python3 -m refweb -n web --path .\n" in readme
 
 
 def test_pages_are_valid_restructuredtext():

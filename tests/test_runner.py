@@ -288,6 +288,27 @@ def test_foreground_web_path(site, run):
         assert "stopped" in server.output()
 
 
+def test_served_current_folder_hides_the_pid_file(site):
+    """`refweb -n web --path .` in the folder it serves: its refweb.pid is written
+    there but neither listed nor served."""
+    port = freePort()
+    with foreground("web", "--path", ".", "--listen", "tcp:%d" % port, cwd=site,
+                    port=port):
+        assert os.path.exists(site / "refweb.pid")
+        status, _, listing = fetch(port, "/")
+        assert status == 200 and b"a.txt" in listing and b"refweb.pid" not in listing
+        assert fetch(port, "/refweb.pid")[0] == 404
+
+
+def test_unix_listen_error_names_the_path_once(run):
+    """A unix: endpoint that cannot be bound names its path with one colon after it."""
+    rc, out, err = runRefweb("-n", "--pidfile", "", "web", "--listen",
+                             "unix:/nonexistent-dir/sock", cwd=run)
+    assert rc == 1
+    assert "Couldn't listen on /nonexistent-dir/sock: No such file or directory." in err
+    assert "::" not in err
+
+
 def test_foreground_tac(site, run):
     """`refweb -ny app.tac` runs the application the .tac defines, in the foreground."""
     port = freePort()

@@ -4,6 +4,7 @@ Each test serves a real Site on a free port and fetches with http.client.
 """
 
 import os
+import sys
 
 import pytest
 
@@ -112,30 +113,54 @@ def test_registry_shared_between_scripts(site, tmp_path):
 
 @pytest.mark.parametrize("name, source, problem", [
     ("syntax.rpy", "resource = (\n", "SyntaxError"),
-    ("raises.rpy", "raise ValueError('boom in script')\n", "boom in script"),
-    ("noresource.rpy", "x = 1\n", "does not set &#x27;resource&#x27;"),
+    ("raises.rpy", "raise ValueError('secret-in-message')\n", "secret-in-message"),
+    ("noresource.rpy", "x = 1\n", "does not set 'resource'"),
     ("notresource.rpy", "resource = 'a string'\n", "not a Resource"),
 ])
-def test_broken_scripts_give_500_naming_the_file(site, tmp_path, logged, name, source, problem):
-    """A script that fails gives a 500 naming it and the problem, no traceback; the log has it."""
+def test_broken_scripts_give_the_render_failure_page(site, tmp_path, logged, name, source,
+                                                    problem):
+    """A failing script is answered with the very 500 page a failing render method
+    gets, with no word of the problem; the log has the traceback."""
+
+    class Failing(resource.Resource):
+        def render_GET(self, request):
+            raise ValueError("secret-in-message")
+
     write(tmp_path / name, source)
+    site.putChild("failing", Failing())
     with served(site) as port:
-        status, _, body = get(port, "/" + name)
+        status, headers, body = get(port, "/" + name)
         assert status == 500
-        assert get(port, "/" + name + "/deeper")[0] == 500
+        assert get(port, "/" + name + "/deeper")[:3:2] == (500, body)
         assert get(port, "/" + name, method="HEAD")[:3:2] == (500, b"")
+        assert get(port, "/failing")[:3:2] == (500, body)
+    assert headers["Content-Type"] == "text/html; charset=utf-8"
     text = body.decode()
-    assert name in text and problem in text
-    assert "Traceback" not in text and str(tmp_path) not in text
-    assert any("Traceback" in line and name in line for line in logged)
+    assert "An error occurred while processing this request." in text
+    assert problem not in text and name not in text and "Traceback" not in text
+    assert any("Traceback" in line and name in line and problem in line for line in logged)
 
 
 def test_broken_script_traceback_shown_when_asked(site, tmp_path, logged):
-    """With displayTracebacks the 500 page includes the traceback."""
+    """With displayTracebacks the 500 page includes the traceback, as for render failures."""
     write(tmp_path / "raises.rpy", "raise ValueError('boom')\n")
     with served(site, displayTracebacks=True) as port:
         status, _, body = get(port, "/raises.rpy")
-    assert status == 500 and b"Traceback" in body and b"boom" in body
+    assert status == 500 and b"Traceback" in body and b"ValueError: boom" in body
+
+
+def test_script_imports_a_module_beside_it(site, tmp_path, monkeypatch):
+    """A script imports a module from its own folder whatever the current folder
+    is; the folder is appended to sys.path, never put before the stdlib."""
+    monkeypatch.setattr(sys, "path", list(sys.path))
+    monkeypatch.delitem(sys.modules, "beside_module_7", raising=False)
+    monkeypatch.chdir("/")
+    write(tmp_path / "sub" / "beside_module_7.py", "GREETING = 'from beside'\n")
+    write(tmp_path / "sub" / "uses.rpy", "from beside_module_7 import GREETING\n"
+                                         + rpy("x").replace("'x'", "GREETING"))
+    with served(site) as port:
+        assert get(port, "/sub/uses.rpy")[2] == b"from beside"
+    assert sys.path[-1] == str(tmp_path / "sub")
 
 
 def test_cache_keeps_the_first_resource(site, tmp_path):

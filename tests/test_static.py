@@ -80,6 +80,15 @@ def test_content_types_from_extensions(docroot):
         assert get(port, "/sub/b.txt")[2] == b"beta\n"
 
 
+def test_notebook_is_served_as_json(docroot):
+    """An .ipynb is JSON (application/x-ipynb+json), not the text/html default."""
+    write(docroot / "lesson.ipynb", '{"cells": []}')
+    with served(static.File(str(docroot))) as port:
+        status, headers, body = get(port, "/lesson.ipynb")
+    assert (status, headers["Content-Type"], body) == (200, "application/x-ipynb+json",
+                                                       b'{"cells": []}')
+
+
 def test_content_types_extended_per_instance_reach_children(docroot):
     """A contentTypes dict given to one File is used by its children too."""
     write(docroot / "sub" / "x.weird", "w")
@@ -323,6 +332,24 @@ def test_listing_hides_dotfiles_and_unservable_entries(docroot):
     for hidden in (".git", ".htpasswd", "link-out", "dir-out", "dangling", "fifo"):
         assert 'href="%s' % hidden not in text, hidden
     assert 'href="link-in"' in text and 'href="a.txt"' in text and 'href="sub/"' in text
+
+
+def test_hidden_paths_are_neither_listed_nor_served(docroot):
+    """Files in hiddenPaths (refweb web's pid and log files) are not listed and
+    answer 404, in subfolders too; their neighbours are untouched."""
+    write(docroot / "refweb.pid", "123\n")
+    write(docroot / "sub" / "refweb.log", "log line\n")
+    root = static.File(str(docroot))
+    root.hiddenPaths = frozenset(os.path.realpath(str(p)) for p in
+                                 (docroot / "refweb.pid", docroot / "sub" / "refweb.log"))
+    with served(root) as port:
+        listing = get(port, "/")[2].decode("utf-8")
+        subListing = get(port, "/sub/")[2].decode("utf-8")
+        assert get(port, "/refweb.pid")[0] == 404
+        assert get(port, "/sub/refweb.log")[0] == 404
+        assert get(port, "/sub/b.txt")[2] == b"beta\n"
+    assert "refweb.pid" not in listing and 'href="a.txt"' in listing
+    assert "refweb.log" not in subListing and 'href="b.txt"' in subListing
 
 
 def test_empty_folder_lists_nothing(docroot):

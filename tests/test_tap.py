@@ -6,9 +6,13 @@ a few run the real command where the command line itself is under test.
 """
 
 import contextlib
+import http.client
 import os
 import re
+import socket
 import sys
+import threading
+import time
 
 import pytest
 
@@ -93,6 +97,17 @@ def web(*argv):
         services.stopService()
 
 
+def post(port, body, path="/"):
+    """POST ``body`` over a fresh connection: (status, body)."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        conn.request("POST", path, body=body, headers={"Content-Type": "text/plain"})
+        response = conn.getresponse()
+        return response.status, response.read()
+    finally:
+        conn.close()
+
+
 # -- parsing ----------------------------------------------------------------------
 
 def test_help_lists_every_option():
@@ -170,6 +185,11 @@ def test_relative_paths_become_absolute(docs, monkeypatch):
     (["--class", ""], "dotted name"),
     (["--https", "x443"], "port must be a number"),
     (["--listen", "unix:"], "'unix:'"),
+    (["--max-body-size", "lots"], "--max-body-size wants a whole number above 0"),
+    (["--max-body-size", "0"], "above 0"),
+    (["--max-connections", "1K"], "--max-connections wants a whole number"),
+    (["--read-timeout", "-1"], "--read-timeout wants a number of seconds"),
+    (["--idle-timeout", "0"], "above 0"),
 ])
 def test_bad_options(argv, words):
     """Each bad option is a UsageError saying what was wrong."""
@@ -183,6 +203,24 @@ def test_processor_and_ignore_ext_get_a_dot():
     """'--processor foo=N' and '--ignore-ext rpy' mean '.foo' and '.rpy'."""
     config = tap.parseArgs(["--path", "/", "--processor", "foo=a.B", "--ignore-ext", "rpy"])
     assert config["processor"] == [(".foo", "a.B")] and config["ignore_ext"] == [".rpy"]
+
+
+def test_limit_options_parse_to_attributes():
+    """Each limit option sets its attribute; sizes take K, M or G; unset ones stay out."""
+    config = tap.parseArgs(["--max-body-size", "200M", "--max-connections", "3",
+                            "--read-timeout", "2.5", "--body-timeout", "900"])
+    assert config["limits"] == {"maxBodySize": 200 * 1024 * 1024, "maxConnections": 3,
+                                "readTimeout": 2.5, "bodyTimeout": 900.0}
+    assert tap.parseArgs([])["limits"] == {}
+
+
+def test_help_lists_the_limit_options_with_their_defaults():
+    """`web --help` lists every limit option with the code's default."""
+    text = tap.parseArgs(["--help"])
+    for option, (attribute, unit) in tap.LIMIT_OPTIONS.items():
+        assert "--%s=" % option in text, option
+    flat = " ".join(text.split())  # the help wraps lines
+    assert "[default: 67108864]" in flat and "[default: 512]" in flat
 
 
 # -- namedAny -----------------------------------------------------------------------
@@ -275,6 +313,62 @@ def test_wsgi(lib):
     """--wsgi module.application serves the WSGI app as the root (module from the cwd)."""
     with web("--wsgi", "tap_lib.application") as port:
         assert fetch(port, "/a/b")[2] == b"wsgi saw /a/b"
+
+
+def test_wsgi_pool_runs_twenty_requests_at_once(lib):
+    """--wsgi runs the application on a pool of 20 threads, as `twistd web --wsgi`
+    does: 20 requests that each wait for all the others all complete."""
+    (lib / "barrier_app.py").write_text(
+        "import threading\n"
+        "barrier = threading.Barrier(20, timeout=20)\n"
+        "def application(environ, start_response):\n"
+        "    barrier.wait()\n"
+        "    start_response('200 OK', [('Content-Type', 'text/plain')])\n"
+        "    return [b'met']\n")
+    results = []
+    with web("--wsgi", "barrier_app.application") as port:
+        clients = [threading.Thread(target=lambda: results.append(fetch(port, "/")[2]))
+                   for _ in range(20)]
+        for client in clients:
+            client.start()
+        for client in clients:
+            client.join(40)
+    assert results == [b"met"] * 20
+
+
+def test_wsgi_target_must_be_callable(lib):
+    """--wsgi naming something that is not callable (a module) is a StartupError."""
+    with pytest.raises(StartupError, match="--wsgi json is a module, not a WSGI application"):
+        tap.makeService(tap.parseArgs(["--wsgi", "json"]))
+
+
+def test_max_body_size_option(lib):
+    """--max-body-size N: a body of N bytes reaches the application, N + 1 gets 413."""
+    with web("--wsgi", "tap_lib.application", "--max-body-size", "10") as port:
+        assert post(port, b"x" * 10)[0] == 200
+        assert post(port, b"x" * 11)[0] == 413
+
+
+def test_max_connections_option(lib):
+    """--max-connections 1: while one connection is open the next gets 503."""
+    with web("--wsgi", "tap_lib.application", "--max-connections", "1") as port:
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as first:
+            first.sendall(b"GET /a HTTP/1.1\r\nHost: x\r\n\r\n")
+            assert first.recv(65536).startswith(b"HTTP/1.1 200 OK")
+            with socket.create_connection(("127.0.0.1", port), timeout=10) as second:
+                second.sendall(b"GET /b HTTP/1.1\r\nHost: x\r\n\r\n")
+                assert second.recv(65536).startswith(b"HTTP/1.1 503 Service Unavailable")
+
+
+def test_idle_timeout_option(lib):
+    """--idle-timeout S: a kept-alive connection with no next request is closed after S."""
+    with web("--wsgi", "tap_lib.application", "--idle-timeout", "0.3") as port:
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as conn:
+            conn.sendall(b"GET /a HTTP/1.1\r\nHost: x\r\n\r\n")
+            assert conn.recv(65536).startswith(b"HTTP/1.1 200 OK")
+            started = time.monotonic()
+            assert conn.recv(65536) == b""  # closed by the server, not by our timeout
+            assert time.monotonic() - started < 8
 
 
 def test_wsgi_missing_module(lib):
@@ -382,6 +476,15 @@ def test_command_wsgi_missing_module(tmp_path):
     rc, out, err = runRefweb("-n", "web", "--wsgi", "absent_mod.app", "--listen",
                              "tcp:%d" % freePort(), cwd=tmp_path)
     assert rc == 1 and "absent_mod" in err and len(err.strip().splitlines()) == 1
+
+
+def test_command_wsgi_not_callable_is_one_line(tmp_path):
+    """`refweb -n web --wsgi json`: one line saying json is no application, exit 1."""
+    rc, out, err = runRefweb("-n", "web", "--wsgi", "json", "--listen",
+                             "tcp:%d" % freePort(), cwd=tmp_path)
+    assert rc == 1 and len(err.strip().splitlines()) == 1
+    assert "--wsgi json is a module, not a WSGI application" in err
+    assert "Traceback" not in out
 
 
 def test_command_broken_module_is_reported(tmp_path):

@@ -54,6 +54,37 @@ def test_threadPool_neverRunsMoreThanMaxThreads(pool):
     assert names <= {"testpool-1", "testpool-2"}
 
 
+@pytest.mark.parametrize("minthreads", [0, 5, 20])
+def test_threadPool_runsMaxThreadsJobsAtOnce(minthreads):
+    """maxthreads jobs queued at once all run at once, each on its own worker (none
+    waits behind another because a worker was counted idle twice)."""
+    p = ThreadPool(minthreads, 20, name="wide")
+    barrier = threading.Barrier(20, timeout=WAIT * 2)
+    met = []
+    try:
+        p.start()
+        for _ in range(20):
+            p.callInThread(lambda: met.append(barrier.wait() is not None))
+        assert waitUntil(lambda: len(met) == 20, timeout=WAIT * 3)
+        assert met == [True] * 20
+    finally:
+        p.stop()
+
+
+def test_threadPool_restartedPoolRunsJobs():
+    """A pool stopped and started again runs new jobs (no worker counted that is gone)."""
+    p = ThreadPool(2, 2, name="again")
+    done = threading.Event()
+    try:
+        p.start()
+        p.stop()
+        p.start()
+        p.callInThread(done.set)
+        assert done.wait(WAIT)
+    finally:
+        p.stop()
+
+
 def test_threadPool_minthreadsStartAtStart():
     """start() starts minthreads workers at once, named NAME-N."""
     p = ThreadPool(3, 5, name="eager")

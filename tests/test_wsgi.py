@@ -21,11 +21,12 @@ from wsgiref.validate import validator
 
 import pytest
 
+import refweb
 from refweb import resource
 from refweb.internet import reactor
 from refweb.python.threadpool import ThreadPool
 from refweb.wsgi import InputStream, WSGIResource
-from support import get, rawHTTP, served, statusOf
+from support import dechunk, get, rawHTTP, served, statusOf
 
 
 @pytest.fixture
@@ -179,6 +180,46 @@ def test_chunked_request_body_gets_a_content_length(pool, checked):
     assert raw.endswith(b"\r\n7\r\n5:abcde\r\n0\r\n\r\n")
 
 
+def test_chunked_request_environ_reads_as_a_plain_body(pool, checked):
+    """After de-chunking, the environ describes the body the application reads: no
+    HTTP_TRANSFER_ENCODING, CONTENT_LENGTH its length, wsgi.input_terminated set
+    (Werkzeug and bottle trusted the stale "chunked" and lost the body)."""
+    with served(wsgiRoot(pool, echoEnviron)) as port:
+        raw = rawHTTP(port, b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n"
+                            b"Connection: close\r\n\r\n3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n")
+        empty = rawHTTP(port, b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n"
+                              b"Connection: close\r\n\r\n0\r\n\r\n")
+    env = json.loads(dechunk(raw.partition(b"\r\n\r\n")[2])[0])
+    assert "HTTP_TRANSFER_ENCODING" not in env
+    assert env["CONTENT_LENGTH"] == "5" and env["wsgi.input_terminated"] is True
+    assert env["SERVER_SOFTWARE"] == "refweb/" + refweb.__version__
+    assert json.loads(dechunk(empty.partition(b"\r\n\r\n")[2])[0])["CONTENT_LENGTH"] == "0"
+
+
+def test_environ_table_in_the_docs_is_the_environ(pool, checked):
+    """docs/guide/13-wsgi.rst lists exactly the keys a request's environ has
+    (HTTP_* standing for the request headers)."""
+    import os
+    import re
+    docs = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                        "docs", "guide", "13-wsgi.rst")
+    with open(docs, encoding="utf-8") as f:
+        text = f.read()
+    table = text[text.index("What the application finds"):text.index("Why drop")]
+    listed = set(re.findall(r"^``([A-Za-z_.*]+)``\s", table, re.M))
+    captured = {}
+
+    def app(environ, start_response):
+        captured.update(environ)
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return [b"ok"]
+
+    with served(wsgiRoot(pool, app)) as port:
+        get(port, "/", "POST", body=b"x")
+    keys = {("HTTP_*" if key.startswith("HTTP_") else key) for key in captured}
+    assert keys == listed
+
+
 def test_input_stream_without_arguments():
     """InputStream.read() and friends accept no size, None or -1 (the validator forbids
     calling them so, hence this direct test)."""
@@ -281,6 +322,73 @@ def test_head_sends_no_body(pool, checked):
     with served(wsgiRoot(pool, demo_app)) as port:
         raw = rawHTTP(port, b"HEAD / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
     assert raw.startswith(b"HTTP/1.1 200") and raw.endswith(b"\r\n\r\n")
+
+
+def test_no_header_the_application_did_not_set(pool, checked):
+    """An application that sets only Content-Length gets no Content-Type added
+    (waitress and Twisted add none); only Date and Server join its headers."""
+
+    def app(environ, start_response):
+        start_response("418 I'm a teapot", [("Content-Length", "5"), ("X-More", "1")])
+        return [b"short"]
+
+    with served(wsgiRoot(pool, app, validate=False)) as port:  # the validator wants a type
+        raw = rawHTTP(port, b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+    head, _, body = raw.partition(b"\r\n\r\n")
+    names = [line.split(b":")[0].lower() for line in head.split(b"\r\n")[1:]]
+    assert sorted(names) == [b"connection", b"content-length", b"date", b"server", b"x-more"]
+    assert head.startswith(b"HTTP/1.1 418 I'm a teapot\r\n") and body == b"short"
+
+
+def streamedUnlessHead(environ, start_response):
+    """Streams a body of unknown length; for HEAD returns nothing, as Werkzeug does."""
+    start_response("200 OK", [("Content-Type", "text/plain")])
+    if environ["REQUEST_METHOD"] == "HEAD":
+        return []
+    return (part for part in [b"one,", b"two"])
+
+
+def test_head_of_a_streamed_response_states_no_length(pool, checked):
+    """HEAD of a response whose GET is chunked carries neither Content-Length: 0 nor
+    chunks (RFC 9110 §9.3.2: a length it does not know is left out, never made up)."""
+    with served(wsgiRoot(pool, streamedUnlessHead)) as port:
+        head = rawHTTP(port, b"HEAD / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        streamedHead = rawHTTP(port, b"HEAD /x HTTP/1.1\r\nHost: x\r\n\r\n"
+                                     b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 200 OK\r\n") and head.endswith(b"\r\n\r\n")
+    assert b"Content-Length" not in head and b"Transfer-Encoding" not in head
+    # the connection stays usable after such a HEAD: the next answer follows at once
+    first, _, second = streamedHead.partition(b"\r\n\r\n")
+    assert b"Content-Length" not in first
+    assert second.startswith(b"HTTP/1.1 200 OK\r\n") and b"Transfer-Encoding: chunked" in second
+
+
+def test_head_keeps_a_length_the_application_gave(pool, checked):
+    """HEAD of a response whose length is known (a one-item list) states that length."""
+
+    def application(environ, start_response):
+        start_response("200 OK", [("Content-type", "text/plain")])
+        return [b"Hello World!"]
+
+    with served(WSGIResource(reactor, pool, application)) as port:
+        head = rawHTTP(port, b"HEAD / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+    assert b"\r\nContent-Length: 12\r\n" in head and head.endswith(b"\r\n\r\n")
+
+
+def test_interim_status_from_the_application_is_a_one_line_500(pool, logged):
+    """A 1xx from start_response (httpbin /status/100) is refused: 500, and one log
+    line saying why, with no traceback (RFC 9110 §15.2: 1xx is never final)."""
+
+    def app(environ, start_response):
+        start_response("100 CONTINUE", [("Content-Type", "text/html")])
+        return [b""]
+
+    with served(wsgiRoot(pool, okOrElse(app), validate=False)) as port:
+        assert get(port)[0] == 500
+        assert get(port, "/ok")[2] == b"fine"
+    lines = [line for line in logged if "WSGI application error" in line]
+    assert len(lines) == 1 and "'100 CONTINUE' is interim (1xx)" in lines[0]
+    assert "\n" not in lines[0].strip() and not any("Traceback" in line for line in logged)
 
 
 def test_no_content_status(pool, checked):

@@ -87,18 +87,15 @@ def loadApplication(path):
     return application
 
 
-def _dropPrivileges(application):
-    """As root, switch to the Application's gid and uid once ports are bound."""
-    uid, gid = getattr(application, "uid", None), getattr(application, "gid", None)
-    if os.getuid() != 0 or (uid is None and gid is None):
-        return
-    if gid is not None:
-        os.setgid(gid)
-    if uid is not None:
-        os.setuid(uid)
+def _dropPrivileges(application, euid=False):
+    """As root, switch to the Application's gid and uid once ports are bound
+    (``refweb -u/-g`` set them; ``--euid`` keeps the real ids)."""
+    from refweb.process import dropPrivileges
+    dropPrivileges(getattr(application, "uid", None), getattr(application, "gid", None),
+                   euid=euid)
 
 
-def startApplication(application, reactor=None):
+def startApplication(application, reactor=None, euid=False):
     """Start ``application``: bind (while privileged), drop root, start.
 
     The services are stopped again when the reactor shuts down.  If starting
@@ -110,7 +107,7 @@ def startApplication(application, reactor=None):
     service = IService(application)
     try:
         service.privilegedStartService()
-        _dropPrivileges(application)
+        _dropPrivileges(application, euid)
         service.startService()
     except BaseException:
         stopApplication(application)

@@ -32,6 +32,8 @@ class CannotListenError(Exception):
         self.interface, self.port, self.reason = interface, port, reason
 
     def __str__(self):
+        if self.port in ("", None):  # a unix socket: its path is the whole address
+            return "Couldn't listen on %s: %s." % (self.interface, self.reason)
         return "Couldn't listen on %s:%s: %s." % (self.interface or "any", self.port, self.reason)
 
 

@@ -12,6 +12,16 @@ import sys
 import traceback
 
 
+_debugMode = False  # startDebugMode(): refweb -b
+
+
+def startDebugMode():
+    """From now on each Failure made from the exception being handled opens
+    the debugger on it first (``pdb.post_mortem``), as ``refweb -b`` asks."""
+    global _debugMode
+    _debugMode = True
+
+
 class NoCurrentExceptionError(Exception):
     """Failure() was called with no exception given and none being handled."""
 
@@ -28,6 +38,11 @@ class Failure:
             exc_type, exc_value, exc_tb = sys.exc_info()
             if exc_value is None:
                 raise NoCurrentExceptionError()
+            if _debugMode:
+                import pdb
+                print("refweb -b: %s: %s (post mortem; 'c' carries on)"
+                      % (exc_type.__name__, exc_value), flush=True)
+                pdb.post_mortem(exc_tb)
         elif isinstance(exc_value, type) and issubclass(exc_value, BaseException):
             exc_value = exc_value()
         self.value = exc_value

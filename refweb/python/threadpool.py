@@ -32,21 +32,23 @@ class ThreadPool:
         self._queue = queue.Queue()
         self._lock = threading.Lock()  # guards _workers and _idle
         self._workers = []
-        self._idle = 0
+        self._idle = 0  # workers waiting with no job promised to them
 
     def start(self):
         self.started = True
         self.joined = False
         # enough workers for the minimum, or for work queued before start()
-        wanted = max(self.min, min(self.max, self._queue.qsize()))
+        queued = self._queue.qsize()
+        wanted = max(self.min, min(self.max, queued))
         with self._lock:
             while len(self._workers) < wanted:
-                self._startWorker()
+                self._startWorker(promised=len(self._workers) < queued)
 
-    def _startWorker(self):
+    def _startWorker(self, promised):
+        """A new worker; ``promised``: a job already queued is its first."""
         index = len(self._workers) + 1
-        worker = threading.Thread(target=self._work, name="%s-%d" % (self.name, index),
-                                  daemon=True)
+        worker = threading.Thread(target=self._work, args=(promised,),
+                                  name="%s-%d" % (self.name, index), daemon=True)
         self._workers.append(worker)
         worker.start()
 
@@ -58,18 +60,23 @@ class ThreadPool:
         """Run func on a worker, then onResult(True, result) or onResult(False, failure)."""
         if self.joined:
             raise RuntimeError("ThreadPool %r has been stopped" % (self.name,))
-        self._queue.put((onResult, func, args, kw))
         with self._lock:
-            if self.started and self._idle == 0 and len(self._workers) < self.max:
-                self._startWorker()
-
-    def _work(self):
-        while True:
-            with self._lock:
-                self._idle += 1
-            job = self._queue.get()
-            with self._lock:
+            # Each job is promised to one idle worker, or to a new one.  Counting
+            # workers as idle until they dequeue would let two jobs queued at
+            # once both count on the same worker, and one would wait.
+            if self._idle > 0:
                 self._idle -= 1
+            elif self.started and len(self._workers) < self.max:
+                self._startWorker(promised=True)
+        self._queue.put((onResult, func, args, kw))
+
+    def _work(self, promised):
+        while True:
+            if not promised:
+                with self._lock:
+                    self._idle += 1
+            promised = False
+            job = self._queue.get()
             if job is _STOP:
                 return
             self._runJob(*job)
@@ -102,3 +109,5 @@ class ThreadPool:
         for worker in workers:
             if worker is not threading.current_thread():
                 worker.join(timeout=10)
+        with self._lock:
+            self._idle = 0  # the stopped workers wait for nothing now

@@ -1,0 +1,286 @@
+# -*- test-case-name: tests.test_process -*-
+"""The process a server runs in: what twistd's global options do to it.
+
+Guide: "Running a Twisted Web Server" -- ``twistd [options] web ...``; the
+options before ``web`` belong to twistd, and refweb's runner takes them all.
+
+Where it sits in the journey of ``refweb [options] web``: refweb.runner
+parses the command line, then, in the server process,
+
+    startLogging   -l FILE / --syslog --prefix / --logger NAME
+    Profiler       -p FILE (--profiler, --savestats): every thread, from
+                   before the ports are bound until the reactor stops
+    startSpewing   --spew: one log line per Python function call
+    startDebugging -b: pdb post mortem on each logged error, SIGUSR2 -> pdb
+    chroot         --chroot DIR, after the application is built
+    dropPrivileges -u/-g/--euid, once the ports are bound (refweb.application.app)
+
+The persistence options (-o, -f, -s, -e) have nothing to act on: Twisted can
+pickle an application to a .tap file and read it back; refweb cannot, and
+says so in one line (``PERSISTENCE_NOTES``).
+"""
+
+import grp
+import os
+import pwd
+import signal
+import sys
+import threading
+
+from refweb.python import log
+
+REACTORS = {"threaded": "refweb.internet.threadedreactor: a thread per connection "
+                        "and per timed call; refweb's one reactor"}
+
+PERSISTENCE_NOTES = {
+    "no_save": "-o/--no_save: refweb saves no state on shutdown (it has no pickled "
+               "applications), so there is nothing to skip",
+    "encrypted": "-e/--encrypted: refweb reads no .tap/.tas files, encrypted or not; "
+                 "the option is ignored",
+    "originalname": "--originalname: refweb never changes its process name; the "
+                    "option is ignored",
+    "file": "-f/--file: refweb reads no .tap files (Twisted's pickled applications); "
+            "write the application in a .tac file and run it with -y FILE.tac",
+    "source": "-s/--source: refweb reads no .tas files (Twisted's AOT source); "
+              "write the application in a .tac file and run it with -y FILE.tac",
+}
+
+
+def reactorsText():
+    """What ``refweb --help-reactors`` prints."""
+    return "".join("    %-10s %s\n" % item for item in REACTORS.items())
+
+
+# --------------------------------------------------------------------------
+# users and groups (-u, -g, --euid) and the root folder (--chroot)
+# --------------------------------------------------------------------------
+
+class IdentityError(ValueError):
+    """A user or group name that this system does not know."""
+
+
+def userId(text):
+    """'nobody' or '65534' -> (uid, the user's own gid, its name or None)."""
+    if text.isascii() and text.isdigit():
+        uid = int(text)
+        try:
+            entry = pwd.getpwuid(uid)
+        except KeyError:
+            return uid, None, None
+        return uid, entry.pw_gid, entry.pw_name
+    try:
+        entry = pwd.getpwnam(text)
+    except KeyError:
+        raise IdentityError("no user named %r" % (text,)) from None
+    return entry.pw_uid, entry.pw_gid, entry.pw_name
+
+
+def groupId(text):
+    """'nogroup' or '65534' -> the gid."""
+    if text.isascii() and text.isdigit():
+        return int(text)
+    try:
+        return grp.getgrnam(text).gr_gid
+    except KeyError:
+        raise IdentityError("no group named %r" % (text,)) from None
+
+
+def dropPrivileges(uid=None, gid=None, euid=False):
+    """As root, become ``uid``/``gid``: for good, or (``euid``) only in effect.
+
+    Called once the ports are bound, so a server may listen on port 80 and
+    serve as nobody.  Without root it changes nothing, as twistd does.  The
+    groups go first: once the uid is not 0 they can no longer be changed.
+    Supplementary groups are reset too, or the server would keep root's.
+    """
+    if os.getuid() != 0 or (uid is None and gid is None):
+        return False
+    if gid is not None:
+        userName = _userName(uid)
+        if userName is not None:
+            os.initgroups(userName, gid)  # the user's own supplementary groups
+        else:
+            os.setgroups([gid])
+        (os.setegid if euid else os.setgid)(gid)
+    if uid is not None:
+        (os.seteuid if euid else os.setuid)(uid)
+    log.msg("refweb: now running as uid %d, gid %d%s"
+            % (os.geteuid(), os.getegid(), " (effective ids only)" if euid else ""))
+    return True
+
+
+def _userName(uid):
+    if uid is None:
+        return None
+    try:
+        return pwd.getpwuid(uid).pw_name
+    except KeyError:
+        return None
+
+
+def chroot(folder):
+    """--chroot DIR: from now on '/' is DIR (only root may do this)."""
+    os.chroot(folder)
+    os.chdir("/")
+    log.msg("refweb: chroot to %s" % (folder,))
+
+
+# --------------------------------------------------------------------------
+# where the log goes (--syslog, --prefix, --logger)
+# --------------------------------------------------------------------------
+
+class SyslogObserver:
+    """Sends each log line to syslog (the stdlib ``syslog`` module).
+
+    A line that starts a traceback, and every line after it in the same
+    message, goes with priority LOG_ERR; the rest with LOG_INFO.
+    """
+
+    def __init__(self, prefix, facility=None):
+        import syslog
+        self.syslog = syslog
+        syslog.openlog(prefix, syslog.LOG_PID, syslog.LOG_DAEMON if facility is None
+                       else facility)
+
+    def __call__(self, text):
+        priority = self.syslog.LOG_INFO
+        for line in text.splitlines() or [""]:
+            if line.startswith("Traceback"):
+                priority = self.syslog.LOG_ERR
+            self.syslog.syslog(priority, line)
+
+
+def loadObserver(name):
+    """--logger NAME: call the factory NAME names; its result observes the log."""
+    from refweb.tap import namedAny
+    factory = namedAny(name)
+    if not callable(factory):
+        raise TypeError("--logger %s is not callable" % (name,))
+    observer = factory()
+    if not callable(observer):
+        raise TypeError("--logger %s() returned %r, which cannot take log lines"
+                        % (name, observer))
+    return observer
+
+
+# --------------------------------------------------------------------------
+# profiling (--profile, --profiler, --savestats)
+# --------------------------------------------------------------------------
+
+PROFILERS = ("cprofile", "profile")
+
+
+class Profiler:
+    """Profiles every thread from ``start()`` on; ``stop()`` writes FILE.
+
+    refweb's work happens in threads (one per connection, the WSGI pool), so
+    one profiler per thread is made as each starts, and their figures are
+    added up at the end.  FILE gets the text report (cumulative time), or,
+    with ``savestats``, the data that ``pstats.Stats(FILE)`` reads.
+    """
+
+    def __init__(self, path, kind="cprofile", savestats=False):
+        if kind not in PROFILERS:
+            raise ValueError("unknown profiler %r (known: %s)" % (kind, ", ".join(PROFILERS)))
+        self.path, self.kind, self.savestats = path, kind, savestats
+        self._profilers = []
+        self._lock = threading.Lock()  # guards _profilers
+
+    def start(self):
+        threading.setprofile(self._threadStarted)  # threads started from now on
+        self._profileThisThread()
+
+    def _threadStarted(self, frame, event, arg):
+        # The first event of a new thread: from here on its own profiler
+        # takes the events (it replaces this function).
+        self._profileThisThread()
+
+    def _profileThisThread(self):
+        if self.kind == "cprofile":
+            import cProfile
+            profiler = cProfile.Profile()
+            profiler.enable()
+        else:
+            profiler = _midStackProfile()
+            sys.setprofile(profiler.dispatcher)
+        with self._lock:
+            self._profilers.append(profiler)
+
+    def stop(self):
+        import pstats
+        threading.setprofile(None)
+        sys.setprofile(None)
+        with self._lock:
+            profilers, self._profilers = self._profilers, []
+        with open(self.path, "w") as report:
+            stats = None
+            for profiler in profilers:
+                try:
+                    if stats is None:
+                        stats = pstats.Stats(profiler, stream=report)
+                    else:
+                        stats.add(profiler)
+                except TypeError:
+                    continue  # a thread that made no call worth a figure
+            if stats is None:
+                report.write("refweb: the profiler saw no calls\n")
+                return
+            if not self.savestats:
+                stats.sort_stats("cumulative").print_stats()
+        if self.savestats:
+            stats.dump_stats(self.path)
+
+
+def _midStackProfile():
+    """A pure-Python ``profile.Profile`` that may start in the middle of a call
+    stack: ``profile`` expects to see every frame it returns from, and a thread
+    profiled from its first event returns from frames entered before that."""
+    import profile
+
+    class MidStackProfile(profile.Profile):
+        def trace_dispatch_return(self, frame, t):
+            current = self.cur[-2]
+            if frame is not current and frame is not current.f_back:
+                return 0  # a frame it never saw entered: nothing to account
+            return profile.Profile.trace_dispatch_return(self, frame, t)
+
+    # The dispatch table holds the base class's functions: point it at ours.
+    MidStackProfile.dispatch = dict(profile.Profile.dispatch, **{
+        event: MidStackProfile.trace_dispatch_return
+        for event in ("return", "c_exception", "c_return")})
+    return MidStackProfile()
+
+
+# --------------------------------------------------------------------------
+# --spew and -b/--debug
+# --------------------------------------------------------------------------
+
+def startSpewing(stream=None):
+    """--spew: a line for every Python function called, in every thread.
+
+    The lines go straight to the log's stream (stdout, or the daemon's log
+    file), not through ``log.msg``: the logger's own calls are traced too,
+    and one made while it holds its lock would wait for itself.
+    """
+    def spew(frame, event, arg):
+        if event == "call":
+            code = frame.f_code
+            (stream or sys.stdout).write("spew: %s:%d %s() [%s]\n" % (
+                code.co_filename, frame.f_lineno, code.co_name,
+                threading.current_thread().name))
+        return None  # no line-by-line tracing inside the call
+    threading.settrace(spew)
+    sys.settrace(spew)
+
+
+def startDebugging():
+    """-b: every error that is logged with a traceback opens pdb on it (post
+    mortem, in the thread that caught it, which waits meanwhile); SIGUSR2
+    breaks into pdb in the main thread."""
+    import pdb
+    from refweb.python import failure
+    failure.startDebugMode()
+
+    def breakIn(signum, frame):
+        pdb.Pdb().set_trace(frame)
+    signal.signal(signal.SIGUSR2, breakIn)
