@@ -172,6 +172,8 @@ def outcomes(front):
     byCase = {index: [] for index in range(len(CASES))}
     strays = []
     for data in upstream.take():
+        if not data:
+            continue  # a connection that sent nothing (the relay gave up first)
         try:
             requests = requestsIn(data)
         except StrictError as exc:
