@@ -171,8 +171,9 @@ class HTTPChannel(Protocol):
         deadline = None  # set when the head needs more than one read, as it rarely does
         buffer = self._buffer
         while True:
-            # RFC 9112 §2.2: ignore empty lines before a request line.
-            buffer = buffer.lstrip(b"\r\n")
+            # RFC 9112 §2.2: ignore empty lines (CRLF, not a lone CR) before a request line.
+            buffer = wire.skipEmptyLines(buffer)
+            self._headStart = buffer[:16]  # the method, should an error need it (HEAD)
             end = buffer.find(b"\r\n\r\n")
             if end >= 0:
                 break
@@ -330,17 +331,14 @@ class HTTPChannel(Protocol):
         kept = self.persistent and not self.transport.disconnected
         log.msg("wire %s -- %s" % (self.wireName, "kept open" if kept else "closed"))
 
+    _headStart = b""  # the first bytes of the request head being read
+
     def _sendErrorAndClose(self, exc):
-        """An error found while reading the request: say so, then close."""
-        body = error.page(exc.code, exc.message, exc.detail).encode("utf-8")
+        """An error found while reading the request: say so, then close.
+        A HEAD gets the head alone (wire.errorResponse)."""
         version = self.requests[0].clientproto if self.requests else "HTTP/1.1"
-        head = wire.formatResponseHead(version, exc.code, exc.message, [
-            ("Content-Type", "text/html; charset=utf-8"),
-            ("Content-Length", str(len(body))),
-            ("Date", wire.formatHTTPDate(time.time())),
-            ("Server", SERVER_NAME),
-            ("Connection", "close"),
-        ])
+        head, body = wire.errorResponse(version, exc, wire.guessMethod(self._headStart),
+                                        SERVER_NAME)
         self.persistent = False
         self.logWire("response", head.decode("latin-1"))
         self.transport.write(head + body)

@@ -25,7 +25,7 @@ import threading
 import time
 import urllib.parse
 
-from refweb import error, wire
+from refweb import error, grammar, wire
 from refweb.http_headers import Headers
 from refweb.internet import defer
 from refweb.internet.error import ConnectionDone
@@ -113,9 +113,14 @@ class Request:
         self.method, self.uri, self.clientproto = command, path, version
         target = path
         if not target.startswith("/") and "://" in target:
-            # absolute-form (RFC 9112 §3.2.2): what proxies receive; origin servers accept it too
-            parts = urllib.parse.urlsplit(target)
-            target = (parts.path or "/") + ("?" + parts.query if parts.query else "")
+            # absolute-form (RFC 9112 §3.2.2): what proxies receive; origin
+            # servers accept it too.  Its authority wins over any Host header.
+            try:
+                _, host, port, target = wire.splitAbsoluteTarget(target)
+            except error.Error as exc:  # the channel checked it; a caller may not have
+                self._renderError(exc)
+                return
+            self._useTargetAuthority(host, port)
         self.path, _, query = target.partition("?")
         if query:
             self.args = urllib.parse.parse_qs(query, keep_blank_values=True)
@@ -126,6 +131,14 @@ class Request:
                 self._renderError(exc)
                 return
         self.process()
+
+    def _useTargetAuthority(self, host, port):
+        """RFC 9112 §3.2.2: with an absolute-form target, the server MUST
+        ignore Host and use the target's host; getRequestHostname, getHost
+        and the URLs built from them all see it."""
+        from refweb.internet.address import IPv4Address
+        self.requestHeaders.setRawHeaders("host", ["%s:%d" % (host, port)])
+        self._host = IPv4Address("TCP", host, port)
 
     def _parseFormBody(self):
         contentType = self.getHeader("content-type") or ""
@@ -163,8 +176,11 @@ class Request:
             self._receivedCookies = {}
             for header in self.requestHeaders.getRawHeaders("cookie", []):
                 for pair in header.split(";"):
-                    key, sep, value = pair.strip().partition("=")
-                    if sep and key not in self._receivedCookies:
+                    key, sep, value = pair.strip(" \t").partition("=")
+                    # RFC 6265 §4.1.1 / §5.2: a cookie's name is a token; a
+                    # pair without one is ignored, not guessed at.
+                    key = key.strip(" \t")
+                    if sep and grammar.isToken(key) and key not in self._receivedCookies:
                         self._receivedCookies[key] = value.strip().strip('"')
         return self._receivedCookies.get(_text(name))
 
@@ -364,8 +380,7 @@ class Request:
         self._bodyless = self.method == "HEAD"
         declared = headers.getFirst("content-length")
         if declared is not None:
-            if declared.isdigit():
-                self._declaredLength = int(declared)
+            self._declaredLength = grammar.parseDigits(declared)  # None: not a length
         elif not self._bodyless:
             if version == "HTTP/1.1":
                 self._chunked = True

@@ -44,7 +44,7 @@ body runs until the server closes the connection.  Interim 1xx responses
 import re
 import socket
 
-from refweb import error, wire
+from refweb import error, grammar, wire
 from refweb.internet import error as netError, protocol
 from refweb.python import log
 from refweb.python.failure import Failure
@@ -336,9 +336,10 @@ class HTTPClient(protocol.Protocol):
                 raise MalformedResponse("conflicting Content-Length values %r"
                                         % sorted(lengths))
             text = lengths.pop()
-            if not text.isdigit() or len(text) > 18:
+            length = grammar.parseDigits(text)  # 1*DIGIT, ASCII, at most 18 significant
+            if length is None:
                 raise MalformedResponse("bad Content-Length %r" % (text,))
-            return "length", int(text)
+            return "length", length
         return "close", 0
 
     def _takeBuffer(self, limit=None):

@@ -372,6 +372,22 @@ class ReverseProxy(http.HTTPChannel):
     requestFactory = ReverseProxyRequest
 
 
+def climb(segments, segment):
+    """``segments`` (quoted, below the proxied prefix) after one more decoded
+    ``segment``, with RFC 3986 §5.2.4's dot segments applied: "." stays put,
+    ".." goes up one.  None when ".." would climb above the prefix.
+
+    The segment arrives decoded, so ``%2e%2e`` is ".." here too: were it
+    passed on as a literal "..", an upstream that removes dot segments
+    would serve a path outside the prefix.
+    """
+    if segment == ".":
+        return segments
+    if segment == "..":
+        return segments[:-1] if segments else None
+    return segments + [urllib.parse.quote(segment, safe=_PCHAR_SAFE)]
+
+
 class ReverseProxyResource(Resource):
     """Serve everything below this resource from host:port, under ``path``.
 
@@ -379,6 +395,10 @@ class ReverseProxyResource(Resource):
     ``name`` is a ReverseProxyResource whose path is ``path + '/' + name``.
     So ``ReverseProxyResource('internal', 8538, '/app')`` answers
     ``/x/y?q=1`` with the upstream's ``/app/x/y?q=1``.
+
+    Dot segments, literal or percent-encoded (``%2e%2e``), are resolved
+    here (``climb``) and never forwarded: ``/x/../y`` goes up as
+    ``/app/y``, and a path that would climb above ``/app`` is answered 400.
     """
 
     proxyClientFactoryClass = ProxyClientFactory
@@ -390,19 +410,29 @@ class ReverseProxyResource(Resource):
         self.port = int(port)
         self.path = _text(path)
         self.reactor = reactor
+        self._base = self.path  # the prefix nothing may climb above
+        self._below = []  # quoted segments under _base
 
     def getChild(self, path, request):
-        child = ReverseProxyResource(self.host, self.port,
-                                     self.path + "/" + urllib.parse.quote(path, safe=_PCHAR_SAFE),
-                                     self.reactor)
+        below = climb(self._below, path)
+        if below is None:
+            return _aboveThePrefix()
+        child = ReverseProxyResource(self.host, self.port, self._base, self.reactor)
+        child._below = below
+        child.path = "/".join([self._base] + below)
         child.timeout = self.timeout
         return child
 
     def render(self, request):
-        rest = self.path
-        if request.postpath:   # rendered as a leaf: the rest of the URL goes along
-            rest += "/" + "/".join(urllib.parse.quote(s, safe=_PCHAR_SAFE)
-                                   for s in request.postpath)
+        below = self._below
+        for segment in request.postpath:   # rendered as a leaf: the rest goes along
+            below = climb(below, segment)
+            if below is None:
+                return _aboveThePrefix().render(request)
+        rest = "/".join([self._base] + below)
+        last = (request.postpath or request.prepath or [""])[-1]
+        if last in (".", "..") and not rest.endswith("/"):
+            rest += "/"   # RFC 3986 §5.2.4: "/a/b/.." is "/a/"
         if not rest.startswith("/"):
             rest = "/" + rest
         query = request.uri.partition("?")[2]
@@ -412,3 +442,9 @@ class ReverseProxyResource(Resource):
         relay(request, self.reactor, self.proxyClientFactoryClass, self.host, self.port,
               rest, headers, self.timeout)
         return NOT_DONE_YET
+
+
+def _aboveThePrefix():
+    from refweb.resource import ErrorPage
+    return ErrorPage(400, "Bad Request",
+                     "the path climbs above the proxied prefix with '..'")

@@ -28,7 +28,7 @@ import threading
 import time
 import urllib.parse
 
-from refweb import error, http, resource
+from refweb import error, grammar, http, resource
 from refweb.server import NOT_DONE_YET
 
 # Types that must not depend on the machine's /etc/mime.types (the guide's
@@ -407,23 +407,36 @@ def parseRange(header, size):
         return None
     ranges = []
     for piece in pieces:
-        first, dash, last = piece.strip().partition("-")
-        if not dash or not (first.isdigit() or first == "") or not (last.isdigit() or last == ""):
-            return None
-        if first == "":
-            if last == "":
-                return None
-            length = int(last)  # a suffix: the final N bytes (RFC 9110 §14.1.1)
+        piece = piece.strip(" \t")
+        if not grammar.matches("byte-range-spec", piece) or piece == "-":
+            return None  # ASCII digits only: "0-³" is not a range (RFC 9110 §14.1.1)
+        first, _, last = piece.partition("-")
+        # Positions past any file are capped rather than converted whole:
+        # 10,000 digits mean "beyond the end" as well as 20 do.
+        first, last = _position(first), _position(last)
+        if first is None:
+            length = last  # a suffix: the final N bytes (RFC 9110 §14.1.1)
             if length > 0 and size > 0:
                 ranges.append((max(0, size - length), size - 1))
             continue
-        start = int(first)
-        if last and int(last) < start:
+        start = first
+        if last is not None and last < start:
             return None  # RFC 9110 §14.1.1: last-pos < first-pos is invalid
-        end = int(last) if last else size - 1
+        end = last if last is not None else size - 1
         if start < size:
             ranges.append((start, min(end, size - 1)))
     return ranges
+
+
+_BEYOND_ANY_FILE = 10 ** 18
+
+
+def _position(digits):
+    """A byte position's digits -> int (None for ""), capped at 10**18."""
+    if digits == "":
+        return None
+    value = grammar.parseDigits(digits)
+    return _BEYOND_ANY_FILE if value is None else min(value, _BEYOND_ANY_FILE)
 
 
 def requestedRanges(request, size, etag, mtime):

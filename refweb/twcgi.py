@@ -38,7 +38,7 @@ import subprocess
 import threading
 import time
 
-from refweb import error, resource, server, wire
+from refweb import error, grammar, resource, server, wire
 from refweb.python import log
 
 CHUNK = 64 * 1024
@@ -175,9 +175,10 @@ def parseHeaderBlock(block):
 def parseStatus(value):
     """``'404 Not Found'`` -> ``(404, 'Not Found')``; CGIError if malformed."""
     code, _, reason = value.partition(" ")
-    if len(code) != 3 or not code.isdigit() or not 200 <= int(code) <= 599:
+    number = grammar.parseStatusCode(code)  # 3 ASCII digits: not "2³³"
+    if number is None or not 200 <= number <= 599:
         raise CGIError("bad Status %r" % (value[:80],))
-    return int(code), reason.strip() or None
+    return number, reason.strip() or None
 
 
 def applyHeaders(request, fields):

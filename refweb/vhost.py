@@ -22,7 +22,7 @@ Start with ``NameVirtualHost.getChildWithDefault`` and ``_PublicHost.getChild``.
 
 import re
 
-from refweb import error, resource
+from refweb import error, grammar, resource
 
 # The schemes VHostMonster understands: segment -> (isSecure, default port).
 SCHEMES = {
@@ -58,9 +58,9 @@ def splitHostPort(text, defaultPort=None):
         portText = portText if colon else None
     port = defaultPort
     if portText is not None:
-        if not portText.isdigit() or not 0 < int(portText) < 65536:
+        port = grammar.parsePort(portText)  # ASCII digits, 0-65535, or ValueError
+        if port == 0:
             raise ValueError("bad port: %r" % (portText,))
-        port = int(portText)
     host = host.lower()
     if host.endswith(".") and not host.startswith("["):
         host = host[:-1]

@@ -5,10 +5,16 @@ Guide: underneath "Site Objects" -- everything a Site sees has been read off
 a socket and parsed by hand, here.  ``http.HTTPChannel`` owns the socket and
 calls these functions; ``tests/test_wire.py`` calls them with no server.
 
-What is checked, and the status a violation earns (RFC 9112 unless noted):
+What is checked, and the status a violation earns (RFC 9112 unless noted);
+each small rule (token, field-value, HTTP-version...) is one entry of the
+ASCII-only table in ``refweb.grammar``:
 
+    empty lines     CRLFs before a request line skipped; a lone CR is not (§2.2)
     line ends       CRLF; a head ended by LF LF         400 (§2.2)
     request line    METHOD SP target SP HTTP/x.y       400; too long: 414
+                    target: visible ASCII only         400 (§3.2, RFC 3986 §2)
+                    absolute-form: http(s), host, port 400 (§3.2.2)
+                    HTTP/1.2-1.9 read as HTTP/1.1; HTTP/2+  505 (RFC 9110 §2.5)
     header line     token ":" OWS value OWS            400 (obs-fold, space
                                                         before ":", bad name,
                                                         control chars)
@@ -16,6 +22,9 @@ What is checked, and the status a violation earns (RFC 9112 unless noted):
     Host            exactly one on HTTP/1.1, well-formed  400 (§3.2)
     body framing    Transfer-Encoding: chunked, or one Content-Length;
                     both at once, or two different lengths  400 (§6.3)
+                    Content-Length 1*DIGIT (leading zeros allowed); too big 413
+    chunks          1*HEXDIG [chunk-ext] CRLF, bounded line; trailers are
+                    field lines, bounded                400 / 431 (§7.1)
 
 Every function raises an ``refweb.error.Error`` with the right status; the
 channel turns that into a response and closes the connection.
@@ -25,39 +34,98 @@ import calendar
 import re
 import time
 
+from refweb import grammar
 from refweb.error import (BadRequest, HeaderFieldsTooLarge, HTTPVersionNotSupported,
-                          NotImplementedMethod, PayloadTooLarge)
+                          NotImplementedMethod, PayloadTooLarge, page)
 
 CRLF = b"\r\n"
 
-# RFC 9110 §5.6.2: token = 1*tchar
-_TOKEN = re.compile(rb"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
-# A field value may hold visible characters, spaces, tabs and obs-text (0x80-0xFF);
-# any other control character (NUL, CR, LF, ...) is refused (RFC 9110 §5.5).
-_BAD_VALUE_CHARS = re.compile(rb"[\x00-\x08\x0a-\x1f\x7f]")
-_VERSION = re.compile(rb"^HTTP/(\d)\.(\d)$")
-# Host = uri-host [ ":" port ]; uri-host is a reg-name or an [IP-literal] (RFC 3986 §3.2.2)
-_HOST = re.compile(r"^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9\-._~!$&'()*+,;=%]*)(:\d*)?$")
+# The rules themselves live in refweb.grammar (ASCII-only, whole-text
+# matches); these are the compiled forms this module uses most.
+_TOKEN = grammar.pattern("token", bytes)
+_TARGET = grammar.pattern("request-target", bytes)
+_VERSION = grammar.pattern("HTTP-version", bytes)
+_FIELD_VALUE = grammar.pattern("field-value", bytes)
+_CHUNK_EXT = grammar.pattern("chunk-ext", bytes)
+_LEADING_HEX = re.compile(rb"[0-9A-Fa-f]*")
 
 SUPPORTED_VERSIONS = ("HTTP/1.0", "HTTP/1.1")
 
+# Absolute-form targets name one of these schemes (RFC 9110 §4.2).
+ABSOLUTE_SCHEMES = ("http", "https")
+
+
+def parseVersion(version):
+    """b"HTTP/1.1" -> "HTTP/1.1".  RFC 9110 §2.5: a higher minor version of
+    HTTP/1 (1.2-1.9) is processed as 1.1, the highest we speak; HTTP/0.x and
+    HTTP/2+ in a request line -> 505; not HTTP-version at all -> 400."""
+    if not _VERSION.fullmatch(version):
+        raise BadRequest(detail="the version must look like HTTP/1.1")
+    major, minor = version[5:6], version[7:8]
+    if major == b"1":
+        return "HTTP/1.0" if minor == b"0" else "HTTP/1.1"
+    raise HTTPVersionNotSupported(detail="%s is not spoken here" % version.decode("ascii"))
+
+
+def splitAbsoluteTarget(target):
+    """"http://a.example:8080/p?q" -> ("http", "a.example", 8080, "/p?q").
+
+    RFC 9112 §3.2.2 absolute-form: only http and https (RFC 9110 §4.2),
+    a non-empty host, a port of 0-65535, no userinfo (RFC 9110 §4.2.4).
+    Raises BadRequest for anything else -- never another exception.
+    """
+    scheme, sep, rest = target.partition("://")
+    if not sep or not grammar.matches("scheme", scheme) \
+            or scheme.lower() not in ABSOLUTE_SCHEMES:
+        raise BadRequest(detail="an absolute-form target must be an http or https URI")
+    scheme = scheme.lower()
+    cut = min([i for i in (rest.find("/"), rest.find("?"), rest.find("#")) if i >= 0],
+              default=len(rest))
+    authority, pathQuery = rest[:cut], rest[cut:]
+    if "#" in pathQuery:
+        raise BadRequest(detail="a request target has no fragment (RFC 9112 §3.2)")
+    if "@" in authority:
+        raise BadRequest(detail="userinfo is not allowed in an http URI (RFC 9110 §4.2.4)")
+    try:
+        host, port = grammar.checkAuthority(authority, allowEmptyHost=False)
+    except ValueError:
+        raise BadRequest(detail="the target's host or port is malformed") from None
+    if port is None:
+        port = 443 if scheme == "https" else 80
+    if not pathQuery.startswith("/"):
+        pathQuery = "/" + pathQuery
+    return scheme, host, port, pathQuery
+
+
+def checkTarget(method, target):
+    """The request-target's forms (RFC 9112 §3.2): origin-form "/...",
+    asterisk-form "*" (OPTIONS), authority-form (CONNECT), absolute-form."""
+    if target.startswith("/") or target == "*" or method == "CONNECT":
+        return
+    if "://" in target:
+        splitAbsoluteTarget(target)
+        return
+    raise BadRequest(detail="the request target must be a path or an absolute URI")
+
 
 def parseRequestLine(line):
-    """b"GET /a%20b HTTP/1.1" -> ("GET", "/a%20b", "HTTP/1.1").  Raises BadRequest."""
+    """b"GET /a%20b HTTP/1.1" -> ("GET", "/a%20b", "HTTP/1.1").  Raises BadRequest.
+
+    Every part is matched whole (re.fullmatch), so b"GET\\n" is not a method.
+    """
     parts = line.split(b" ")
     if len(parts) != 3:
         raise BadRequest(detail="the request line must be METHOD SP TARGET SP VERSION")
     method, target, version = parts
-    if not _TOKEN.match(method):
+    if not _TOKEN.fullmatch(method):
         raise BadRequest(detail="the method is not a token")
-    if not target or _BAD_VALUE_CHARS.search(target) or b" " in target or b"\t" in target:
-        raise BadRequest(detail="the request target is empty or has control characters")
-    if not _VERSION.match(version):
-        raise BadRequest(detail="the version must look like HTTP/1.1")
-    versionText = version.decode("ascii")
-    if versionText not in SUPPORTED_VERSIONS:
-        raise HTTPVersionNotSupported(detail="%s is not spoken here" % versionText)
-    return method.decode("ascii"), target.decode("latin-1"), versionText
+    if not _TARGET.fullmatch(target):
+        # RFC 9112 §3.2 / RFC 3986 §2: visible US-ASCII only; no raw 0x80-0xFF
+        raise BadRequest(detail="the request target is empty or has bytes a URI may not hold")
+    versionText = parseVersion(version)
+    methodText, targetText = method.decode("ascii"), target.decode("ascii")
+    checkTarget(methodText, targetText)
+    return methodText, targetText, versionText
 
 
 def parseHeaderLines(lines, maxCount):
@@ -72,12 +140,13 @@ def parseHeaderLines(lines, maxCount):
         name, colon, value = line.partition(b":")
         if not colon:
             raise BadRequest(detail="a header line has no colon")
-        if not _TOKEN.match(name):
+        if not _TOKEN.fullmatch(name):
             # This also catches "Name :" -- RFC 9112 §5.1 says a space before the
-            # colon MUST be rejected with 400, because proxies disagree about it.
+            # colon MUST be rejected with 400, because proxies disagree about it --
+            # and "Content-Length\n:", which a "$" pattern would have let through.
             raise BadRequest(detail="bad header name %r" % name.decode("latin-1"))
         value = value.strip(b" \t")
-        if _BAD_VALUE_CHARS.search(value):
+        if not _FIELD_VALUE.fullmatch(value):
             raise BadRequest(detail="control characters in the %s header"
                              % name.decode("latin-1"))
         fields.append((name.decode("ascii"), value.decode("latin-1")))
@@ -96,7 +165,7 @@ def splitHead(head):
 # C code: most requests match, and need no line-by-line checks.
 _TOKEN_TEXT = r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+"
 _WELL_FORMED_HEAD = re.compile(
-    _TOKEN_TEXT + r" [!-~\x80-\xff]+ HTTP/1\.[01]"  # METHOD SP target SP version
+    _TOKEN_TEXT + r" [!-~]+ HTTP/1\.[01]"  # METHOD SP target SP version
     r"(?:\r\n" + _TOKEN_TEXT + r":[\t -~\x80-\xff]*)*")  # CRLF name ":" value, repeated
 
 
@@ -104,8 +173,9 @@ def parseHead(head, maxHeaderCount):
     """A whole head (without its final CRLF CRLF) -> (method, target, version, fields).
 
     The fast path: a head matching _WELL_FORMED_HEAD is split with no more
-    checks.  Any other head goes through parseRequestLine and
-    parseHeaderLines, which find the first problem and raise its error.
+    checks (but an absolute-form target's).  Any other head goes through
+    parseRequestLine and parseHeaderLines, which find the first problem
+    and raise its error.
     """
     text = head.decode("latin-1")
     lines = text.split("\r\n")
@@ -114,11 +184,56 @@ def parseHead(head, maxHeaderCount):
         method, target, version = parseRequestLine(requestLine)
         return method, target, version, parseHeaderLines(headerLines, maxHeaderCount)
     method, target, version = lines[0].split(" ")
+    if target[0] != "/":
+        checkTarget(method, target)
     fields = []
     for line in lines[1:]:
         name, _, value = line.partition(":")
         fields.append((name, value.strip(" \t")))
     return method, target, version, fields
+
+
+def skipEmptyLines(buffer):
+    """Drop the CRLFs a client may send before a request line (RFC 9112 §2.2).
+
+    Only whole CRLF pairs go: a lone CR or LF stays, and the request line
+    that starts with it is refused as malformed.  A final CR is kept, since
+    its LF may be in the next read.
+    """
+    start = 0
+    while buffer.startswith(CRLF, start):
+        start += 2
+    return buffer[start:] if start else buffer
+
+
+def guessMethod(head):
+    """The method a head starts with, if it can be told (b"HEAD / HT..." -> "HEAD").
+
+    An error found while reading a request is answered before the request
+    line was parsed (or when it could not be); a HEAD still gets no body.
+    """
+    method = head.split(b" ", 1)[0]
+    if _TOKEN.fullmatch(method):
+        return method.decode("ascii")
+    return None
+
+
+def errorResponse(version, exc, method=None, server="refweb"):
+    """The bytes of the error response a connection sends before closing.
+
+    RFC 9110 §9.3.2: a response to HEAD has no content.  Content-Length is
+    still stated, with the value a GET would have got (§8.6 allows it), so
+    the head is the same either way and only the body is left out.
+    """
+    body = page(exc.code, exc.message, exc.detail).encode("utf-8")
+    head = formatResponseHead(version, exc.code, exc.message, [
+        ("Content-Type", "text/html; charset=utf-8"),
+        ("Content-Length", str(len(body))),
+        ("Date", formatHTTPDate(time.time())),
+        ("Server", server),
+        ("Connection", "close"),
+    ])
+    return head, (b"" if method == "HEAD" else body)
 
 
 def checkLineEnds(partialHead):
@@ -134,13 +249,21 @@ def checkLineEnds(partialHead):
 
 
 def checkHost(version, hostValues):
-    """RFC 9112 §3.2: HTTP/1.1 needs exactly one well-formed Host header."""
+    """RFC 9112 §3.2: HTTP/1.1 needs exactly one well-formed Host header.
+
+    Host = uri-host [ ":" port ] (RFC 9110 §7.2): a reg-name, an IPv4
+    address, or a bracketed IPv6 or IPvFuture literal; the port ASCII
+    digits, 0-65535 (grammar.checkAuthority).
+    """
     if version == "HTTP/1.1" and not hostValues:
         raise BadRequest(detail="an HTTP/1.1 request needs a Host header")
     if len(hostValues) > 1:
         raise BadRequest(detail="more than one Host header")
-    if hostValues and not _HOST.match(hostValues[0]):
-        raise BadRequest(detail="malformed Host header")
+    if hostValues:
+        try:
+            grammar.checkAuthority(hostValues[0])
+        except ValueError:
+            raise BadRequest(detail="malformed Host header") from None
 
 
 def connectionTokens(values):
@@ -193,22 +316,44 @@ def bodyFraming(transferEncodings, contentLengths, maxBodySize, version="HTTP/1.
             raise BadRequest(detail="Transfer-Encoding in an HTTP/1.0 request")
         if contentLengths:
             raise BadRequest(detail="both Transfer-Encoding and Content-Length")
-        codings = [c.strip().lower() for v in transferEncodings for c in v.split(",")]
+        # Coding names are case-insensitive tokens, OWS around list items, and
+        # empty items are ignored (RFC 9110 §5.6.1, §10.1.4); chunked must be
+        # the only one, since we decode nothing else.
+        codings = [c.strip(" \t").lower() for v in transferEncodings for c in v.split(",")]
+        codings = [c for c in codings if c]
         if codings != ["chunked"]:
             raise NotImplementedMethod(detail="only Transfer-Encoding: chunked is understood")
         return "chunked", None
     if not contentLengths:
         return "length", 0
-    lengths = {v.strip() for value in contentLengths for v in value.split(",")}
+    return "length", contentLength(contentLengths, maxBodySize)
+
+
+# More significant digits than this in a Content-Length cannot be under any
+# maxBodySize refweb allows: 413 without turning the text into a number.
+_MAX_LENGTH_DIGITS = 18
+
+
+def contentLength(values, maxBodySize=None):
+    """["5"] or ["5, 5"] -> 5 (RFC 9110 §8.6: 1*DIGIT; a list of equal values
+    is one length, §6.3 of RFC 9112).  Leading zeros are allowed: the value
+    is what counts.  Raises BadRequest, or PayloadTooLarge over maxBodySize."""
+    lengths = set()
+    for value in values:
+        for item in value.split(","):
+            item = item.strip(" \t")
+            if not grammar.matches("Content-Length", item):
+                raise BadRequest(detail="malformed Content-Length")
+            significant = item.lstrip("0") or "0"
+            if len(significant) > _MAX_LENGTH_DIGITS:
+                raise PayloadTooLarge(detail="a Content-Length of %d digits" % len(significant))
+            lengths.add(int(significant))
     if len(lengths) != 1:
         raise BadRequest(detail="differing Content-Length values")
-    text = lengths.pop()
-    if not text.isdigit() or len(text) > 18:
-        raise BadRequest(detail="malformed Content-Length")
-    length = int(text)
-    if length > maxBodySize:
+    length = lengths.pop()
+    if maxBodySize is not None and length > maxBodySize:
         raise PayloadTooLarge(detail="the body may be at most %d bytes" % maxBodySize)
-    return "length", length
+    return length
 
 
 class ChunkedDecoder:
@@ -219,8 +364,9 @@ class ChunkedDecoder:
     chunk and its trailers (which are read and dropped).
     """
 
-    maxLineLength = 4096  # a chunk-size line or a trailer line
+    maxLineLength = 4096  # a chunk-size line (with its extensions) or a trailer line
     maxTrailerBytes = 16384
+    maxTrailerCount = 100  # trailer field lines -> 431 beyond
 
     def __init__(self, maxBodySize):
         self.maxBodySize = maxBodySize
@@ -230,6 +376,7 @@ class ChunkedDecoder:
         self._remaining = 0  # bytes left in the current chunk's data
         self._state = "size"  # size -> data -> data-crlf -> size ... -> trailer
         self._trailerBytes = 0
+        self._trailerCount = 0
 
     def feed(self, data):
         self._buffer += data
@@ -246,7 +393,9 @@ class ChunkedDecoder:
         return self._buffer
 
     def _line(self):
-        index = self._buffer.find(CRLF)
+        """The next line without its CRLF, or None until it is complete.
+        Bounded whether it arrives in pieces or all at once."""
+        index = self._buffer.find(CRLF, 0, self.maxLineLength + 2)
         if index < 0:
             if len(self._buffer) > self.maxLineLength:
                 raise BadRequest(detail="chunk-size or trailer line too long")
@@ -258,10 +407,15 @@ class ChunkedDecoder:
         line = self._line()
         if line is None:
             return False
-        sizeText = line.split(b";", 1)[0].strip()
-        if not sizeText or len(sizeText) > 16 or not re.match(rb"^[0-9A-Fa-f]+$", sizeText):
+        # RFC 9112 §7.1: chunk = chunk-size [ chunk-ext ] CRLF, chunk-size =
+        # 1*HEXDIG -- no whitespace around it, and extensions ";name[=value]"
+        # with only BWS between their parts.  Extensions are then ignored.
+        sizeText = _LEADING_HEX.match(line).group()
+        if not _CHUNK_EXT.fullmatch(line, len(sizeText)):
+            raise BadRequest(detail="malformed chunk size or chunk extension")
+        size = grammar.parseHex(sizeText, maxDigits=16)
+        if size is None:
             raise BadRequest(detail="malformed chunk size")
-        size = int(sizeText, 16)
         self.received += size
         if self.received > self.maxBodySize:
             raise PayloadTooLarge(detail="the body may be at most %d bytes" % self.maxBodySize)
@@ -298,6 +452,11 @@ class ChunkedDecoder:
             raise HeaderFieldsTooLarge(detail="trailers too large")
         if line == b"":
             self.done = True
+            return True
+        # RFC 9112 §7.1.2: trailer-section = *( field-line CRLF ), the same
+        # grammar as header lines (no obs-fold, no bare LF, no controls).
+        self._trailerCount += 1
+        parseHeaderLines([line], self.maxTrailerCount - self._trailerCount + 1)
         return True
 
 

@@ -35,7 +35,7 @@ the client, and the server keeps serving.
 import re
 import threading
 
-from refweb import error, wire
+from refweb import error, grammar, wire
 from refweb.http_headers import Headers
 from refweb.http_request import bodyLength
 from refweb.python import log
@@ -47,7 +47,7 @@ from refweb.status import phrase
 # Headers describing one connection; PEP 3333 forbids applications to set
 # them.  Its list (and wsgiref's) leaves out Proxy-Connection; so does ours.
 _HOP_BY_HOP = wire.HOP_BY_HOP - {"proxy-connection"}
-_STATUS = re.compile(r"([1-5]\d\d) ([^\r\n]*)\Z")
+_STATUS = re.compile(r"([1-5][0-9][0-9]) ([^\r\n]*)\Z")  # ASCII digits (grammar.py)
 _TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+\Z")
 _BODYLESS = (204, 304)
 SERVER_SOFTWARE = "refweb/" + __import__("refweb").__version__
@@ -226,7 +226,7 @@ def _checkHeaders(headers):
             raise ValueError("bad response header %r" % (item,))
         if name.lower() in _HOP_BY_HOP:
             raise ValueError("hop-by-hop header %r is the server's business (PEP 3333)" % name)
-        if name.lower() == "content-length" and not value.strip().isdigit():
+        if name.lower() == "content-length" and grammar.parseDigits(value.strip()) is None:
             raise ValueError("bad Content-Length %r" % (value,))
     return list(headers)
 
@@ -297,7 +297,7 @@ class WSGIResponse:
         for name, value in self.headers:
             grouped.setdefault(name, []).append(value)
             if name.lower() == "content-length":
-                self.remaining = int(value)
+                self.remaining = grammar.parseDigits(value.strip())
         for name, values in grouped.items():
             self.request.responseHeaders.setRawHeaders(name, values)
         self.headersSent = True

@@ -30,6 +30,7 @@ import os
 import ssl
 from dataclasses import dataclass, field
 
+from refweb import grammar
 from refweb.internet.unixlock import (  # noqa: F401  (part of this module's API)
     SocketInUse, lockPath, processAlive, readLock, release as releaseLock)
 
@@ -51,15 +52,17 @@ class TLSSetupError(EndpointError):
 # --------------------------------------------------------------------------
 
 def _port(text):
-    if not text.isdigit() or int(text) > 65535:
-        raise ValueError("the port must be a number from 0 to 65535, not %r" % (text,))
-    return int(text)
+    try:
+        return grammar.parsePort(text)  # ASCII digits only: int() would take "٣" or "+80"
+    except ValueError:
+        raise ValueError("the port must be a number from 0 to 65535, not %r" % (text,)) from None
 
 
 def _positive(text):
-    if not text.isdigit() or int(text) < 1:
+    number = grammar.parseDigits(text, maxDigits=9)
+    if number is None or number < 1:
         raise ValueError("the backlog must be a positive whole number, not %r" % (text,))
-    return int(text)
+    return number
 
 
 def _octal(text):
@@ -162,7 +165,7 @@ def parse(description):
     """
     if not isinstance(description, str) or not description.strip():
         _fail(description, "it is empty")
-    if description.isdigit():  # the old spelling: a bare port means TCP
+    if grammar.parseDigits(description) is not None:  # the old spelling: a bare port means TCP
         description = "tcp:" + description
     fields = split(description)
     typeField = fields.pop(0)
