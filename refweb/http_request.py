@@ -116,6 +116,11 @@ class Request:
             # absolute-form (RFC 9112 §3.2.2): what proxies receive; origin servers accept it too
             parts = urllib.parse.urlsplit(target)
             target = (parts.path or "/") + ("?" + parts.query if parts.query else "")
+            if parts.netloc:
+                # ... and then the target's host is the one asked for: an origin server
+                # MUST ignore the Host header (§3.2.2), so getRequestHostname and
+                # NameVirtualHost see the target's.
+                self.requestHeaders.setRawHeaders("host", [parts.netloc])
         self.path, _, query = target.partition("?")
         if query:
             self.args = urllib.parse.parse_qs(query, keep_blank_values=True)
