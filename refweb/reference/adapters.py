@@ -262,7 +262,7 @@ class CommandAdapter:
         line = self.command.format(port=port, root=shlex.quote(root), site=site)
         env = dict(os.environ, REFWEB_REFERENCE_SITE=site)
         with open(errPath, "wb") as err:
-            process = subprocess.Popen(line, shell=True, cwd=top, stdin=subprocess.DEVNULL,
+            process = subprocess.Popen(line, shell=True, stdin=subprocess.DEVNULL,
                                        stdout=err, stderr=err, env=env, start_new_session=True)
         server = SiteServer(self.name, site, port, root, process, top)
         server.stop = lambda: _stopGroup(server)

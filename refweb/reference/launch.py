@@ -65,6 +65,9 @@ def main(argv=None):
     impl, sitePath, root = (argv or sys.argv[1:])[:3]
     if impl == "twisted":
         sys.meta_path.insert(0, _RefuseRefweb())
+        # Twisted logs nothing unless asked; its tracebacks go to the adapter's stderr.log
+        from twisted.python import log
+        log.startLogging(sys.stderr, setStdout=False)
     names = loadSite(impl, sitePath)
     rename = translate if impl == "twisted" else (lambda name: name)
     server = importlib.import_module(rename("refweb.server"))

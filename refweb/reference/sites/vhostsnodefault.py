@@ -7,5 +7,5 @@ from refweb import static, vhost
 
 def makeResource(root, info):
     top = vhost.NameVirtualHost()
-    top.addHost("foo.com", static.File(os.path.join(root, "vhosts", "foo.com")))
+    top.addHost(b"foo.com", static.File(os.path.join(root, "vhosts", "foo.com")))
     return top
