@@ -39,6 +39,15 @@ def method_not_allowed_has_allow(server):
     check("DELETE" not in methods and "PUT" not in methods, "Allow %r lists a refused method" % allow)
 
 
+@behaviour("rendering", "render", "RFC 9110 §15.5.6")
+def post_without_render_POST_405(server):
+    """POST to a resource with only render_GET is 405, with Allow naming GET (and HEAD)."""
+    response = server.request("POST", "/created", body=b"x")
+    equal(response.status, 405, "status of POST /created")
+    methods = {m.strip() for m in (response.header("allow") or "").split(",")}
+    check("GET" in methods and "POST" not in methods, "Allow is %r" % response.header("allow"))
+
+
 @behaviour("rendering", "render", RENDERING)
 def no_render_methods_405(server):
     """A resource with no render_ methods at all refuses GET with 405."""
