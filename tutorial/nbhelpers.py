@@ -139,11 +139,16 @@ def waitPort(port, timeout=15.0):
 
 
 def refweb(*args, cwd=None, port=None, env=None):
-    """Start ``python -m refweb ARGS`` as its own process; wait for ``port``."""
+    """Start ``python -m refweb ARGS`` as its own process; wait for ``port``.
+
+    What the process prints goes to a temporary file that stop() reads.
+    """
     environment = dict(os.environ, PYTHONPATH=CHECKOUT, **(env or {}))
+    output = tempfile.TemporaryFile("w+")
     proc = subprocess.Popen([sys.executable, "-m", "refweb", *args], cwd=cwd,
-                            env=environment, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True, start_new_session=True)
+                            env=environment, stdout=output, stderr=subprocess.STDOUT,
+                            text=True, start_new_session=True)
+    proc.output = output
     if port is not None:
         try:
             waitPort(port)
@@ -153,9 +158,31 @@ def refweb(*args, cwd=None, port=None, env=None):
     return proc
 
 
+def _quiet(proc, still=0.3, timeout=5.0):
+    """Wait until ``proc`` has printed nothing for ``still`` seconds.
+
+    A server writes a request's access-log line just after the response, so
+    the client can have its answer first; waiting for silence lets that line
+    land before stop() asks the server to shut down.
+    """
+    deadline = time.monotonic() + timeout
+    size, since = -1, time.monotonic()
+    while time.monotonic() < deadline and proc.poll() is None:
+        now = os.fstat(proc.output.fileno()).st_size
+        if now != size:
+            size, since = now, time.monotonic()
+        elif time.monotonic() - since >= still:
+            return
+        time.sleep(0.05)
+
+
 def stop(proc):
     """Stop a process started by refweb() (SIGTERM, as `kill` would); return its output."""
+    _quiet(proc)
     if proc.poll() is None:
         os.killpg(proc.pid, signal.SIGTERM)
-    output, _ = proc.communicate(timeout=10)
-    return output
+    proc.wait(timeout=10)
+    proc.output.seek(0)
+    text = proc.output.read()
+    proc.output.close()
+    return text
