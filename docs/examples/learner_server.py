@@ -13,7 +13,7 @@ It serves one of the two sites a learner's server is asked for:
 * ``files`` -- the fixture folder ``root``, one file per URL.
 
 Stage 1 does the least that works: it reads one request, answers it with a
-Content-Length, and closes the connection.  It passes the first chapter of
+Content-Length, and closes the connection (``keepAlive`` is False).  It passes the first chapter of
 the reference suite (resource trees) and fails later ones -- keep-alive,
 pipelining, index files, ranges -- each with a reason that says what to do
 next.  The exercises in docs/guide/write-your-own-server.rst take it there.
@@ -39,10 +39,11 @@ class Response:
         self.body = body
         self.headers = [("Content-Type", contentType)]
 
-    def toBytes(self, method):
+    def toBytes(self, method, close):
         head = "HTTP/1.1 %d %s\r\n" % (self.status, REASONS[self.status])
-        headers = self.headers + [("Content-Length", str(len(self.body))),
-                                  ("Connection", "close")]
+        headers = self.headers + [("Content-Length", str(len(self.body)))]
+        if close:  # tell the client this connection ends with this response
+            headers.append(("Connection", "close"))
         head += "".join("%s: %s\r\n" % pair for pair in headers) + "\r\n"
         # A response to HEAD has the headers GET would have, but never a body.
         return head.encode("latin-1") + (b"" if method == "HEAD" else self.body)
@@ -89,16 +90,27 @@ def serveFile(root, segments):
 
 
 class Handler(socketserver.StreamRequestHandler):
-    """One connection: read one request, answer it, close."""
+    """One connection: answer requests on it until one says (or needs) the end."""
+
+    keepAlive = False  # stage 1: one request per connection; exercise 2 turns it on
 
     def handle(self):
+        while self.handleOne() and self.keepAlive:
+            pass
+
+    def handleOne(self):
+        """Read one request and answer it; False when the connection is to close."""
         line = self.rfile.readline(65537).decode("latin-1")
+        if not line:  # the client closed the connection
+            return False
         parts = line.split()
         if len(parts) != 3 or not parts[2].startswith("HTTP/"):
-            self.wfile.write(Response(400, b"<html>Bad request line.</html>").toBytes("GET"))
-            return
+            self.wfile.write(Response(400, b"<html>Bad request line.</html>").toBytes("GET", True))
+            return False
         method, target, version = parts
-        self.readHeaders()
+        headers = self.readHeaders()
+        close = (not self.keepAlive or version == "HTTP/1.0"
+                 or headers.get("connection", "").lower() == "close")
         if method not in ("GET", "HEAD"):
             response = Response(405, b"<html>Only GET and HEAD.</html>")
             response.headers.append(("Allow", "GET, HEAD"))
@@ -106,7 +118,8 @@ class Handler(socketserver.StreamRequestHandler):
             response = hello(splitTarget(target))
         else:
             response = serveFile(self.server.root, splitTarget(target))
-        self.wfile.write(response.toBytes(method))
+        self.wfile.write(response.toBytes(method, close))
+        return not close
 
     def readHeaders(self):
         """Read header lines up to the empty line; stage 1 needs none of them."""
