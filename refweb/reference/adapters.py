@@ -300,6 +300,13 @@ def makeAdapter(name, twistedPython=None, command=None):
             raise SystemExit("--impl twisted needs a Python with Twisted: --twisted-python PATH "
                              "or REFWEB_TWISTED_PYTHON (python3 -m venv ~/twisted-venv && "
                              "~/twisted-venv/bin/pip install twisted)")
+        try:
+            found = subprocess.run([python, "-c", "import twisted; print(twisted.__version__)"],
+                                   capture_output=True, text=True, timeout=60)
+        except OSError as e:
+            raise SystemExit("cannot run %s: %s" % (python, e))
+        if found.returncode != 0:
+            raise SystemExit("%s cannot import twisted (pip install twisted into it)" % python)
         return PythonAdapter("twisted", python)
     if name == "command":
         if not command:

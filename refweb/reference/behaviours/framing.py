@@ -22,10 +22,13 @@ def get(path="/hello.txt", extra=""):
 def statusOf(server, data):
     """The status answered to raw ``data``, or 'closed' if the server just hung up."""
     with server.connect() as conn:
-        conn.send(data)
+        try:
+            conn.send(data)
+        except OSError:  # it hung up while we were still sending: read what it said, if anything
+            pass
         try:
             return conn.readFinal().status
-        except client.ConnectionClosed:
+        except (client.ConnectionClosed, ConnectionError):
             return "closed"
 
 
