@@ -2,7 +2,21 @@
 the Twisted Web server.  The package itself needs nothing outside the standard
 library; the ``test`` extra brings pytest and coverage for the test suite."""
 
+import os
+
 from setuptools import find_packages, setup
+
+
+def referenceData():
+    """The reference suite's site files and fixture folder, as package data."""
+    base = os.path.join("refweb", "reference")
+    found = []
+    for part in ("sites", "fixture"):
+        for folder, dirs, files in os.walk(os.path.join(base, part)):
+            dirs[:] = [d for d in dirs if d != "__pycache__"]
+            found += [os.path.relpath(os.path.join(folder, f), base) for f in files]
+    return found
+
 
 setup(
     name="refweb",
@@ -12,6 +26,7 @@ setup(
     long_description=open("README.rst", encoding="utf-8").read(),
     long_description_content_type="text/x-rst",
     packages=find_packages(include=["refweb", "refweb.*"]),
+    package_data={"refweb.reference": referenceData()},
     python_requires=">=3.9",
     install_requires=[],
     extras_require={"test": ["pytest>=7", "coverage>=7"]},

@@ -100,6 +100,8 @@ class NameVirtualHost(resource.Resource):
 
     @staticmethod
     def _normalize(name):
+        if isinstance(name, bytes):  # Twisted's spelling on Python 3: b"foo.com"
+            name = name.decode("ascii")
         host, _ = splitHostPort(name)
         return host
 

@@ -954,3 +954,33 @@ def test_watch_cli(procs, workdir):
         "trace:   render File.render_GET -> NOT_DONE_YET (finished: 200)",
         "wire %s -- closed" % name,
     ]
+
+
+@checks("learner_server.py", "reference_learner.sh")
+def test_learner_server_through_reference_suite(procs, workdir):
+    """reference_learner.sh runs stage 1 through the command adapter: the first
+    chapter's hello-site behaviours pass, the rest of the chapter is skipped."""
+    status, output = procs.run(["bash", "reference_learner.sh", "-k", "trees."], workdir,
+                               timeout=120, PYTHONPATH=ROOT)
+    assert status == 0, output
+    totals = [line for line in output.splitlines() if line.startswith("  totals")]
+    assert re.match(r"  totals +\d+ pass, \d+ skip$", totals[0]), output
+    assert "FAIL" not in output
+
+
+@checks("reference_compare.sh")
+def test_reference_compare_script(procs, workdir, tmp_path):
+    """reference_compare.sh puts refweb and Twisted side by side (run when a
+    Python with Twisted is given in REFWEB_TWISTED_PYTHON)."""
+    python = os.environ.get("REFWEB_TWISTED_PYTHON")
+    if not python:
+        pytest.skip("REFWEB_TWISTED_PYTHON is not set: no Twisted to compare with")
+    home = tmp_path / "home"
+    (home / "twisted-venv" / "bin").mkdir(parents=True)
+    wrapper = home / "twisted-venv" / "bin" / "python"  # stands for the venv the script makes
+    wrapper.write_text('#!/bin/sh\nexec "%s" "$@"\n' % python)
+    wrapper.chmod(0o755)
+    status, output = procs.run(["bash", "reference_compare.sh", "-k", "trees.putChild_child"],
+                               workdir, timeout=120, PYTHONPATH=ROOT, HOME=str(home))
+    assert status == 0, output
+    assert re.search(r"trees\.putChild_child_found +pass +\| pass", output), output

@@ -1,0 +1,17 @@
+"""refweb.reference: the guide's behaviour as a black-box suite for any HTTP server.
+
+Each behaviour is one rule a reader of the guide can name (a guide section,
+or an RFC 9110 / 9112 / 3875 or PEP 3333 clause), checked over a raw socket
+against a small example site.  The sites are written once, against refweb's
+names (``sites/``); adapters start them on refweb, on Twisted Web (the same
+files, with module names mapped by ``launch.RENAMES``), or a learner's own
+server (a command that serves ``fixture/``).
+
+    python -m refweb.reference --impl refweb --impl twisted
+
+Modules: cli (the command), suite (registry and runner), report (tables),
+adapters (starting servers), launch (runs one site in a subprocess), client
+(the strict raw-socket client), behaviours/ (the tests, one module per
+chapter), sites/ (the example sites), fixture/ (the files they serve).
+Only the standard library is used.
+"""
