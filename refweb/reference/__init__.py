@@ -1,3 +1,4 @@
+# -*- test-case-name: tests.test_reference -*-
 """refweb.reference: the guide's behaviour as a black-box suite for any HTTP server.
 
 Each behaviour is one rule a reader of the guide can name (a guide section,

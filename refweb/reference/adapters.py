@@ -1,3 +1,4 @@
+# -*- test-case-name: tests.test_reference -*-
 """Adapters: how to start a reference site on one implementation, as a subprocess on a free port.
 
 An implementation is whatever can serve the example sites; an adapter knows

@@ -1,3 +1,4 @@
+# -*- test-case-name: tests.test_reference -*-
 """``python -m refweb.reference``: run the reference behaviours against one or more servers.
 
     python -m refweb.reference                          # refweb alone

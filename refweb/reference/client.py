@@ -1,3 +1,4 @@
+# -*- test-case-name: tests.test_reference -*-
 """A raw-socket HTTP/1.1 client with a strict response parser, for the reference tests.
 
 The reference suite is black-box: it only ever talks to a server through a

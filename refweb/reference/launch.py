@@ -1,3 +1,4 @@
+# -*- test-case-name: tests.test_reference -*-
 """Start one reference site in this process, for refweb or for Twisted Web.
 
 Run as ``python -m refweb.reference.launch IMPL SITEFILE ROOT``.  ``IMPL`` is

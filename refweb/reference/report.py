@@ -1,3 +1,4 @@
+# -*- test-case-name: tests.test_reference -*-
 """Tables of reference results: plain text, Markdown, reStructuredText, and the
 generated part of docs/internals/differences.rst.
 

@@ -1,3 +1,4 @@
+# -*- test-case-name: tests.test_reference -*-
 """The reference suite's own small test runner: a registry of behaviours and their outcomes.
 
 refweb's package imports only the standard library, so the reference suite
