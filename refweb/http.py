@@ -4,26 +4,34 @@
 Guide: "Site Objects" (a Site is an HTTPFactory: it makes an HTTPChannel per
 connection) and "Proxies" ("Proxy inherits from http.HTTPChannel").
 
-One connection, one thread, one loop (``HTTPChannel.handleConnection``):
+A connection spends most of its life waiting, and waiting costs no thread:
+the reactor's selector thread (``internet/selectorloop.py``) holds it, and
+a worker thread (``internet/workers.py``) takes it only when there is work.
+The journey of one request, in the steps docs/internals/design.rst numbers:
 
-    1. wait for the next request's first bytes     (idleTimeout)
-    2. read the head up to CRLF CRLF               (headTimeout, size limits)
-    3. parse it with ``refweb.wire``                (errors -> 4xx, then close)
+    in the selector thread, while the connection waits
+    1. wait for the next request's first bytes     (idleTimeout; readTimeout
+                                                    for a new connection)
+    2. collect the head up to CRLF CRLF            (headTimeout, size limits)
+    in a worker thread, from ``serveInWorker``
+    3. parse the head with ``refweb.wire``          (errors -> 4xx, then close)
     4. read the body by Content-Length or chunks   (maxBodySize, bodyTimeout)
     5. hand it to ``requestFactory`` -> request.requestReceived -> process()
-    6. if the response is still open (NOT_DONE_YET), wait for finish() from
-       another thread, while watching for the client going away
-    7. keep the connection for another request, or close it (RFC 9112 §9.3)
+    6. if the response is still open (NOT_DONE_YET), back to the selector
+       until finish() is called from another thread; the selector notices
+       meanwhile if the client goes away
+    7. keep the connection for another request (step 1), or close it
+       (RFC 9112 §9.3)
 
 Requests on one connection are therefore answered strictly in order, even
-when they were pipelined.  Every limit below is a class attribute; a
-factory (a Site) may override any of them by setting an attribute of the
-same name.
+when they were pipelined: a pipelined head is answered by the same worker,
+straight after the response before it.  Every limit below is a class
+attribute; a factory (a Site) may override any of them by setting an
+attribute of the same name.
 """
 
 import io
 import itertools
-import select
 import tempfile
 import threading
 import time
@@ -50,17 +58,14 @@ _connectionNumbers = itertools.count(1)  # names connections in wire logs: conn-
 
 
 class _ClientGone(Exception):
-    """The peer closed the connection while we were waiting on it."""
-
-
-class _Idle(Exception):
-    """No request arrived on a kept-alive connection in time; close quietly."""
+    """The peer closed the connection while we were reading from it."""
 
 
 class HTTPChannel(Protocol):
-    """One HTTP connection, served by its own thread; see the module docstring."""
+    """One HTTP connection; see the module docstring for its journey."""
 
     requestFactory = Request
+    waitsInSelector = True
 
     maxRequestLineLength = 8190  # bytes in "GET /path HTTP/1.1" -> 414 beyond
     maxHeaderCount = 100  # header lines -> 431 beyond
@@ -83,8 +88,11 @@ class HTTPChannel(Protocol):
         self.requestsServed = 0
         self.requests = []  # the request being answered, while there is one
         self._buffer = b""  # bytes read but not yet parsed (the next request's start)
-        self._done = threading.Event()  # set by requestDone() when another thread finishes
-        self._threadIdent = None  # the connection's own thread, once it runs
+        self._openRequest = None  # a request whose response outlived its render (step 6)
+        self._deadline = None  # when waiting for the next head must end (steps 1-2)
+        self._headDeadline = None  # when the head being collected must be whole
+        self._workerIdent = None  # the worker thread serving the connection now
+        self._lost = False  # connectionLost has been called
 
     def connectionMade(self):
         if self.factory is not None:
@@ -93,101 +101,160 @@ class HTTPChannel(Protocol):
                 if value is not None:
                     setattr(self, name, value)
             self.wireLog = getattr(self.factory, "wire", False)
-
-    # -- the loop ---------------------------------------------------------
-    def handleConnection(self):
-        self._threadIdent = threading.get_ident()
-        sock = self.transport.socket
         self.transport.setTimeouts(read=self.readTimeout, write=self.writeTimeout)
+        self._deadline = time.monotonic() + self.readTimeout
+
+    # -- steps 1, 2 and 6: what the selector asks while the connection waits
+    def dataReceivedWhileWaiting(self, data):
+        """The selector read ``data``; True if a worker should take over now."""
+        if self._openRequest is None:
+            self._headArriving(bool(self._buffer))
+        self._buffer += data
+        return self.readyForWorker()
+
+    def _headArriving(self, begun):
+        """A head has begun: it has headTimeout to arrive whole, and readTimeout
+        between any two of its pieces."""
+        now = time.monotonic()
+        if not begun:
+            self._headDeadline = now + self.headTimeout
+        self._deadline = min(self._headDeadline, now + self.readTimeout)
+
+    def readyForWorker(self):
+        """True once a worker has something to do: a head, or a finished response."""
+        if self._openRequest is not None:
+            return self._openRequest.finished
+        buffer = wire.skipEmptyLines(self._buffer)
+        if b"\r\n\r\n" in buffer:
+            return True
+        try:  # a head already too long or malformed is answered now, not at its deadline
+            self._checkHeadSize(buffer)
+            wire.checkLineEnds(buffer)
+        except error.Error:
+            return True
+        return False
+
+    def readsWhileWaiting(self):
+        """False: leave what the client sends in the kernel for now.
+
+        While a response is open, pipelined bytes are read ahead only up to
+        maxPipelineBytes (and not at all on TLS, whose socket another thread
+        is writing to).
+        """
+        if self._openRequest is None:
+            return True
+        return not self.transport.isTLS and len(self._buffer) < self.maxPipelineBytes
+
+    def waitingDeadline(self):
+        """When the selector should stop waiting (time.monotonic()), or None:
+        an open response waits as long as its resource takes."""
+        return None if self._openRequest is not None else self._deadline
+
+    def waitTimedOut(self):
+        """In a worker: the deadline passed.  A head that had begun gets a 408."""
+        if wire.skipEmptyLines(self._buffer):
+            self._sendErrorAndClose(error.RequestTimeout(
+                detail="the request head did not arrive in time"))
+        self._close(Failure(ConnectionDone()))
+        return False
+
+    def waitLost(self):
+        """In a worker: the client went away (or the socket was closed) while waiting."""
+        self._close(Failure(ConnectionDone()))
+        return False
+
+    # -- steps 3 to 7, in a worker ---------------------------------------
+    def serveInWorker(self):
+        """Answer every request whose head has arrived; True: wait in the selector again."""
+        self._workerIdent = threading.get_ident()
         reason = Failure(ConnectionDone())
         try:
+            if self._openRequest is not None:  # step 6 is over: finish() was called
+                self._requestEnded(self._openRequest)
             while self.persistent and not self.transport.disconnected:
-                self._serveOneRequest(sock)
-        except (_Idle, _ClientGone):
+                head = self._takeHead()
+                if head is None:
+                    if self._buffer:  # part of a pipelined head
+                        self._headArriving(False)
+                    else:
+                        self._deadline = time.monotonic() + self.idleTimeout
+                    return True
+                if not self._serveRequest(head):
+                    return True  # the response is still open: step 6
+        except _ClientGone:
             pass
         except error.Error as exc:
             self._sendErrorAndClose(exc)
         except OSError as exc:
             reason = Failure(ConnectionLost(str(exc)))
+        except Exception:
+            reason = Failure()
+            log.err(reason, "Unhandled error in connection %r:" % (self,))
         finally:
-            self.transport.loseConnection()
-            self._abandonPending(reason)
-            self.connectionLost(reason)
+            self._workerIdent = None
+        self._close(reason)
+        return False
 
-    def _serveOneRequest(self, sock):
-        self.requests = []
-        self._waitForBytes(sock)
-        method, target, version, headers = self._readHead(sock)
+    def _serveRequest(self, head):
+        """Steps 3 to 5 for one request; False if its response is still open."""
+        method, target, version, headers = self._parseHead(head)
         request = self.requestFactory(self, queued=False)
         request.requestHeaders = headers
         request.clientproto = version  # so an error below answers in the client's version
         self.requests = [request]
         tokens = wire.connectionTokens(headers.getRawHeaders("connection", ()))
         self.persistent = wire.wantsKeepAlive(version, tokens)
-        request.content = self._readBody(sock, version, headers)
+        request.content = self._readBody(self.transport.socket, version, headers)
         try:
             request.requestReceived(method, target, version)
         except Exception:
             request.processingFailed(Failure())
-        if not request.finished:  # usually it is: the render method finished in this thread
-            self._waitUntilFinished(sock, request)
+        if not request.finished:
+            self._openRequest = request
+            return False
+        self._requestEnded(request)
+        return True
+
+    def _requestEnded(self, request):
+        self._openRequest = None
+        self.requests = []
         self.requestsServed += 1
         if self.wireLog:
             self._logWireFate()
 
-    # -- step 1 and 2: the head -------------------------------------------
-    def _waitForBytes(self, sock):
-        """Block until the next request starts arriving (or give up quietly).
+    def _close(self, reason):
+        self.transport.loseConnection()
+        if not self._lost:
+            self._lost = True
+            self._abandonPending(reason)
+            self.connectionLost(reason)
 
-        A kept-alive connection may wait idleTimeout for its next request;
-        a new one only readTimeout for its first.
+    # -- step 3: the head --------------------------------------------------
+    def _takeHead(self):
+        """The next head, if all of it has arrived; None if not (yet).
+
+        A pipelined request may already be in the buffer; if it is not,
+        one read that does not wait looks for bytes that came meanwhile.
         """
-        if self._buffer:
-            return
-        first = self.requestsServed == 0
-        self.transport.setReadTimeout(self.readTimeout if first else self.idleTimeout)
-        try:
-            data = sock.recv(65536)
-        except READ_TIMED_OUT:
-            raise _Idle() from None
-        if not data:
-            raise _ClientGone()
-        self._buffer = data
-
-    def _recv(self, sock, deadline, timeoutDetail):
-        """One read mid-request; RequestTimeout (408) if it stalls or the deadline passed."""
-        if time.monotonic() > deadline:
-            raise error.RequestTimeout(timeoutDetail)
-        self.transport.setReadTimeout(self.readTimeout)  # the request has begun
-        try:
-            data = sock.recv(65536)
-        except READ_TIMED_OUT:
-            raise error.RequestTimeout(timeoutDetail) from None
-        if not data:
-            raise _ClientGone()
-        return data
-
-    def _readHead(self, sock):
-        deadline = None  # set when the head needs more than one read, as it rarely does
-        buffer = self._buffer
-        while True:
-            # RFC 9112 §2.2: ignore empty lines (CRLF, not a lone CR) before a request line.
-            buffer = wire.skipEmptyLines(buffer)
-            self._headStart = buffer[:16]  # the method, should an error need it (HEAD)
-            end = buffer.find(b"\r\n\r\n")
-            if end >= 0:
-                break
+        self._buffer = buffer = wire.skipEmptyLines(self._buffer)  # RFC 9112 §2.2
+        self._headStart = buffer[:16]  # the method, should an error need it (HEAD)
+        end = buffer.find(b"\r\n\r\n")
+        if end < 0:
             self._checkHeadSize(buffer)
             wire.checkLineEnds(buffer)
-            if deadline is None:
-                deadline = time.monotonic() + self.headTimeout
-            try:
-                buffer += self._recv(sock, deadline, "the request head did not arrive in time")
-            except (_ClientGone, error.RequestTimeout):
-                if not buffer:
-                    raise _ClientGone() from None  # nothing was asked: just close
-                raise
-        head, self._buffer = buffer[:end], buffer[end + 4:]
+            if self.transport.isTLS:
+                return None  # its selector knows how to look inside the TLS layer
+            more = self.transport.receiveNow()
+            if more is None:
+                return None
+            if not more:
+                raise _ClientGone()
+            self._buffer += more
+            return self._takeHead()
+        self._buffer = buffer[end + 4:]
+        return buffer[:end]
+
+    def _parseHead(self, head):
         self._checkHeadSize(head)
         if self.wireLog:
             self.logWire("request", head.decode("latin-1"))
@@ -208,6 +275,18 @@ class HTTPChannel(Protocol):
                                              % self.maxHeaderBytes)
 
     # -- step 4: the body -------------------------------------------------
+    def _recv(self, sock, deadline, timeoutDetail):
+        """One read mid-request; RequestTimeout (408) if it stalls or the deadline passed."""
+        if time.monotonic() > deadline:
+            raise error.RequestTimeout(timeoutDetail)
+        try:
+            data = sock.recv(65536)
+        except READ_TIMED_OUT:
+            raise error.RequestTimeout(timeoutDetail) from None
+        if not data:
+            raise _ClientGone()
+        return data
+
     def _readBody(self, sock, version, headers):
         kind, length = wire.bodyFraming(headers.getRawHeaders("transfer-encoding", ()),
                                         headers.getRawHeaders("content-length", ()),
@@ -264,43 +343,17 @@ class HTTPChannel(Protocol):
                 return body
             data = self._recv(sock, deadline, timeout)
 
-    # -- step 6: waiting for a response that finishes later ---------------
-    def _waitUntilFinished(self, sock, request):
-        """Wait for finish(); meanwhile notice if the client hangs up.
-
-        Pipelined bytes that arrive meanwhile are kept for the next request,
-        up to maxPipelineBytes; an empty read means the client is gone.
-        ``_done`` only wakes us early: a finish() in another thread sets it,
-        and it may still be set from an earlier request's finish, so what
-        ends the wait is ``request.finished`` itself.
-        """
-        while not request.finished:
-            if self._done.wait(0.05):
-                self._done.clear()
-                continue
-            if self.transport.disconnected:
-                raise _ClientGone()  # cut by the response side (an error after writing began)
-            if len(self._buffer) >= self.maxPipelineBytes:
-                continue
-            ready, _, _ = select.select([sock], [], [], 0)
-            if not ready:
-                continue
-            try:
-                data = sock.recv(65536)
-            except OSError:
-                data = b""
-            if not data:
-                raise _ClientGone()
-            self._buffer += data
-
+    # -- step 6: a response that finishes later -----------------------------
     def requestDone(self, request):
         """Called by request.finish(), from whichever thread finished it.
 
-        Only a finish() from another thread needs to wake the connection's
-        thread; in its own thread, _waitUntilFinished sees request.finished.
+        A finish() inside the worker serving the connection needs nothing:
+        that worker sees ``request.finished`` when the render returns.  From
+        any other thread, the connection may be waiting in the selector
+        (step 6), so the selector is asked to look again.
         """
-        if threading.get_ident() != self._threadIdent:
-            self._done.set()
+        if threading.get_ident() != self._workerIdent and self.transport.selector is not None:
+            self.transport.selector.resume(self)
 
     def _abandonPending(self, reason):
         for request in self.requests:

@@ -154,7 +154,7 @@ RULES = [
     (r"\b[0-9a-f]{32,}\b", "SESSION"),
     # process ids
     (r"(?i)\b(pid\s*[=:]?\s*)\d+\b", r"\1PID"),
-    # numbered threads: refweb-conn-3, refweb-pool-1, wsgi-2, Thread-7, ThreadPoolExecutor-0_1
+    # numbered threads: refweb-worker-3, refweb-pool-1, wsgi-2, Thread-7, ThreadPoolExecutor-0_1
     (r"\b((?:refweb-[a-z]+|wsgi|worker|Thread|ThreadPoolExecutor-\d+)[-_])\d+\b", r"\1N"),
     # object addresses in a repr: <... at 0x7f3a2b1c>
     (r"\bat 0x[0-9a-f]+\b", "at 0xADDR"),

@@ -8,12 +8,17 @@ A *factory* makes one *protocol* object per connection.  A *transport* is
 the protocol's handle on its socket: ``write``, ``loseConnection``,
 ``getPeer``, ``getHost``.
 
-Where Twisted runs every protocol on one event loop, refweb gives each
-connection its own thread.  That thread calls ``protocol.makeConnection
-(transport)`` and then ``protocol.handleConnection()``.  The default
-``handleConnection`` reads from the socket and feeds ``dataReceived``, as
-Twisted's loop would; ``http.HTTPChannel`` overrides it with a plain loop
-that reads one request, answers it, and repeats.
+Where Twisted runs every protocol on one event loop, refweb runs them in
+threads.  The reactor's selector thread (``selectorloop.py``) accepts a
+connection and calls ``protocol.makeConnection(transport)``; what happens
+next depends on the protocol:
+
+* ``http.HTTPChannel`` sets ``waitsInSelector``: it waits in the selector
+  whenever it has nothing to do, and a worker thread runs
+  ``serveInWorker()`` each time it has (see the "waiting" methods below);
+* any other protocol gets a worker thread for the whole connection, which
+  runs ``handleConnection()``.  The default reads from the socket and feeds
+  ``dataReceived``, as Twisted's loop would.
 """
 
 import os
@@ -48,6 +53,9 @@ class SocketTransport:
         self.disconnected = False
         self._writeLock = threading.Lock()  # guards sends and the disconnected flag
         self._readTimeout = None  # the SO_RCVTIMEO now set, in seconds
+        self.fileno = sock.fileno()  # kept: a closed socket's fileno() is -1
+        self.selector = None  # the reactor's ConnectionSelector, for a server's connection
+        self.whenClosed = None  # called once the socket is closed (the selector counts them)
         family = sock.family.name if hasattr(sock.family, "name") else "AF_INET"
         self._family = family
         self._peer = self._host = None
@@ -70,6 +78,27 @@ class SocketTransport:
                     self.socket.sendall(memoryview(data)[sent:] if sent else data)
             except OSError:
                 self._closeLocked()
+
+    def receiveNow(self):
+        """What has arrived, without waiting.
+
+        Bytes; ``b""`` once the peer has closed or the connection failed;
+        None if nothing has come yet (or a TLS handshake is still going on).
+        A plain socket stays blocking for the worker threads, so the one
+        read that must not wait says so itself (MSG_DONTWAIT); a TLS socket
+        is switched to non-blocking while the selector watches it.
+        """
+        try:
+            if not self.isTLS:
+                return self.socket.recv(RECEIVE_SIZE, socket.MSG_DONTWAIT)
+            data = self.socket.recv(RECEIVE_SIZE)  # the first one finishes the handshake
+            while data and self.socket.pending():
+                data += self.socket.recv(RECEIVE_SIZE)
+            return data
+        except (BlockingIOError, InterruptedError, ssl.SSLWantReadError, ssl.SSLWantWriteError):
+            return None
+        except OSError:  # ssl.SSLError is one too
+            return b""
 
     def writeSequence(self, chunks):
         self.write(b"".join(chunks))
@@ -146,6 +175,8 @@ class SocketTransport:
         except OSError:
             pass
         self.socket.close()
+        if self.whenClosed is not None:
+            self.whenClosed()
 
     def getPeer(self):
         if self._peer is None:
@@ -178,6 +209,10 @@ class Protocol:
     factory = None
     transport = None
     connected = False
+    # True for a protocol that can wait in the reactor's selector between
+    # bursts of work (http.HTTPChannel).  Any other keeps a worker thread
+    # for its whole connection, running serveInWorker() -> handleConnection().
+    waitsInSelector = False
 
     def makeConnection(self, transport):
         self.transport = transport
@@ -185,7 +220,9 @@ class Protocol:
         self.connectionMade()
 
     def connectionMade(self):
-        """The connection is up; called in the connection's thread."""
+        """The connection is up.  Called in the selector's thread for a server's
+        connection (keep it quick: every connection waits on it), in the
+        connecting thread for reactor.connectTCP."""
 
     def dataReceived(self, data):
         """Some bytes arrived (in no particular size)."""
@@ -193,8 +230,13 @@ class Protocol:
     def connectionLost(self, reason):
         """The connection is gone; ``reason`` is a Failure."""
 
+    def serveInWorker(self):
+        """What a worker thread runs; False: the connection is over, nothing to wait for."""
+        self.handleConnection()
+        return False
+
     def handleConnection(self):
-        """Run the connection to its end, in the connection's own thread.
+        """Run the connection to its end, in the worker thread it was given.
 
         The default pumps bytes into dataReceived until the peer closes.
         """

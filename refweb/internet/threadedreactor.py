@@ -3,34 +3,41 @@
 
 Guide: "Site Objects" -- ``reactor.listenTCP(8080, site); reactor.run()``.
 
-Twisted's reactor is one loop that watches every socket.  This one is a few
-kinds of threads, each with one job:
+Twisted's reactor is one loop that watches every socket and runs every
+protocol.  This one keeps the loop for the watching and uses threads for the
+work, so that a render method may block:
 
-    refweb-listen:PORT   a socketserver accept loop per listening port
-    refweb-conn-N        one per connection: runs protocol.handleConnection()
+    refweb-selector      accepts connections on every port and holds each
+                         connection while it waits (selectorloop.py)
+    refweb-worker-N      a pool that answers requests: body, traversal,
+                         rendering, the response (workers.py)
     refweb-reactor       the timer thread: runs callLater/callFromThread calls
     refweb-pool-N        the reactor's ThreadPool (callInThread)
 
-So a port serves from the moment ``listenTCP`` returns, and timed calls fire
-whether or not ``run()`` was called.  ``run()`` only blocks its caller until
-``stop()`` (or SIGINT/SIGTERM), then fires the shutdown triggers and closes
-the ports.  See docs/internals/reactor.rst for what this changes for code
-written for Twisted: mainly, render methods may run in several threads at
-once, so shared state needs a lock.
+A connection that waits -- for its first request, between kept-alive
+requests, for a head that trickles in -- costs no thread, so a thousand
+slow clients do not crowd out a fast one.  A port serves from the moment
+``listenTCP`` returns, and timed calls fire whether or not ``run()`` was
+called.  ``run()`` only blocks its caller until ``stop()`` (or
+SIGINT/SIGTERM), then fires the shutdown triggers, closes the ports and
+lets the requests in flight finish.  See docs/internals/reactor.rst for what
+this changes for code written for Twisted: mainly, render methods may run
+in several threads at once, so shared state needs a lock.
 """
 
 import heapq
-import itertools
 import os
+import resource
 import signal
 import socket
 import socketserver
-import ssl
 import threading
 import time
 
 from refweb.internet import address, error, unixlock
 from refweb.internet.protocol import SocketTransport
+from refweb.internet.selectorloop import ConnectionSelector
+from refweb.internet.workers import WorkerPool
 from refweb.python import log
 from refweb.python.failure import Failure
 
@@ -62,69 +69,15 @@ class DelayedCall:
         return self.time < other.time
 
 
-class ConnectionLimiter:
-    """At most ``port.maxConnections`` connections at once; the rest get a 503.
-
-    The limit is read at each new connection, so it may be changed on a
-    Port that is already listening.
-    """
-
-    REFUSAL = (b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain\r\n"
-               b"Content-Length: 20\r\nConnection: close\r\n\r\nToo many connections")
-
-    def __init__(self, port):
-        self.port = port
-        self.active = 0
-        self._lock = threading.Lock()  # guards active
-
-    def acquire(self):
-        with self._lock:
-            if self.active >= self.port.maxConnections:
-                return False
-            self.active += 1
-            return True
-
-    def release(self):
-        with self._lock:
-            self.active -= 1
-
-
-class _Listener(socketserver.ThreadingMixIn, socketserver.TCPServer):
-    """socketserver's accept loop, handing each connection to a protocol."""
+class _Listener(socketserver.TCPServer):
+    """socketserver binds the address and listens; the selector accepts."""
 
     allow_reuse_address = True
-    daemon_threads = True
-    block_on_close = False
 
-    def __init__(self, port, sockaddr, factory, backlog, family=socket.AF_INET,
-                 sslContext=None):
+    def __init__(self, sockaddr, backlog, family):
         self.address_family = family
         self.request_queue_size = backlog
-        self.port = port
-        self.factory = factory
-        self.sslContext = sslContext
-        self._counter = itertools.count(1)
-        self.limiter = ConnectionLimiter(port)
         socketserver.TCPServer.__init__(self, sockaddr, None, bind_and_activate=True)
-
-    def finish_request(self, request, client_address):
-        pass  # process_request below does the whole job
-
-    def process_request(self, sock, client_address):
-        if not self.limiter.acquire():
-            _refuse(sock)
-            return
-        name = "refweb-conn-%d" % next(self._counter)
-        threading.Thread(target=self._serve, args=(sock,), name=name, daemon=True).start()
-
-    def _serve(self, sock):
-        try:
-            _runProtocol(self.factory, sock, self.sslContext, self.port.connectionTimeout)
-        finally:
-            self.limiter.release()
-
-    def handle_error(self, request, client_address):
-        log.err(None, "Error accepting a connection:")
 
 
 class _UnixListener(_Listener):
@@ -133,68 +86,39 @@ class _UnixListener(_Listener):
         self.server_address = self.socket.getsockname()
 
 
-def _refuse(sock):
-    try:
-        sock.sendall(ConnectionLimiter.REFUSAL)
-    except OSError:
-        pass
-    sock.close()
-
-
-def _runProtocol(factory, sock, sslContext=None, timeout=None):
-    """Everything one connection thread does, from handshake to close."""
-    try:
-        sock.settimeout(timeout)
-        if sslContext is not None:
-            sock = sslContext.wrap_socket(sock, server_side=True)
-        if sock.family != socket.AF_UNIX:
-            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    except (OSError, ssl.SSLError):
-        sock.close()
-        return
-    transport = SocketTransport(sock, isTLS=sslContext is not None)
-    protocol = factory.buildProtocol(transport.getPeer())
-    if protocol is None:
-        transport.loseConnection()
-        return
-    if getattr(protocol, "factory", None) is None:
-        protocol.factory = factory  # a buildProtocol override may not set it
-    try:
-        protocol.makeConnection(transport)
-        protocol.handleConnection()
-    except Exception:
-        log.err(None, "Unhandled error in connection %r:" % (protocol,))
-    finally:
-        transport.loseConnection()
-
-
 class Port:
     """A listening socket; ``getHost().port`` tells which port was bound."""
 
-    maxConnections = 512  # per port; beyond this a connection gets a quick 503
+    # Open connections per port, waiting ones included; beyond it (or beyond
+    # what the process's file-descriptor limit leaves, see connectionLimit)
+    # a new connection gets a quick 503 and is closed.
+    maxConnections = 10000
+    descriptorReserve = 128  # descriptors kept for files, logs and upstream connections
     wantPID = False  # listenUNIX(wantPID=True): a lock file to release on stop
-    connectionTimeout = 30.0  # seconds a read may wait; see HTTPChannel for others
+    connectionTimeout = 30.0  # seconds a read may wait, for protocols other than HTTP
 
-    def __init__(self, reactor, factory, listener_args, unixPath=None):
+    def __init__(self, reactor, factory, listenerClass, sockaddr, backlog, family,
+                 sslContext=None, unixPath=None):
         self.reactor = reactor
         self.factory = factory
         self.unixPath = unixPath
-        listenerClass, sockaddr, backlog, family, sslContext = listener_args
+        self.sslContext = sslContext
+        self.isTLS = sslContext is not None
         try:
-            self._server = listenerClass(self, sockaddr, factory, backlog, family, sslContext)
+            self._listener = listenerClass(sockaddr, backlog, family)
         except OSError as exc:
-            raise error.CannotListenError(sockaddr[0] if isinstance(sockaddr, tuple)
-                                          else sockaddr, sockaddr[1]
-                                          if isinstance(sockaddr, tuple) else "",
-                                          exc.strerror or str(exc)) from None
-        self._host = address.fromSocketAddress(family.name, self._server.socket.getsockname())
+            host, port = sockaddr if isinstance(sockaddr, tuple) else (sockaddr, "")
+            raise error.CannotListenError(host, port, exc.strerror or str(exc)) from None
+        self.socket = self._listener.socket
+        self._host = address.fromSocketAddress(family.name, self.socket.getsockname())
+        self._descriptors = _fileLimit()
         factory.doStart()
-        label = self._host.port if unixPath is None else unixPath
-        self._thread = threading.Thread(target=self._server.serve_forever,
-                                        kwargs={"poll_interval": 0.05},
-                                        name="refweb-listen:%s" % (label,), daemon=True)
-        self._thread.start()
         self.connected = True
+        reactor._connectionSelector().addPort(self)
+
+    def connectionLimit(self):
+        """maxConnections, or fewer if the process may not open that many files."""
+        return min(self.maxConnections, self._descriptors - self.descriptorReserve)
 
     def getHost(self):
         return self._host
@@ -204,8 +128,7 @@ class Port:
         from refweb.internet.defer import succeed
         if self.connected:
             self.connected = False
-            self._server.shutdown()
-            self._server.server_close()
+            self.reactor._connectionSelector().removePort(self)
             if self.unixPath and os.path.exists(self.unixPath):
                 os.unlink(self.unixPath)
             if self.wantPID:
@@ -218,6 +141,24 @@ class Port:
 
     def __repr__(self):
         return "<Port %s>" % (self._host,)
+
+
+def _fileLimit():
+    """How many files this process may open, after raising its soft limit.
+
+    Each connection is a file descriptor, and many shells start programs
+    with a soft limit of 1024; the hard limit is what the system allows us
+    to raise it to, so a server raises it (as nginx and others do).
+    """
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = 65536 if hard == resource.RLIM_INFINITY else min(hard, 65536)
+    if soft != resource.RLIM_INFINITY and soft < wanted:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
+            soft = wanted
+        except (ValueError, OSError):
+            pass
+    return 65536 if soft == resource.RLIM_INFINITY else soft
 
 
 class Connector:
@@ -266,6 +207,10 @@ class Connector:
 class ThreadedReactor:
     """The reactor the guide imports: ``from refweb.internet import reactor``."""
 
+    minWorkers = 8  # worker threads started with the first port
+    maxWorkers = 64  # busy workers at most; more work waits for one to be free
+    shutdownGrace = 10.0  # seconds requests in flight may take to finish at shutdown
+
     def __init__(self):
         self._lock = threading.Lock()  # guards _calls, _ports, _triggers, _timerThread
         self._wakeup = threading.Condition(self._lock)
@@ -275,22 +220,26 @@ class ThreadedReactor:
         self._timerThread = None
         self._stopEvent = threading.Event()
         self._threadpool = None
+        self._selector = None  # the ConnectionSelector, made with the first port
+        self.workers = None  # its WorkerPool
         self.running = False
 
     # -- listening --------------------------------------------------------
-    def listenTCP(self, port, factory, backlog=50, interface=""):
+    # The backlog is the kernel's queue of connections not yet accepted; as
+    # long as the kernel allows (it caps the number at net.core.somaxconn),
+    # so that a burst of clients waits there rather than being dropped.
+    def listenTCP(self, port, factory, backlog=socket.SOMAXCONN, interface=""):
         family = socket.AF_INET6 if ":" in interface else socket.AF_INET
-        args = (_Listener, (interface, port), backlog, family, None)
-        return self._addPort(Port(self, factory, args))
+        return self._addPort(Port(self, factory, _Listener, (interface, port), backlog, family))
 
-    def listenSSL(self, port, factory, contextFactory, backlog=50, interface=""):
+    def listenSSL(self, port, factory, contextFactory, backlog=socket.SOMAXCONN, interface=""):
         context = contextFactory.getContext() if hasattr(contextFactory, "getContext") \
             else contextFactory
         family = socket.AF_INET6 if ":" in interface else socket.AF_INET
-        args = (_Listener, (interface, port), backlog, family, context)
-        return self._addPort(Port(self, factory, args))
+        return self._addPort(Port(self, factory, _Listener, (interface, port), backlog, family,
+                                  sslContext=context))
 
-    def listenUNIX(self, path, factory, backlog=50, mode=0o666, wantPID=False):
+    def listenUNIX(self, path, factory, backlog=socket.SOMAXCONN, mode=0o666, wantPID=False):
         """Listen on a UNIX socket at ``path``.
 
         With ``wantPID`` a lock file ``path.lock`` holds our pid, so a socket
@@ -300,15 +249,24 @@ class ThreadedReactor:
         unixlock.checkNotAFile(path)
         if wantPID:
             unixlock.claim(path)
-        args = (_UnixListener, path, backlog, socket.AF_UNIX, None)
         old_umask = os.umask(0o777 & ~mode)  # the socket file is born with `mode`
         try:
-            port = Port(self, factory, args, unixPath=path)
+            port = Port(self, factory, _UnixListener, path, backlog, socket.AF_UNIX,
+                        unixPath=path)
         finally:
             os.umask(old_umask)
         os.chmod(path, mode)
         port.wantPID = wantPID
         return self._addPort(port)
+
+    def _connectionSelector(self):
+        """The selector thread and its worker pool, started with the first port."""
+        with self._lock:
+            if self._selector is None:
+                self.workers = WorkerPool(self.minWorkers, self.maxWorkers)
+                self.workers.start()
+                self._selector = ConnectionSelector(self.workers)
+            return self._selector
 
     def _addPort(self, port):
         with self._lock:
@@ -418,6 +376,20 @@ class ThreadedReactor:
             ports = list(self._ports)
         for port in ports:
             port.stopListening()
+        self._drainConnections()
+
+    def _drainConnections(self):
+        """At shutdown, once the ports are closed: close the connections that
+        wait for a request, and give the requests in flight shutdownGrace
+        seconds to finish (their connections close as they do)."""
+        if self._selector is None:
+            return
+        deadline = time.monotonic() + self.shutdownGrace
+        while True:
+            self._selector.closeWaiting()
+            if self._selector.openConnections == 0 or time.monotonic() >= deadline:
+                return
+            time.sleep(0.05)
 
     def installSignalHandlers(self):
         """SIGINT and SIGTERM stop the reactor (main thread only; run() calls this)."""

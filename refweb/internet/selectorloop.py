@@ -1,0 +1,349 @@
+# -*- test-case-name: tests.test_connections -*-
+"""The selector: one thread that watches every connection while it waits.
+
+Guide: "Site Objects" -- ``reactor.listenTCP(8080, site)``: this thread
+accepts the connections of every port, and keeps them while they wait.
+
+Why: a thread per connection costs a thread for as long as the connection
+is open, even while it only waits -- for a new client's first bytes, for a
+kept-alive client's next request, for a head that trickles in a byte a
+second.  A few hundred slow clients then use up every thread (the attack
+called slowloris).  Here a waiting connection costs a file descriptor and a
+few hundred bytes: one ``selectors`` loop watches them all and hands a
+connection to a worker thread (``workers.py``) only once it has something to
+do.  The request's journey through the two is told in
+docs/internals/design.rst.
+
+What the loop does, each time ``select`` wakes it:
+
+* a listening socket is readable: accept every waiting connection (until the
+  kernel has no more), make its protocol (``factory.buildProtocol``) and
+  start watching it -- or refuse it with a 503 beyond ``port.maxConnections``;
+* a connection is readable: read what has arrived, without waiting, and give
+  it to the protocol (``dataReceivedWhileWaiting``); when the protocol says it
+  is ready (a whole request head is here), stop watching and hand it to a
+  worker, which runs ``protocol.serveInWorker()`` and then gives it back;
+* every ``sweepInterval`` seconds: a connection past its
+  ``waitingDeadline()`` goes to a worker to be timed out (a 408, or a quiet
+  close);
+* commands from other threads (watch this connection again, a response has
+  finished, a connection was closed, a port stops) arrive through a queue and
+  a wake-up socket, so that only this thread ever changes what is watched.
+
+Protocols that do not wait here (``waitsInSelector = False``: anything but
+HTTP) are handed to a worker at once and keep it for the whole connection,
+as they did when each connection had its own thread.
+"""
+
+import collections
+import errno
+import functools
+import selectors
+import socket
+import ssl
+import threading
+import time
+
+from refweb import error, wire
+from refweb.internet.protocol import SocketTransport
+from refweb.python import log
+
+_OUT_OF_DESCRIPTORS = (errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM)
+
+
+class ConnectionSelector:
+    """Accepts connections and watches them while they wait; see the module docstring."""
+
+    sweepInterval = 0.25  # seconds between deadline checks: timeouts are this exact
+    acceptPause = 0.1  # seconds to stop accepting when the process is out of descriptors
+
+    def __init__(self, workers):
+        self.workers = workers
+        self.openConnections = 0  # accepted and not yet closed, every port
+        self._selector = selectors.DefaultSelector()
+        self._waiting = {}  # protocol -> True if its socket is in the selector
+        self._paused = {}  # _Listening -> when to accept again (out of descriptors)
+        self._commands = collections.deque()  # (function, args) to run in this thread
+        self._commandsLock = threading.Lock()  # guards _commands and _wakePending
+        self._wakePending = False
+        self._wakeReader, self._wakeWriter = socket.socketpair()
+        self._wakeReader.setblocking(False)
+        self._selector.register(self._wakeReader, selectors.EVENT_READ, None)
+        self._nextSweep = time.monotonic() + self.sweepInterval
+        self._thread = threading.Thread(target=self._run, name="refweb-selector", daemon=True)
+        self._thread.start()
+
+    # -- what other threads ask -------------------------------------------
+    def call(self, function, *args):
+        """Run ``function(*args)`` in the selector's thread, soon."""
+        with self._commandsLock:
+            self._commands.append((function, args))
+            wake = not self._wakePending
+            self._wakePending = True
+        if wake:
+            try:
+                self._wakeWriter.send(b"x")
+            except BlockingIOError:
+                pass  # the wake-up socket is full: the loop is waking anyway
+
+    def addPort(self, port):
+        self.call(self._addPort, port)
+
+    def removePort(self, port):
+        """Stop accepting on ``port``; returns once its socket is closed."""
+        done = threading.Event()
+        self.call(self._removePort, port, done)
+        if threading.current_thread() is not self._thread:
+            done.wait(5)
+
+    def waitAgain(self, protocol):
+        """A worker is done with ``protocol`` for now: watch it again."""
+        self.call(self._startWaiting, protocol)
+
+    def resume(self, protocol):
+        """Something another thread did may have made ``protocol`` ready (a finish())."""
+        self.call(self._resume, protocol)
+
+    def closeWaiting(self):
+        """Close every connection that is waiting for a new request (at shutdown)."""
+        self.call(self._closeWaiting)
+
+    # -- the loop -----------------------------------------------------------
+    def _run(self):
+        while True:
+            timeout = max(0.0, self._nextSweep - time.monotonic())
+            for key, _ in self._selector.select(timeout):
+                try:
+                    if key.data is None:
+                        self._runCommands()
+                    elif isinstance(key.data, _Listening):
+                        self._acceptAll(key.data)
+                    else:
+                        self._readable(key.data)
+                except Exception:  # a bug: log it, and keep serving everyone else
+                    log.err(None, "Unhandled error in the selector:")
+            if time.monotonic() >= self._nextSweep:
+                self._sweep()
+
+    def _runCommands(self):
+        try:
+            while self._wakeReader.recv(4096):
+                pass
+        except BlockingIOError:
+            pass
+        with self._commandsLock:
+            commands, self._commands = self._commands, collections.deque()
+            self._wakePending = False
+        for function, args in commands:
+            try:
+                function(*args)
+            except Exception:
+                log.err(None, "Unhandled error in the selector running %r:" % (function,))
+
+    # -- listening ports ----------------------------------------------------
+    def _addPort(self, port):
+        port.socket.setblocking(False)
+        self._selector.register(port.socket, selectors.EVENT_READ, _Listening(port))
+
+    def _removePort(self, port, done):
+        if self._selector.get_map().get(port.socket.fileno()) is not None:
+            self._selector.unregister(port.socket)
+        self._paused = {l: t for l, t in self._paused.items() if l.port is not port}
+        port.socket.close()
+        done.set()
+
+    def _acceptAll(self, listening):
+        """Accept until the kernel's queue of finished handshakes is empty."""
+        port = listening.port
+        while True:
+            try:
+                sock, _ = port.socket.accept()
+            except (BlockingIOError, InterruptedError):
+                return
+            except OSError as exc:
+                if exc.errno in _OUT_OF_DESCRIPTORS:
+                    self._pauseAccepting(listening, exc)
+                elif exc.errno not in (errno.ECONNABORTED, errno.EPROTO):
+                    log.err(None, "Error accepting a connection on %r:" % (port,))
+                return
+            if listening.open >= port.connectionLimit():
+                _refuse(sock, port.isTLS)
+                continue
+            listening.open += 1
+            self.openConnections += 1
+            self._connectionMade(sock, listening)
+
+    def _pauseAccepting(self, listening, exc):
+        """Out of file descriptors: the queued connection stays readable, so stop
+        looking at this port for a moment rather than spin (the sweep resumes it)."""
+        log.msg("Cannot accept on %r: %s; pausing %.1f s" % (listening.port, exc, self.acceptPause))
+        self._selector.unregister(listening.port.socket)
+        self._paused[listening] = time.monotonic() + self.acceptPause
+
+    def _connectionMade(self, sock, listening):
+        port = listening.port
+        try:
+            sock.setblocking(True)
+            if sock.family != socket.AF_UNIX:
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            if port.sslContext is not None:
+                sock = port.sslContext.wrap_socket(sock, server_side=True,
+                                                   do_handshake_on_connect=False)
+        except (OSError, ssl.SSLError):
+            sock.close()
+            self._closed(None, listening)
+            return
+        transport = SocketTransport(sock, isTLS=port.sslContext is not None)
+        try:
+            protocol = port.factory.buildProtocol(transport.getPeer())
+        except Exception:
+            log.err(None, "Error building a protocol for %r:" % (port,))
+            protocol = None
+        if protocol is None:
+            transport.loseConnection()
+            self._closed(None, listening)
+            return
+        if getattr(protocol, "factory", None) is None:
+            protocol.factory = port.factory  # a buildProtocol override may not set it
+        transport.selector = self
+        transport.whenClosed = functools.partial(self.call, self._closed, protocol, listening)
+        if not protocol.waitsInSelector and port.connectionTimeout is not None:
+            sock.settimeout(port.connectionTimeout)  # it will read in a worker, blocking
+        try:
+            protocol.makeConnection(transport)
+        except Exception:
+            log.err(None, "Unhandled error in connectionMade of %r:" % (protocol,))
+            transport.loseConnection()
+            return
+        if protocol.waitsInSelector:
+            self._startWaiting(protocol)
+        else:
+            self._handToWorker(protocol)
+
+    def _closed(self, protocol, listening):
+        """A connection's socket was closed, by whichever thread."""
+        listening.open -= 1
+        self.openConnections -= 1
+        if protocol in self._waiting:
+            self._stopWatching(protocol)
+            self._handToWorker(protocol, protocol.waitLost)
+
+    # -- waiting connections ------------------------------------------------
+    def _startWaiting(self, protocol):
+        transport = protocol.transport
+        if transport.disconnected:
+            self._handToWorker(protocol, protocol.waitLost)
+            return
+        if protocol.readyForWorker():
+            self._handToWorker(protocol)
+            return
+        if transport.isTLS:
+            transport.socket.setblocking(False)
+        self._waiting[protocol] = False
+        self._updateWatch(protocol)
+        if transport.isTLS and transport.socket.pending():
+            self._readable(protocol)  # decrypted bytes already inside the TLS layer
+
+    def _updateWatch(self, protocol):
+        """Keep ``protocol``'s socket in the selector exactly while it wants reading."""
+        wanted = protocol.readsWhileWaiting()
+        if wanted == self._waiting[protocol]:
+            return
+        fd = protocol.transport.fileno
+        if wanted:
+            stale = self._selector.get_map().get(fd)
+            if stale is not None:  # a closed connection whose notice has not come yet
+                self._stopWatching(stale.data)
+            self._selector.register(fd, selectors.EVENT_READ, protocol)
+        else:
+            self._selector.unregister(fd)
+        self._waiting[protocol] = wanted
+
+    def _stopWatching(self, protocol):
+        if self._waiting.pop(protocol, False):
+            fd = protocol.transport.fileno
+            key = self._selector.get_map().get(fd)
+            if key is not None and key.data is protocol:
+                self._selector.unregister(fd)
+
+    def _readable(self, protocol):
+        if protocol.transport.disconnected:
+            return  # its close notice is on its way
+        data = protocol.transport.receiveNow()
+        if data is None:
+            return  # nothing yet (a TLS handshake step, say)
+        if not data:
+            self._stopWatching(protocol)
+            self._handToWorker(protocol, protocol.waitLost)
+        elif protocol.dataReceivedWhileWaiting(data):
+            self._stopWatching(protocol)
+            self._handToWorker(protocol)
+        else:
+            self._updateWatch(protocol)
+
+    def _resume(self, protocol):
+        if protocol in self._waiting and protocol.readyForWorker():
+            self._stopWatching(protocol)
+            self._handToWorker(protocol)
+
+    def _sweep(self):
+        now = time.monotonic()
+        self._nextSweep = now + self.sweepInterval
+        for protocol in list(self._waiting):
+            deadline = protocol.waitingDeadline()
+            if deadline is not None and now >= deadline:
+                self._stopWatching(protocol)
+                self._handToWorker(protocol, protocol.waitTimedOut)
+        for listening, until in list(self._paused.items()):
+            if now >= until:
+                del self._paused[listening]
+                if listening.port.connected:
+                    self._selector.register(listening.port.socket, selectors.EVENT_READ,
+                                            listening)
+
+    def _closeWaiting(self):
+        for protocol in list(self._waiting):
+            if protocol.waitingDeadline() is not None:  # not holding an open response
+                self._stopWatching(protocol)
+                self._handToWorker(protocol, protocol.waitLost)
+
+    # -- handing over ---------------------------------------------------------
+    def _handToWorker(self, protocol, job=None):
+        if protocol.transport.isTLS and not protocol.transport.disconnected:
+            protocol.transport.socket.setblocking(True)
+        self.workers.submit(functools.partial(self._work, protocol,
+                                              job or protocol.serveInWorker))
+
+    def _work(self, protocol, job):
+        """What a worker thread runs: the job, then back to waiting if it asks to."""
+        try:
+            waitAgain = job()
+        except Exception:
+            log.err(None, "Unhandled error in connection %r:" % (protocol,))
+            protocol.transport.loseConnection()
+            return
+        if waitAgain:
+            self.waitAgain(protocol)
+
+
+class _Listening:
+    """A port, as the selector sees it: its socket and how many connections are open."""
+
+    def __init__(self, port):
+        self.port = port
+        self.open = 0
+
+
+def _refuse(sock, isTLS):
+    """Beyond the connection cap: a short 503, without waiting, and close."""
+    if not isTLS:  # on a TLS port, plain bytes would be noise: just close
+        head, body = wire.errorResponse("HTTP/1.1", _tooMany(), "GET", "refweb")
+        try:
+            sock.send(head + body, socket.MSG_DONTWAIT)
+        except OSError:
+            pass
+    sock.close()
+
+
+def _tooMany():
+    return error.ServiceUnavailable(detail="too many connections; try again shortly")
