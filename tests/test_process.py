@@ -302,7 +302,7 @@ def test_profile_writes_a_report_covering_the_connection_threads(tmp_path, profi
         assert fetch(port, "/a.txt")[2] == b"alpha\n"
         assert server.terminate() == 0
     text = report.read_text()
-    assert "function calls" in text and "handleConnection" in text
+    assert "function calls" in text and "serveInWorker" in text
 
 
 def test_savestats_saves_what_pstats_reads(tmp_path):
@@ -316,7 +316,7 @@ def test_savestats_saves_what_pstats_reads(tmp_path):
         fetch(port, "/a.txt")
         assert server.terminate() == 0
     functions = {name for (_, _, name) in pstats.Stats(str(report)).stats}
-    assert "handleConnection" in functions
+    assert "serveInWorker" in functions
 
 
 def test_spew_logs_every_call(tmp_path):
@@ -326,7 +326,7 @@ def test_spew_logs_every_call(tmp_path):
     with foreground("--pidfile", "", "--spew", "web", "--path", str(tmp_path), "--listen",
                     "tcp:%d" % port, cwd=tmp_path, port=port) as server:
         assert fetch(port, "/a.txt")[2] == b"alpha\n"
-        server.waitOutput(r"spew: \S+http\.py:\d+ handleConnection\(\) \[")
+        server.waitOutput(r"spew: \S+http\.py:\d+ serveInWorker\(\) \[")
 
 
 def test_debug_opens_pdb_on_a_logged_error(lib):

@@ -220,7 +220,7 @@ def test_help_lists_the_limit_options_with_their_defaults():
     for option, (attribute, unit) in tap.LIMIT_OPTIONS.items():
         assert "--%s=" % option in text, option
     flat = " ".join(text.split())  # the help wraps lines
-    assert "[default: 67108864]" in flat and "[default: 512]" in flat
+    assert "[default: 67108864]" in flat and "[default: 10000]" in flat
 
 
 # -- namedAny -----------------------------------------------------------------------
