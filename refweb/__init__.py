@@ -2,7 +2,8 @@
 
 A request's journey, and the module that handles each step:
 
-    internet.threadedreactor  accepts the socket; one thread per connection
+    internet.selectorloop     accepts the socket, holds it while it waits
+    internet.workers          a worker thread takes it once a head has come
     http.HTTPChannel          reads request heads and bodies off the socket
     wire                      parses those bytes (no sockets in there)
     server.Request.process    splits the path into segments

@@ -78,6 +78,13 @@ class HTTPChannel(Protocol):
     bodyTimeout = 600.0  # seconds for a whole request body
     memoryBodyLimit = 1024 * 1024  # larger bodies are spooled to a temporary file
     maxPipelineBytes = 1024 * 1024  # bytes read ahead while a response is pending
+    # After a response, how long the worker waits for this client's next
+    # request before handing the connection back to the selector -- unless
+    # other work would wait meanwhile (the pool is full).  A client that asks
+    # again at once (a page's next resource, a benchmark) is then served
+    # without a trip through the selector; bench/bench_workloads.py W1 shows
+    # what it saves.  0 turns it off.
+    lingerSeconds = 0.01
 
     site = None
     wireLog = False  # set from Site(wire=True): log every raw request and response head
@@ -245,6 +252,8 @@ class HTTPChannel(Protocol):
             if self.transport.isTLS:
                 return None  # its selector knows how to look inside the TLS layer
             more = self.transport.receiveNow()
+            if more is None and self._mayLinger():
+                more = self.transport.receiveWithin(self.lingerSeconds)
             if more is None:
                 return None
             if not more:
@@ -253,6 +262,11 @@ class HTTPChannel(Protocol):
             return self._takeHead()
         self._buffer = buffer[end + 4:]
         return buffer[:end]
+
+    def _mayLinger(self):
+        selector = self.transport.selector
+        return (self.lingerSeconds > 0 and selector is not None
+                and not selector.workers.isFull())
 
     def _parseHead(self, head):
         self._checkHeadSize(head)

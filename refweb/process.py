@@ -29,8 +29,9 @@ import threading
 
 from refweb.python import log
 
-REACTORS = {"threaded": "refweb.internet.threadedreactor: a thread per connection "
-                        "and per timed call; refweb's one reactor"}
+REACTORS = {"threaded": "refweb.internet.threadedreactor: a selector thread for "
+                        "waiting connections, worker threads for requests; "
+                        "refweb's one reactor"}
 
 PERSISTENCE_NOTES = {
     "no_save": "-o/--no_save: refweb saves no state on shutdown (it has no pickled "

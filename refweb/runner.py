@@ -441,6 +441,10 @@ def startServer(config, note=None, daemon=False):
         application.uid = config.uid
     if config.gid is not None:
         application.gid = config.gid
+    from refweb.internet import reactor
+    # SIGTERM must find its handler from the moment a client (or a test)
+    # can see the port open, not only once reactor.run() has begun.
+    reactor.installSignalHandlers()
     try:
         app.startApplication(application, euid=config.euid)
     except Exception as exc:

@@ -8,6 +8,10 @@ import pytest
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 if ROOT not in sys.path:
     sys.path.insert(0, ROOT)  # the checkout, even when refweb is not installed
+# ... and for every `python -m refweb` a test starts: this checkout, not
+# whichever copy is installed (a second worktree, an older release).
+_inherited = os.environ.get("PYTHONPATH")
+os.environ["PYTHONPATH"] = ROOT + (os.pathsep + _inherited if _inherited else "")
 
 from refweb.python import log  # noqa: E402 (needs the checkout on sys.path)
 from support import makeCertificate  # noqa: E402

@@ -22,6 +22,7 @@ next depends on the protocol:
 """
 
 import os
+import select
 import socket
 import ssl
 import struct
@@ -56,6 +57,7 @@ class SocketTransport:
         self.fileno = sock.fileno()  # kept: a closed socket's fileno() is -1
         self.selector = None  # the reactor's ConnectionSelector, for a server's connection
         self.whenClosed = None  # called once the socket is closed (the selector counts them)
+        self._poller = None  # a select.poll for receiveWithin, made on first use
         family = sock.family.name if hasattr(sock.family, "name") else "AF_INET"
         self._family = family
         self._peer = self._host = None
@@ -99,6 +101,15 @@ class SocketTransport:
             return None
         except OSError:  # ssl.SSLError is one too
             return b""
+
+    def receiveWithin(self, seconds):
+        """Like receiveNow, but wait up to ``seconds`` for something to arrive."""
+        if self._poller is None:
+            self._poller = select.poll()
+            self._poller.register(self.fileno, select.POLLIN)
+        if not self._poller.poll(seconds * 1000):
+            return None
+        return self.receiveNow()
 
     def writeSequence(self, chunks):
         self.write(b"".join(chunks))

@@ -47,6 +47,11 @@ class WorkerPool:
         """How many worker threads are alive."""
         return self._threads
 
+    def isFull(self):
+        """True if a job submitted now would have to wait for a thread: every
+        thread busy and no room to start one (read without the lock: a hint)."""
+        return self._threads >= self.maximum and self._queued >= self._idle
+
     @property
     def busy(self):
         """How many worker threads are running a job."""

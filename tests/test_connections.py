@@ -1,0 +1,356 @@
+"""The connection model: waiting connections cost no thread.
+
+Each test runs a real server on a free port and talks to it over sockets.
+The selector (refweb/internet/selectorloop.py) holds connections while they
+wait; worker threads (refweb/internet/workers.py) answer requests.
+"""
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+
+import pytest
+
+from refweb import server
+from refweb.internet import reactor
+from refweb.resource import Resource
+from support import dechunk, freePort, parseResponse, readUntilClosed, served, statusOf, waitUntil
+
+WAIT = 10
+
+
+class Hello(Resource):
+    isLeaf = True
+
+    def render_GET(self, request):
+        return b"hello " + request.path.encode()
+
+
+class Tree(Resource):
+    """/fast answers at once, /slow blocks its worker, /later finishes from another thread."""
+
+    def __init__(self):
+        Resource.__init__(self)
+        self.lost = []
+        self.finishedLater = threading.Event()
+
+    def getChild(self, name, request):
+        return self
+
+    def render_GET(self, request):
+        if request.path == "/slow":
+            time.sleep(float(request.args.get("s", ["1"])[0]))
+            return b"slow"
+        if request.path.startswith("/later"):
+            delay = float(request.args.get("s", ["0.3"])[0])
+            request.notifyFinish().addErrback(lambda reason: self.lost.append(reason))
+            threading.Timer(delay, self._finish, (request,)).start()
+            return server.NOT_DONE_YET
+        return b"fast " + request.path.encode()
+
+    def _finish(self, request):
+        if not request._disconnected:
+            request.write(b"later " + request.path.encode())
+            request.finish()
+        self.finishedLater.set()
+
+
+def connect(port):
+    sock = socket.create_connection(("127.0.0.1", port), timeout=WAIT)
+    return sock
+
+
+def ask(sock, path, extra=b""):
+    sock.sendall(b"GET " + path + b" HTTP/1.1\r\nHost: x\r\n" + extra + b"\r\n")
+
+
+def readResponse(sock):
+    """One response off a kept-alive socket: (status, body), by length or chunks."""
+    data = b""
+    while b"\r\n\r\n" not in data:
+        data += _recvSome(sock)
+    head, _, body = data.partition(b"\r\n\r\n")
+    status, headers, _ = parseResponse(head + b"\r\n\r\n")
+    if "content-length" in headers:
+        length = int(headers["content-length"][0])
+        while len(body) < length:
+            body += _recvSome(sock)
+        return status, body
+    while not body.endswith(b"0\r\n\r\n"):
+        body += _recvSome(sock)
+    return status, dechunk(body)[0]
+
+
+def _recvSome(sock):
+    chunk = sock.recv(65536)
+    if not chunk:
+        raise AssertionError("closed before a whole response")
+    return chunk
+
+
+def timedGet(port, path=b"/"):
+    started = time.monotonic()
+    with connect(port) as sock:
+        ask(sock, path, b"Connection: close\r\n")
+        data = readUntilClosed(sock, WAIT)
+    return statusOf(data), time.monotonic() - started
+
+
+def threadCount():
+    return threading.active_count()
+
+
+def fdCount():
+    return len(os.listdir("/proc/self/fd"))
+
+
+# -- waiting costs no thread ------------------------------------------------
+
+def test_a_thousand_idle_and_trickling_connections_do_not_stop_a_new_client():
+    """500 silent and 500 trickling connections: a new client is still served at once,
+    and the server has no more threads than before they came."""
+    with served(Hello()) as port:
+        timedGet(port)  # the pool is started
+        baseline = threadCount()
+        silent = [connect(port) for _ in range(500)]
+        trickling = [connect(port) for _ in range(500)]
+        try:
+            latencies = []
+            request = b"GET / HTTP/1.1\r\nHost: x\r\n"
+            for step in range(5):
+                for sock in trickling:
+                    sock.send(request[step:step + 1])
+                for _ in range(10):
+                    status, took = timedGet(port, b"/fresh")
+                    assert status == 200
+                    latencies.append(took)
+            assert max(latencies) < 1.0, max(latencies)
+            assert threadCount() <= baseline + 2, "waiting connections took threads"
+        finally:
+            for sock in silent + trickling:
+                sock.close()
+
+
+def test_connection_cap_counts_waiting_connections_and_answers_503(monkeypatch):
+    """Beyond port.maxConnections open sockets (idle ones included), a clear 503."""
+    with served(Hello()) as port:
+        listening = [p for p in reactor._ports if p.getHost().port == port][0]
+        monkeypatch.setattr(listening, "maxConnections", 3)
+        idle = [connect(port) for _ in range(3)]
+        try:
+            time.sleep(0.2)
+            with connect(port) as extra:
+                data = readUntilClosed(extra, WAIT)
+            assert data.startswith(b"HTTP/1.1 503 Service Unavailable\r\n")
+            assert b"too many connections" in data
+        finally:
+            for sock in idle:
+                sock.close()
+        assert waitUntil(lambda: timedGet(port)[0] == 200, WAIT)
+
+
+# -- deadlines kept by the selector ---------------------------------------------
+
+def test_idle_keep_alive_connection_is_closed_at_idleTimeout():
+    site = server.Site(Hello())
+    site.idleTimeout = 0.5
+    with served(site) as port:
+        with connect(port) as sock:
+            ask(sock, b"/")
+            assert readResponse(sock) == (200, b"hello /")
+            started = time.monotonic()
+            assert readUntilClosed(sock, WAIT) == b""  # closed quietly
+            assert 0.4 < time.monotonic() - started < 1.5
+
+
+def test_silent_new_connection_is_closed_at_readTimeout():
+    site = server.Site(Hello())
+    site.readTimeout = 0.5
+    with served(site) as port:
+        with connect(port) as sock:
+            started = time.monotonic()
+            assert readUntilClosed(sock, WAIT) == b""
+            assert 0.4 < time.monotonic() - started < 1.5
+
+
+def test_trickled_head_gets_408_at_headTimeout_however_the_bytes_come():
+    """A byte every 0.1 s keeps each read within readTimeout, but the whole head
+    has headTimeout: 408 at that deadline, not later."""
+    site = server.Site(Hello())
+    site.headTimeout = 1.0
+    site.readTimeout = 5.0
+    with served(site) as port:
+        with connect(port) as sock:
+            started = time.monotonic()
+            answer = b""
+            for byte in b"GET / HTTP/1.1\r\nX-Slow: " + b"a" * 100:
+                try:
+                    sock.send(bytes([byte]))
+                except OSError:
+                    break
+                sock.settimeout(0.1)
+                try:
+                    answer += sock.recv(65536)
+                except socket.timeout:
+                    continue
+                except OSError:
+                    break
+                if answer:
+                    break
+            answer += readUntilClosed(sock, WAIT)
+            took = time.monotonic() - started
+        assert statusOf(answer) == 408
+        assert 0.9 < took < 2.0, took
+
+
+# -- workers ----------------------------------------------------------------
+
+def test_blocking_render_does_not_stall_other_connections():
+    tree = Tree()
+    with served(tree) as port:
+        timedGet(port, b"/fast")
+        slow = connect(port)
+        try:
+            ask(slow, b"/slow?s=1.5", b"Connection: close\r\n")
+            time.sleep(0.1)
+            latencies = [timedGet(port, b"/fast") for _ in range(20)]
+            assert all(status == 200 for status, _ in latencies)
+            assert max(took for _, took in latencies) < 1.0
+            assert statusOf(readUntilClosed(slow, WAIT)) == 200
+        finally:
+            slow.close()
+
+
+def test_not_done_yet_finished_from_another_thread_keeps_the_connection():
+    tree = Tree()
+    with served(tree) as port:
+        with connect(port) as sock:
+            ask(sock, b"/later?s=0.2")
+            assert readResponse(sock) == (200, b"later /later")
+            ask(sock, b"/fast")
+            assert readResponse(sock) == (200, b"fast /fast")
+
+
+def test_pipelined_requests_are_answered_in_order():
+    """Three requests in one write, the middle one finished later by another thread."""
+    tree = Tree()
+    with served(tree) as port:
+        with connect(port) as sock:
+            sock.sendall(b"GET /first HTTP/1.1\r\nHost: x\r\n\r\n"
+                         b"GET /later?s=0.3 HTTP/1.1\r\nHost: x\r\n\r\n"
+                         b"GET /third HTTP/1.1\r\nHost: x\r\n\r\n")
+            assert readResponse(sock) == (200, b"fast /first")
+            assert readResponse(sock) == (200, b"later /later")
+            assert readResponse(sock) == (200, b"fast /third")
+
+
+def test_client_gone_while_its_response_waits_fires_notifyFinish_errback():
+    tree = Tree()
+    with served(tree) as port:
+        sock = connect(port)
+        ask(sock, b"/later?s=2")
+        time.sleep(0.2)  # the connection now waits in the selector for finish()
+        sock.close()
+        assert waitUntil(lambda: tree.lost, WAIT), "notifyFinish did not errback"
+        assert tree.finishedLater.wait(WAIT)
+
+
+def test_threads_and_descriptors_come_back_after_a_load():
+    tree = Tree()
+    with served(tree) as port:
+        timedGet(port, b"/fast")
+        pool = reactor.workers
+        idleSeconds, pool.idleSeconds = pool.idleSeconds, 0.2
+        try:
+            time.sleep(0.5)
+            threads, fds = threadCount(), fdCount()
+            clients = [threading.Thread(target=timedGet, args=(port, b"/slow?s=0.3"))
+                       for _ in range(40)]
+            for client in clients:
+                client.start()
+            for client in clients:
+                client.join(WAIT)
+            assert pool.size > pool.minimum  # 40 blocking renders grew the pool
+            for _ in range(50):
+                timedGet(port, b"/fast")
+            assert waitUntil(lambda: threadCount() <= threads and fdCount() <= fds, WAIT), \
+                (threadCount(), threads, fdCount(), fds)
+        finally:
+            pool.idleSeconds = idleSeconds
+
+
+# -- shutdown ---------------------------------------------------------------
+
+SLOW_RPY = """\
+import time
+from refweb.resource import Resource
+
+class Slow(Resource):
+    isLeaf = True
+    def render_GET(self, request):
+        time.sleep(1.0)
+        return b"finished"
+
+resource = Slow()
+"""
+
+
+def test_sigterm_lets_requests_in_flight_finish_then_releases_port_and_pid(tmp_path):
+    (tmp_path / "slow.rpy").write_text(SLOW_RPY)
+    port = freePort()
+    pidfile = tmp_path / "refweb.pid"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "refweb", "-n", "--pidfile", str(pidfile), "web",
+         "--listen", "tcp:%d:interface=127.0.0.1" % port, "--path", str(tmp_path)],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, cwd=tmp_path)
+    try:
+        assert waitUntil(lambda: _listening(port), WAIT)
+        results = []
+
+        def client():
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=WAIT) as sock:
+                    ask(sock, b"/slow.rpy", b"Connection: close\r\n")
+                    results.append(readUntilClosed(sock, WAIT))
+            except OSError as exc:
+                results.append(repr(exc).encode())
+        clients = [threading.Thread(target=client) for _ in range(50)]
+        for c in clients:
+            c.start()
+        time.sleep(0.4)  # every request is in flight, sleeping in its render
+        proc.send_signal(signal.SIGTERM)
+        for c in clients:
+            c.join(WAIT)
+        assert proc.wait(WAIT) == 0
+        log = proc.stdout.read().decode()
+        assert len(results) == 50, log
+        assert all(r.startswith(b"HTTP/1.1 200 ") and r.endswith(b"finished") for r in results), \
+            ([r[:40] for r in results if not r.endswith(b"finished")][:3], log)
+        assert not pidfile.exists()
+        assert not _listening(port)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.stdout.close()
+
+
+def _listening(port):
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+        return True
+    except OSError:
+        return False
+
+
+@pytest.fixture(autouse=True)
+def _enoughFiles():
+    """A thousand connections are two thousand descriptors in one process."""
+    import resource
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < 4096 and (hard == resource.RLIM_INFINITY or hard >= 4096):
+        resource.setrlimit(resource.RLIMIT_NOFILE, (4096, hard))
+    yield
