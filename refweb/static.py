@@ -495,7 +495,7 @@ _SORT_KEYS = {
     "size": lambda entry: (entry.size, entry.name.casefold(), entry.name),
     "date": lambda entry: (entry.mtime, entry.name.casefold(), entry.name),
 }
-_COLUMNS = (("name", "Name", "name"), ("size", "Size", "size"), ("date", "Modified (UTC)", "date"))
+_COLUMNS = (("name", "Name"), ("size", "Size"), ("date", "Modified (UTC)"))  # sort key, heading
 
 
 class _Entry:
@@ -508,20 +508,23 @@ class _Entry:
         self.ctype, self.encoding = ctype, encoding
 
 
+def _firstArg(request, name):
+    """The first value of query parameter ``name`` as text, or ""."""
+    values = (getattr(request, "args", None) or {}).get(name) or [""]
+    value = values[0]
+    return value.decode("latin-1") if isinstance(value, bytes) else value
+
+
 def _sortOrder(request):
     """(column, descending) asked for by ?sort=name|size|date&order=asc|desc.
 
     Anything else is the default, name ascending: a listing never fails over
     its query string.
     """
-    args = getattr(request, "args", None) or {}
-    column = (args.get("sort") or ["name"])[0]
-    if isinstance(column, bytes):
-        column = column.decode("latin-1")
-    order = (args.get("order") or ["asc"])[0]
-    if isinstance(order, bytes):
-        order = order.decode("latin-1")
-    return (column if column in _SORT_KEYS else "name"), order == "desc"
+    column = _firstArg(request, "sort")
+    if column not in _SORT_KEYS:
+        column = "name"
+    return column, _firstArg(request, "order") == "desc"
 
 
 def _modified(mtime):
@@ -597,7 +600,7 @@ class DirectoryLister(resource.Resource):
     def _heading(self, column, descending):
         """The header row: each column a link to sort by it (again: the other way)."""
         cells = []
-        for key, label, css in _COLUMNS:
+        for key, label in _COLUMNS:
             if key == column:
                 flip = "asc" if descending else "desc"
                 arrow = " \u25bc" if descending else " \u25b2"
@@ -605,7 +608,7 @@ class DirectoryLister(resource.Resource):
             else:
                 flip, arrow, sort = "asc", "", ""
             cells.append('<th class="%s"%s><a href="?sort=%s&amp;order=%s">%s%s</a></th>'
-                         % (css, sort, key, flip, label, arrow))
+                         % (key, sort, key, flip, label, arrow))
         cells.append('<th class="type">Type</th>')
         return "<tr>%s</tr>" % "".join(cells)
 
@@ -616,17 +619,26 @@ class DirectoryLister(resource.Resource):
         entries = self.sortedEntries(column, descending)
         rows = [self._row(entry) for entry in entries]
         if path.strip("/"):  # every folder but the top has a parent to go up to
-            rows.insert(0, '<tr><td class="name" colspan="4"><a href="../" rel="up">'
-                           "../ (parent folder)</a></td></tr>")
+            rows.insert(0, _PARENT_ROW)
         folders = sum(1 for entry in entries if entry.isFolder)
         request.setHeader("Content-Type", "text/html; charset=utf-8")
-        return (error.HEAD % {"title": "Directory listing for %s" % title,
-                              "style": _LISTING_STYLE}
-                + "<body><h1>Directory listing for %s</h1>\n<table>\n%s\n%s\n</table>\n"
-                  "<footer>%d folders, %d files; sort by a column's heading.</footer>\n"
-                  "</body></html>\n"
-                % (title, self._heading(column, descending), "\n".join(rows),
-                   folders, len(entries) - folders))
+        return _LISTING_PAGE % {
+            "title": "Directory listing for %s" % title, "style": _LISTING_STYLE,
+            "heading": self._heading(column, descending), "rows": "\n".join(rows),
+            "folders": folders, "files": len(entries) - folders}
+
+
+_PARENT_ROW = ('<tr><td class="name" colspan="4"><a href="../" rel="up">'
+               "../ (parent folder)</a></td></tr>")
+
+_LISTING_PAGE = error.HEAD + """<body><h1>%(title)s</h1>
+<table>
+%(heading)s
+%(rows)s
+</table>
+<footer>%(folders)d folders, %(files)d files; sort by a column's heading.</footer>
+</body></html>
+"""
 
 
 class ASISProcessor(resource.Resource):
