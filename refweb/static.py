@@ -79,11 +79,23 @@ def getTypeAndEncoding(filename, types, encodings, defaultType):
 
 
 def formatFileSize(size):
-    """A short human size for listings: 512B, 3K, 12M, 2G."""
+    """A short human size for listings: 512B, 2.8M, 12M, 2G.
+
+    Powers of 1024, rounded down (a listing never overstates a size); one
+    decimal below 10 so that 2.9 MiB does not read as 2M, none when it is .0.
+    """
     for unit, scale in (("G", 1 << 30), ("M", 1 << 20), ("K", 1 << 10)):
         if size >= scale:
+            tenths = size * 10 // scale
+            if tenths < 100 and tenths % 10:
+                return "%d.%d%s" % (tenths // 10, tenths % 10, unit)
             return "%d%s" % (size // scale, unit)
     return "%dB" % size
+
+
+def _count(number, noun):
+    """'1 file', '3 files', '0 folders'."""
+    return "%d %s%s" % (number, noun, "" if number == 1 else "s")
 
 
 class Registry:
@@ -625,7 +637,7 @@ class DirectoryLister(resource.Resource):
         return _LISTING_PAGE % {
             "title": "Directory listing for %s" % title, "style": _LISTING_STYLE,
             "heading": self._heading(column, descending), "rows": "\n".join(rows),
-            "folders": folders, "files": len(entries) - folders}
+            "counts": "%s, %s" % (_count(folders, "folder"), _count(len(entries) - folders, "file"))}
 
 
 _PARENT_ROW = ('<tr><td class="name" colspan="4"><a href="../" rel="up">'
@@ -636,7 +648,7 @@ _LISTING_PAGE = error.HEAD + """<body><h1>%(title)s</h1>
 %(heading)s
 %(rows)s
 </table>
-<footer>%(folders)d folders, %(files)d files; sort by a column's heading.</footer>
+<footer>%(counts)s; sort by a column's heading.</footer>
 </body></html>
 """
 

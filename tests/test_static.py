@@ -395,6 +395,7 @@ def test_listing_links_to_the_parent_folder(listed):
     assert "../" not in listedLinks(top) and listedLinks(top) == ["listed/"]
     assert listedLinks(below)[0] == "../" and b'<a href="../" rel="up">../ (parent folder)</a>' in below
     assert listedLinks(deeper) == ["../", "inside.txt"]
+    assert b"<footer>1 folder, 0 files;" in top and b"<footer>0 folders, 1 file;" in deeper
 
 
 def test_listing_shows_human_sizes_and_utc_dates(listed):
@@ -502,10 +503,10 @@ def test_listing_escapes_and_quotes_hostile_names(tmp_path):
 
 
 @pytest.mark.parametrize("size, shown", [
-    (0, "0B"), (1023, "1023B"), (1024, "1K"), ((1 << 20) - 1, "1023K"), (1 << 20, "1M"),
-    (5 << 30, "5G")])
+    (0, "0B"), (1023, "1023B"), (1024, "1K"), (1535, "1.4K"), (2048, "2K"), (10239, "9.9K"),
+    (10240, "10K"), ((1 << 20) - 1, "1023K"), (1 << 20, "1M"), (3000000, "2.8M"), (5 << 30, "5G")])
 def test_human_sizes(size, shown):
-    """formatFileSize rounds down to whole B, K, M or G (powers of 1024)."""
+    """formatFileSize rounds down in powers of 1024, one decimal below 10 unless it is .0."""
     assert static.formatFileSize(size) == shown
 
 
