@@ -570,11 +570,19 @@ class DirectoryLister(resource.Resource):
                                  else contentEncodings)
         self.defaultType = defaultType
 
+    def _names(self):
+        """The names given (File.listNames), else everything in the folder."""
+        if self.dirs is not None:
+            return self.dirs
+        try:
+            return sorted(os.listdir(self.path))
+        except OSError:  # gone, not a folder, or unreadable: a 404 page, not a 500
+            raise error.NotFound("This folder cannot be listed.")
+
     def _entries(self):
         """(folders, files) as _Entry lists, in no particular order."""
-        names = self.dirs if self.dirs is not None else sorted(os.listdir(self.path))
         folders, files = [], []
-        for name in names:
+        for name in self._names():
             try:
                 st = os.stat(os.path.join(self.path, name))
             except OSError:

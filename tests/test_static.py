@@ -533,6 +533,21 @@ def test_listing_parent_link_under_a_mounted_folder(listed):
         assert "../" not in listedLinks(get(port, "/?sort=size")[2])
 
 
+def test_lister_of_a_missing_folder_is_404(tmp_path):
+    """A DirectoryLister made for a folder that is gone answers 404 with a page, not a 500."""
+    with served(static.DirectoryLister(str(tmp_path / "gone"))) as port:
+        status, _, body = get(port, "/")
+    assert status == 404 and b"This folder cannot be listed." in body
+
+
+def test_lister_without_names_lists_the_folder(listed):
+    """A DirectoryLister given no names lists every entry of its folder itself."""
+    with served(static.DirectoryLister(str(listed))) as port:
+        status, _, body = get(port, "/?sort=size&order=desc")
+    assert status == 200
+    assert listedLinks(body) == ["zdir/", "Ydir/", "c.bin", "b.txt", "%3Ci%3E%26%22q%27.txt", "A.txt"]
+
+
 def test_double_slash_reads_as_one(docroot):
     """An empty segment in the middle of a path is skipped: //sub//b.txt is /sub/b.txt."""
     with served(static.File(str(docroot))) as port:
