@@ -207,6 +207,52 @@ def test_reader_that_stops_reading_100_mib_bounded_memory_and_write_timeout():
         before.check()
 
 
+class WritesInRender(resource.Resource):
+    """Writes ``total`` bytes inside render itself, paying no attention to the
+    client, then finishes: the careless resource."""
+    isLeaf = True
+
+    def __init__(self, total):
+        super().__init__()
+        self.total = total
+        self.outcome = []
+        self.rendered = threading.Event()
+
+    def render_GET(self, request):
+        request.setHeader("content-length", str(self.total))
+        request.notifyFinish().addCallbacks(lambda _: self.outcome.append("finished"),
+                                            self.outcome.append)
+        chunk = b"y" * 65536
+        for _ in range(self.total // len(chunk)):
+            request.write(chunk)
+        request.finish()
+        self.rendered.set()
+        return server.NOT_DONE_YET
+
+
+def test_careless_render_into_a_stalled_client_ends_quietly(logged):
+    """A render method that writes 100 MiB to a client that stopped reading:
+    after writeTimeout the rest is dropped, notifyFinish() errbacks, finish()
+    raises nothing, and nothing is logged as an error."""
+    careless = WritesInRender(total=100 * MiB)
+    root = resource.Resource()
+    root.putChild(b"", Counted())
+    root.putChild(b"big", careless)
+    site = server.Site(root)
+    site.writeTimeout = 0.5
+    with served(site) as port:
+        warmUp(port)
+        before = NothingLeftBehind()
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
+            sock.sendall(b"GET /big HTTP/1.1\r\nHost: x\r\n\r\n")
+            sock.recv(65536)
+            assert careless.rendered.wait(15), "render never returned"
+        assert len(careless.outcome) == 1 and hasattr(careless.outcome[0], "check")
+        before.check()
+    assert not [line for line in logged if "Traceback" in line or "Unhandled" in line]
+
+
 # -- an upstream dies behind the reverse proxy -------------------------------
 
 class DyingUpstream:
