@@ -16,7 +16,7 @@ import time
 
 import pytest
 
-from refweb import proxy, resource, server, twcgi, wsgi
+from refweb import proxy, resource, server, static, twcgi, wsgi
 from refweb.internet import reactor
 from refweb.python.threadpool import ThreadPool
 from support import dechunk, parseResponse, rawHTTP, readUntilClosed, served, statusOf, waitUntil
@@ -251,6 +251,29 @@ def test_careless_render_into_a_stalled_client_ends_quietly(logged):
         assert len(careless.outcome) == 1 and hasattr(careless.outcome[0], "check")
         before.check()
     assert not [line for line in logged if "Traceback" in line or "Unhandled" in line]
+
+
+def test_static_file_to_a_stalled_reader_gives_up_after_write_timeout(tmp_path):
+    """A 100 MiB static file (sent by os.sendfile) to a client that stops
+    reading: after writeTimeout the server closes, and the client, reading
+    again, finds far less than 100 MiB and then the end of the connection."""
+    big = tmp_path / "big.bin"
+    with open(big, "wb") as f:
+        f.truncate(100 * MiB)  # sparse: costs no disk
+    site = server.Site(static.File(str(tmp_path)))
+    site.writeTimeout = 0.5
+    with served(site) as port:
+        assert statusOf(rawHTTP(port, b"GET /big.bin HTTP/1.1\r\nHost: x\r\n"
+                                      b"Range: bytes=0-0\r\nConnection: close\r\n\r\n")) == 206
+        before = NothingLeftBehind()
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
+            sock.sendall(b"GET /big.bin HTTP/1.1\r\nHost: x\r\n\r\n")
+            received = len(sock.recv(65536))
+            time.sleep(0.5 + 2)  # stalled for longer than writeTimeout
+            received += len(readUntilClosed(sock, timeout=20))
+        assert 0 < received < 32 * MiB
+        before.check()
 
 
 # -- an upstream dies behind the reverse proxy -------------------------------
