@@ -27,6 +27,15 @@ MiB = 1024 * 1024
 
 # -- helpers -----------------------------------------------------------------
 
+@pytest.fixture(autouse=True)
+def noUnhandledErrors(logged):
+    """Every fault here is one refweb must expect: an "Unhandled error" logged
+    anywhere (a connection, a timed call, a Deferred, a pool job) fails the test."""
+    yield
+    unhandled = [line for line in logged if "Unhandled error" in line]
+    assert not unhandled, "\n".join(unhandled)
+
+
 def openFds():
     return len(os.listdir("/proc/self/fd"))
 
