@@ -28,7 +28,7 @@ import urllib.parse
 from refweb import error, grammar, wire
 from refweb.http_headers import Headers
 from refweb.internet import defer
-from refweb.internet.error import ConnectionDone
+from refweb.internet.error import ConnectionDone, ConnectionLost
 from refweb.python import log
 from refweb.python.failure import Failure
 from refweb.status import NOT_MODIFIED, PRECONDITION_FAILED, RESPONSES, phrase
@@ -88,6 +88,7 @@ class Request:
     etag = None
     lastModified = None
     _disconnected = False
+    _cutMidResponse = False  # write() found the client gone (see _noticeLostTransport)
     _chunked = False
     _declaredLength = None  # Content-Length the response promised, if any
     _bodyless = False  # HEAD, 204, 304: head only
@@ -301,6 +302,24 @@ class Request:
             self.transport.write(self.formatHead() + self._frame(data))
         elif data:
             self.transport.write(self._frame(data))
+        self._noticeLostTransport()
+
+    def _noticeLostTransport(self):
+        """If the transport closed under this response (the client left or
+        stopped reading for writeTimeout), tell notifyFinish listeners now.
+
+        Without this, a writer in another thread could write its whole body
+        into a closed socket -- every write silently dropped -- and then
+        finish() before the channel's thread noticed: notifyFinish would say
+        "finished" for a response the client never got.  A later finish()
+        only wraps the request up (see finish).
+        """
+        if getattr(self.transport, "disconnected", False) and not self.finished:
+            with self._stateLock:
+                if self.finished or self._disconnected:
+                    return
+                self._cutMidResponse = True
+            self.connectionLost(Failure(ConnectionLost("the connection closed mid-response")))
 
     def _frame(self, data):
         if self._bodyless or not data:
@@ -405,8 +424,10 @@ class Request:
 
     def finish(self):
         """The response is complete.  Safe to call from any thread, once."""
+        if self.startedWriting:
+            self._noticeLostTransport()
         with self._stateLock:
-            if self._disconnected:
+            if self._disconnected and not self._cutMidResponse:
                 raise RuntimeError("Request.finish called on a request after its connection "
                                    "was lost; use Request.notifyFinish to keep track of this.")
             if self.finished:
@@ -415,25 +436,30 @@ class Request:
             # Logged before the last bytes go out: once the client has its
             # answer it may stop the server, and the line must not be lost.
             self._logAccess()
-            if not self.startedWriting:
-                if not self.responseHeaders.hasHeader("content-length") and \
-                        self.code not in _BODYLESS and self.code >= 200:
-                    self.responseHeaders.setRawHeaders("content-length", ["0"])
-                self.transport.write(self.formatHead())
-            elif self._chunked:
-                self.transport.write(wire.LAST_CHUNK)
-            elif self._declaredLength is not None and not self._bodyless \
-                    and self.sentLength < self._declaredLength:
-                # Fewer bytes than promised: only closing tells the client so.
-                log.msg("Warning: %r finished %d bytes short of its Content-Length"
-                        % (self, self._declaredLength - self.sentLength))
-                self.channel.persistent = False
-                self.transport.loseConnection()
+            if not self._cutMidResponse:  # else notifyFinish was told; nothing can be sent
+                self._sendEnd()
             self.finished = True
             deferreds, self._finishDeferreds = self._finishDeferreds, []
         self.channel.requestDone(self)
         for d in deferreds:
             d.callback(None)
+
+    def _sendEnd(self):
+        """The head if nothing was written, the last chunk, or a cut for a short body."""
+        if not self.startedWriting:
+            if not self.responseHeaders.hasHeader("content-length") and \
+                    self.code not in _BODYLESS and self.code >= 200:
+                self.responseHeaders.setRawHeaders("content-length", ["0"])
+            self.transport.write(self.formatHead())
+        elif self._chunked:
+            self.transport.write(wire.LAST_CHUNK)
+        elif self._declaredLength is not None and not self._bodyless \
+                and self.sentLength < self._declaredLength:
+            # Fewer bytes than promised: only closing tells the client so.
+            log.msg("Warning: %r finished %d bytes short of its Content-Length"
+                    % (self, self._declaredLength - self.sentLength))
+            self.channel.persistent = False
+            self.transport.loseConnection()
 
     def _logAccess(self):
         writeLog = getattr(getattr(self.channel, "factory", None), "log", None)

@@ -27,6 +27,7 @@ import signal
 import sys
 import threading
 
+from refweb import grammar
 from refweb.python import log
 
 REACTORS = {"threaded": "refweb.internet.threadedreactor: a selector thread for "
@@ -61,9 +62,12 @@ class IdentityError(ValueError):
 
 
 def userId(text):
-    """'nobody' or '65534' -> (uid, the user's own gid, its name or None)."""
-    if text.isascii() and text.isdigit():
-        uid = int(text)
+    """'nobody' or '65534' -> (uid, the user's own gid, its name or None).
+
+    The text comes from the command line, not a peer, but a number is still
+    read by grammar.parseDigits: ASCII digits only, as everywhere in refweb."""
+    uid = grammar.parseDigits(text, maxDigits=10)
+    if uid is not None:
         try:
             entry = pwd.getpwuid(uid)
         except KeyError:
@@ -77,9 +81,10 @@ def userId(text):
 
 
 def groupId(text):
-    """'nogroup' or '65534' -> the gid."""
-    if text.isascii() and text.isdigit():
-        return int(text)
+    """'nogroup' or '65534' -> the gid (digits read as in userId)."""
+    gid = grammar.parseDigits(text, maxDigits=10)
+    if gid is not None:
+        return gid
     try:
         return grp.getgrnam(text).gr_gid
     except KeyError:

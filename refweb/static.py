@@ -79,11 +79,23 @@ def getTypeAndEncoding(filename, types, encodings, defaultType):
 
 
 def formatFileSize(size):
-    """A short human size for listings: 512B, 3K, 12M, 2G."""
+    """A short human size for listings: 512B, 2.8M, 12M, 2G.
+
+    Powers of 1024, rounded down (a listing never overstates a size); one
+    decimal below 10 so that 2.9 MiB does not read as 2M, none when it is .0.
+    """
     for unit, scale in (("G", 1 << 30), ("M", 1 << 20), ("K", 1 << 10)):
         if size >= scale:
+            tenths = size * 10 // scale
+            if tenths < 100 and tenths % 10:
+                return "%d.%d%s" % (tenths // 10, tenths % 10, unit)
             return "%d%s" % (size // scale, unit)
     return "%dB" % size
+
+
+def _count(number, noun):
+    """'1 file', '3 files', '0 folders'."""
+    return "%d %s%s" % (number, noun, "" if number == 1 else "s")
 
 
 class Registry:
@@ -495,7 +507,7 @@ _SORT_KEYS = {
     "size": lambda entry: (entry.size, entry.name.casefold(), entry.name),
     "date": lambda entry: (entry.mtime, entry.name.casefold(), entry.name),
 }
-_COLUMNS = (("name", "Name", "name"), ("size", "Size", "size"), ("date", "Modified (UTC)", "date"))
+_COLUMNS = (("name", "Name"), ("size", "Size"), ("date", "Modified (UTC)"))  # sort key, heading
 
 
 class _Entry:
@@ -508,20 +520,23 @@ class _Entry:
         self.ctype, self.encoding = ctype, encoding
 
 
+def _firstArg(request, name):
+    """The first value of query parameter ``name`` as text, or ""."""
+    values = (getattr(request, "args", None) or {}).get(name) or [""]
+    value = values[0]
+    return value.decode("latin-1") if isinstance(value, bytes) else value
+
+
 def _sortOrder(request):
     """(column, descending) asked for by ?sort=name|size|date&order=asc|desc.
 
     Anything else is the default, name ascending: a listing never fails over
     its query string.
     """
-    args = getattr(request, "args", None) or {}
-    column = (args.get("sort") or ["name"])[0]
-    if isinstance(column, bytes):
-        column = column.decode("latin-1")
-    order = (args.get("order") or ["asc"])[0]
-    if isinstance(order, bytes):
-        order = order.decode("latin-1")
-    return (column if column in _SORT_KEYS else "name"), order == "desc"
+    column = _firstArg(request, "sort")
+    if column not in _SORT_KEYS:
+        column = "name"
+    return column, _firstArg(request, "order") == "desc"
 
 
 def _modified(mtime):
@@ -555,11 +570,19 @@ class DirectoryLister(resource.Resource):
                                  else contentEncodings)
         self.defaultType = defaultType
 
+    def _names(self):
+        """The names given (File.listNames), else everything in the folder."""
+        if self.dirs is not None:
+            return self.dirs
+        try:
+            return sorted(os.listdir(self.path))
+        except OSError:  # gone, not a folder, or unreadable: a 404 page, not a 500
+            raise error.NotFound("This folder cannot be listed.")
+
     def _entries(self):
         """(folders, files) as _Entry lists, in no particular order."""
-        names = self.dirs if self.dirs is not None else sorted(os.listdir(self.path))
         folders, files = [], []
-        for name in names:
+        for name in self._names():
             try:
                 st = os.stat(os.path.join(self.path, name))
             except OSError:
@@ -597,7 +620,7 @@ class DirectoryLister(resource.Resource):
     def _heading(self, column, descending):
         """The header row: each column a link to sort by it (again: the other way)."""
         cells = []
-        for key, label, css in _COLUMNS:
+        for key, label in _COLUMNS:
             if key == column:
                 flip = "asc" if descending else "desc"
                 arrow = " \u25bc" if descending else " \u25b2"
@@ -605,7 +628,7 @@ class DirectoryLister(resource.Resource):
             else:
                 flip, arrow, sort = "asc", "", ""
             cells.append('<th class="%s"%s><a href="?sort=%s&amp;order=%s">%s%s</a></th>'
-                         % (css, sort, key, flip, label, arrow))
+                         % (key, sort, key, flip, label, arrow))
         cells.append('<th class="type">Type</th>')
         return "<tr>%s</tr>" % "".join(cells)
 
@@ -616,17 +639,26 @@ class DirectoryLister(resource.Resource):
         entries = self.sortedEntries(column, descending)
         rows = [self._row(entry) for entry in entries]
         if path.strip("/"):  # every folder but the top has a parent to go up to
-            rows.insert(0, '<tr><td class="name" colspan="4"><a href="../" rel="up">'
-                           "../ (parent folder)</a></td></tr>")
+            rows.insert(0, _PARENT_ROW)
         folders = sum(1 for entry in entries if entry.isFolder)
         request.setHeader("Content-Type", "text/html; charset=utf-8")
-        return (error.HEAD % {"title": "Directory listing for %s" % title,
-                              "style": _LISTING_STYLE}
-                + "<body><h1>Directory listing for %s</h1>\n<table>\n%s\n%s\n</table>\n"
-                  "<footer>%d folders, %d files; sort by a column's heading.</footer>\n"
-                  "</body></html>\n"
-                % (title, self._heading(column, descending), "\n".join(rows),
-                   folders, len(entries) - folders))
+        return _LISTING_PAGE % {
+            "title": "Directory listing for %s" % title, "style": _LISTING_STYLE,
+            "heading": self._heading(column, descending), "rows": "\n".join(rows),
+            "counts": "%s, %s" % (_count(folders, "folder"), _count(len(entries) - folders, "file"))}
+
+
+_PARENT_ROW = ('<tr><td class="name" colspan="4"><a href="../" rel="up">'
+               "../ (parent folder)</a></td></tr>")
+
+_LISTING_PAGE = error.HEAD + """<body><h1>%(title)s</h1>
+<table>
+%(heading)s
+%(rows)s
+</table>
+<footer>%(counts)s; sort by a column's heading.</footer>
+</body></html>
+"""
 
 
 class ASISProcessor(resource.Resource):

@@ -57,7 +57,13 @@ SERVER_SOFTWARE = "refweb/" + __import__("refweb").__version__
 # as it crossed the wire; the application reads it de-chunked, with its
 # length in CONTENT_LENGTH, and a framework that saw "chunked" would try to
 # de-chunk it again or refuse it (Werkzeug, bottle and httpbin all did).
-_NOT_PASSED = frozenset(["HTTP_CONTENT_TYPE", "HTTP_CONTENT_LENGTH", "HTTP_TRANSFER_ENCODING"])
+# HTTP_PROXY is left out for "httpoxy" (CVE-2016-5385 and kin): a client's
+# "Proxy:" header would otherwise sit where HTTP clients look for the proxy
+# they must use, and an application that copies its environ into os.environ
+# (a CGI bridge, a subprocess) would send its outgoing requests to the client's
+# choice of host.  No standard request header is named Proxy.
+_NOT_PASSED = frozenset(["HTTP_CONTENT_TYPE", "HTTP_CONTENT_LENGTH", "HTTP_TRANSFER_ENCODING",
+                         "HTTP_PROXY"])
 
 
 def wsgiString(text):

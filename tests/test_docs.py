@@ -154,6 +154,55 @@ def test_every_guide_chapter_ends_with_in_refweb():
         assert "refweb/" in tail or "refweb." in tail, page
 
 
+SECURITY_PAGE = os.path.join(DOCS, "security.rst")
+NAMED_TEST = re.compile(r"``tests/(test_\w+)\.py::(test_\w+)``")
+NAMED_CODE = re.compile(r"``(refweb(?:\.\w+)+):(\w+(?:\.\w+)*)``")
+
+
+def securityPage():
+    with open(SECURITY_PAGE, encoding="utf-8") as f:
+        return f.read()
+
+
+def test_security_page_names_tests_that_exist():
+    """Every ``tests/test_x.py::test_name`` on docs/security.rst is a test function there."""
+    import importlib
+    testsFolder = os.path.join(ROOT, "tests")
+    if testsFolder not in sys.path:
+        sys.path.insert(0, testsFolder)
+    named = NAMED_TEST.findall(securityPage())
+    assert len(named) >= 20
+    missing = []
+    for moduleName, testName in named:
+        module = importlib.import_module(moduleName)
+        if not callable(getattr(module, testName, None)):
+            missing.append("tests/%s.py::%s" % (moduleName, testName))
+    assert not missing, missing
+
+
+def test_security_page_names_code_that_exists():
+    """Every ``refweb.module:function`` on docs/security.rst names something real."""
+    import importlib
+    named = NAMED_CODE.findall(securityPage())
+    assert len(named) >= 15
+    missing = []
+    for moduleName, path in named:
+        target = importlib.import_module(moduleName)
+        for part in path.split("."):
+            target = getattr(target, part, None)
+        if target is None:
+            missing.append("%s:%s" % (moduleName, path))
+    assert not missing, missing
+
+
+def test_security_page_is_linked():
+    """docs/security.rst is in the index's table of contents and named in README.rst."""
+    with open(os.path.join(DOCS, "index.rst"), encoding="utf-8") as f:
+        assert re.search(r"^   security$", f.read(), re.M)
+    with open(os.path.join(ROOT, "README.rst"), encoding="utf-8") as f:
+        assert "docs/security.rst" in f.read()
+
+
 # --------------------------------------------------------------------------
 # helpers: a copy of the examples, processes on free ports
 # --------------------------------------------------------------------------

@@ -329,3 +329,33 @@ def test_server_still_answers_after_every_refusal(echo):
     assert response.status == 200
 
 
+
+
+class Redirector(resource.Resource):
+    """Redirects to a Location that smuggles a second header line in."""
+
+    isLeaf = True
+
+    def render_GET(self, request):
+        request.redirect(b"/next\r\nSet-Cookie: stolen=1")
+        return b""
+
+
+def test_redirect_with_crlf_never_reaches_the_wire(logged):
+    """request.redirect() to a URL holding CR LF is a 500: no Location, no
+    injected Set-Cookie line, and the reason is logged."""
+    with served(Redirector()) as port:
+        [response] = ask(port, b"GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n")
+    assert response.status == 500
+    names = [name for name, _ in response.headers]
+    assert "location" not in names and "set-cookie" not in names
+    assert b"stolen" not in response.body
+    assert any("may not contain CR or LF" in line for line in logged)
+
+
+def test_connection_error_page_escapes_what_the_peer_sent(echo):
+    """A 400 for a bad header name quotes the name HTML-escaped, never as markup."""
+    [response] = ask(echo, b"GET / HTTP/1.1\r\nHost: a\r\n<script>alert(1)</script>: v\r\n\r\n")
+    assert response.status == 400
+    assert b"<script>" not in response.body
+    assert b"&lt;script&gt;alert(1)&lt;/script&gt;" in response.body

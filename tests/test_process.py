@@ -349,3 +349,17 @@ def test_debug_opens_pdb_on_a_logged_error(lib):
 def portOpen(port):
     from test_runner import portOpen as isOpen
     return isOpen(port)
+
+
+@pytest.mark.parametrize("text", ["³", "٣", "+0", " 0", "0_0"])
+def test_user_and_group_ids_are_ascii_digits_only(text):
+    """``-u ³`` is a name to look up (and not found), never the number 3."""
+    with pytest.raises(process.IdentityError):
+        process.userId(text)
+    with pytest.raises(process.IdentityError):
+        process.groupId(text)
+
+
+def test_numeric_user_and_group_ids():
+    """``-u 0 -g 0`` are the numbers 0, whatever the names."""
+    assert process.userId("0")[0] == 0 and process.groupId("0") == 0

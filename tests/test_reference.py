@@ -201,6 +201,8 @@ def test_client_parses_chunked_and_length():
     (b"HTTP/1.1 200\r\n\r\n", "bad status line"),
     (b"HTTP/1.1 200 OK\r\nX-Bad : y\r\n\r\n", "bad header line"),
     (b"HTTP/1.1 200 OK\r\nContent-Length: 1, 2\r\n\r\nab", "bad Content-Length"),
+    (b"HTTP/1.1 200 OK\r\nContent-Length: \xb3\r\n\r\nabc", "bad Content-Length"),
+    (b"HTTP/1.1 200 OK\r\nContent-Length: 2\xa0\r\n\r\nab", "bad Content-Length"),
     (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", "bad chunk-size line"),
     (b"HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\nabc", "connection closed 3 bytes into"),
 ])

@@ -395,6 +395,7 @@ def test_listing_links_to_the_parent_folder(listed):
     assert "../" not in listedLinks(top) and listedLinks(top) == ["listed/"]
     assert listedLinks(below)[0] == "../" and b'<a href="../" rel="up">../ (parent folder)</a>' in below
     assert listedLinks(deeper) == ["../", "inside.txt"]
+    assert b"<footer>1 folder, 0 files;" in top and b"<footer>0 folders, 1 file;" in deeper
 
 
 def test_listing_shows_human_sizes_and_utc_dates(listed):
@@ -462,6 +463,89 @@ def test_listing_reads_on_a_small_screen(listed):
     assert '<meta name="viewport" content="width=device-width, initial-scale=1">' in text
     assert "@media (max-width: 40em) { .type { display: none }" in text
     assert "<script" not in text and "<footer>2 folders, 4 files;" in text
+
+
+HOSTILE_NAMES = {  # name on disk -> its href in a listing (no "/" can be in a name)
+    "<script>x.txt": "%3Cscript%3Ex.txt",
+    'say "hi".txt': "say%20%22hi%22.txt",
+    "fish & chips.txt": "fish%20%26%20chips.txt",
+    "100%.txt": "100%25.txt",
+    "why?.txt": "why%3F.txt",
+    "#tag.txt": "%23tag.txt",
+    "caf\u00e9 \u65e5\u672c.txt": "caf%C3%A9%20%E6%97%A5%E6%9C%AC.txt",
+}
+
+
+def test_listing_escapes_and_quotes_hostile_names(tmp_path):
+    """Names with <, ", &, %, ?, #, spaces and non-ASCII are escaped in the text,
+    percent-quoted in the link, and every link fetches its own file."""
+    root = tmp_path / "hostile"
+    for name in HOSTILE_NAMES:
+        write(root / name, "body of " + name)
+    folder = '<b> & "q" %?#'
+    write(root / folder / "inner.txt", "inner")
+    with served(static.File(str(root))) as port:
+        status, _, body = get(port, "/")
+        text = body.decode("utf-8")
+        assert status == 200
+        for name, href in HOSTILE_NAMES.items():
+            shown = name.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+            shown = shown.replace('"', "&quot;")
+            assert '<a href="%s">%s</a>' % (href, shown) in text, name
+            assert get(port, "/" + href)[2] == ("body of " + name).encode("utf-8"), name
+        folderHref = "%3Cb%3E%20%26%20%22q%22%20%25%3F%23/"
+        assert ('<a href="%s">&lt;b&gt; &amp; &quot;q&quot; %%?#/</a>' % folderHref) in text
+        status, _, inner = get(port, "/" + folderHref)
+    innerText = inner.decode("utf-8")
+    assert status == 200 and listedLinks(inner) == ["../", "inner.txt"]
+    assert "<h1>Directory listing for /&lt;b&gt; &amp; &quot;q&quot; %?#/</h1>" in innerText
+    assert "<script" not in text and "<b>" not in text and "<b>" not in innerText
+
+
+@pytest.mark.parametrize("size, shown", [
+    (0, "0B"), (1023, "1023B"), (1024, "1K"), (1535, "1.4K"), (2048, "2K"), (10239, "9.9K"),
+    (10240, "10K"), ((1 << 20) - 1, "1023K"), (1 << 20, "1M"), (3000000, "2.8M"), (5 << 30, "5G")])
+def test_human_sizes(size, shown):
+    """formatFileSize rounds down in powers of 1024, one decimal below 10 unless it is .0."""
+    assert static.formatFileSize(size) == shown
+
+
+@pytest.mark.parametrize("query", [
+    "?sort=", "?sort", "?order=up", "?sort=size&sort=date", "?sort=%FF%FE", "?sort=NAME",
+    "?sort=name&order=DESC", "?%00=%00"])
+def test_listing_odd_sort_parameters_never_fail(listed, query):
+    """An unknown, empty, repeated or undecodable sort parameter is a 200 listing,
+    in the default order unless a known value comes first."""
+    with served(static.File(str(listed))) as port:
+        status, _, body = get(port, "/" + query)
+    assert status == 200 and len(listedLinks(body)) == 6
+    assert listedLinks(body)[:2] == ["Ydir/", "zdir/"]
+
+
+def test_listing_parent_link_under_a_mounted_folder(listed):
+    """A File mounted at /files/ has a parent link (up to the site's root); the root has none."""
+    root = resource.Resource()
+    root.putChild("files", static.File(str(listed)))
+    with served(root) as port:
+        assert listedLinks(get(port, "/files/")[2])[0] == "../"
+    with served(static.File(str(listed))) as port:
+        assert "../" not in listedLinks(get(port, "/")[2])
+        assert "../" not in listedLinks(get(port, "/?sort=size")[2])
+
+
+def test_lister_of_a_missing_folder_is_404(tmp_path):
+    """A DirectoryLister made for a folder that is gone answers 404 with a page, not a 500."""
+    with served(static.DirectoryLister(str(tmp_path / "gone"))) as port:
+        status, _, body = get(port, "/")
+    assert status == 404 and b"This folder cannot be listed." in body
+
+
+def test_lister_without_names_lists_the_folder(listed):
+    """A DirectoryLister given no names lists every entry of its folder itself."""
+    with served(static.DirectoryLister(str(listed))) as port:
+        status, _, body = get(port, "/?sort=size&order=desc")
+    assert status == 200
+    assert listedLinks(body) == ["zdir/", "Ydir/", "c.bin", "b.txt", "%3Ci%3E%26%22q%27.txt", "A.txt"]
 
 
 def test_double_slash_reads_as_one(docroot):

@@ -105,6 +105,16 @@ def test_environ_at_the_root(pool, checked):
     assert "HTTP_CONTENT_TYPE" not in env and "HTTP_CONTENT_LENGTH" not in env
 
 
+def test_proxy_header_never_becomes_HTTP_PROXY(pool, checked):
+    """httpoxy: a client's ``Proxy:`` header is not passed as HTTP_PROXY; its
+    neighbours (Proxy-Authorization, X-Proxy) still are."""
+    with served(wsgiRoot(pool, echoEnviron)) as port:
+        env = environOf(port, "/", headers={"Proxy": "http://evil.example:666",
+                                            "X-Proxy": "x", "Proxy-Authorization": "Basic eA=="})
+    assert "HTTP_PROXY" not in env
+    assert env["HTTP_X_PROXY"] == "x" and env["HTTP_PROXY_AUTHORIZATION"] == "Basic eA=="
+
+
 @pytest.mark.parametrize("path,scriptName,pathInfo", [
     ("/app", "/app", ""),
     ("/app/", "/app", "/"),

@@ -26,6 +26,7 @@ import time
 
 STATUS_LINE = re.compile(rb"HTTP/(\d)\.(\d) (\d{3}) ([^\r\n]*)\r\n")
 TOKEN = re.compile(rb"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+CONTENT_LENGTH = re.compile(r"[0-9]{1,18}")  # ASCII digits; 18 keep int() cheap
 
 #: Every wait for the server is bounded by this many seconds; generous, so a
 #: loaded machine slows a test down instead of failing it.
@@ -188,10 +189,12 @@ class Connection:
             return response
         lengths = response.headerList("content-length")
         if lengths:
-            values = {value.strip() for item in lengths for value in item.split(",")}
-            if len(values) != 1 or not values.pop().isdigit():
+            # RFC 9110 §8.6: 1*DIGIT, ASCII only (str's digit test would take "³", and
+            # str.strip would take "\xa0"); one value, however often repeated.
+            values = {value.strip(" \t") for item in lengths for value in item.split(",")}
+            if len(values) != 1 or not CONTENT_LENGTH.fullmatch(next(iter(values))):
                 raise ProtocolError("bad Content-Length %r" % lengths)
-            response.body = self.readExactly(int(lengths[0].split(",")[0]))
+            response.body = self.readExactly(int(values.pop()))
             return response
         response.body = self.readToClose()
         return response

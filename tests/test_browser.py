@@ -1,0 +1,119 @@
+"""A real browser reads refweb's pages: headless Chromium against a served folder.
+
+The other listing tests read the HTML as text; these check what a browser
+makes of it.  ``chromium --headless --dump-dom URL`` prints the document
+after parsing, so a name that escaped its escaping would show up here as an
+element, and ``--screenshot`` at a phone's width checks that the page lays
+out at all.  Skipped, saying why, where Chromium is not installed
+(``.ci/run`` installs Debian's ``chromium``).
+"""
+
+import os
+import re
+import shutil
+import subprocess
+
+import pytest
+
+from refweb import static
+from support import served
+
+
+def findChromium():
+    """The chromium command: /usr/bin/chromium, else one on PATH, else None."""
+    if os.access("/usr/bin/chromium", os.X_OK):
+        return "/usr/bin/chromium"
+    return shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+CHROMIUM = findChromium()
+pytestmark = pytest.mark.skipif(CHROMIUM is None,
+                                reason="no chromium: /usr/bin/chromium absent and none on PATH")
+
+# No sandbox: the tests may run as root in a container, where Chromium's sandbox cannot start.
+FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+         "--disable-extensions", "--disable-dev-shm-usage"]
+
+
+def chromium(profile, *args):
+    """Run headless Chromium with a throwaway profile; its stdout as text."""
+    result = subprocess.run([CHROMIUM, *FLAGS, "--user-data-dir=" + str(profile), *args],
+                            capture_output=True, timeout=60)
+    assert result.returncode == 0, result.stderr.decode("utf-8", "replace")[-2000:]
+    return result.stdout.decode("utf-8")
+
+
+def dumpDOM(profile, url):
+    return chromium(profile, "--dump-dom", url)
+
+
+@pytest.fixture
+def site(tmp_path):
+    """A folder with files of three sizes, a subfolder and a hostile name."""
+    root = tmp_path / "site"
+    (root / "sub folder").mkdir(parents=True)
+    (root / "sub folder" / "inner.txt").write_text("inner\n")
+    (root / "small.txt").write_text("hi\n")
+    (root / "big.bin").write_bytes(b"\0" * (3 << 20))
+    (root / "<script>alert(1)<").write_text("hostile\n")
+    for name, mtime in (("small.txt", 1000000000), ("big.bin", 1100000000),
+                        ("<script>alert(1)<", 1200000000)):
+        os.utime(root / name, (mtime, mtime))
+    return root
+
+
+def rowLinks(dom):
+    """The href of every row in a rendered listing, top to bottom."""
+    return re.findall(r'<td class="name"(?: colspan="4")?><a href="([^"]*)"', dom)
+
+
+def test_browser_renders_the_listing(site, tmp_path):
+    """Chromium's DOM of a listing has the rows in order, the sort links, no
+    script element, and the hostile name as text."""
+    with served(static.File(str(site))) as port:
+        dom = dumpDOM(tmp_path / "profile", "http://127.0.0.1:%d/" % port)
+    assert "<title>Directory listing for /</title>" in dom
+    assert rowLinks(dom) == ["sub%20folder/", "%3Cscript%3Ealert%281%29%3C", "big.bin", "small.txt"]
+    assert '<a href="?sort=size&amp;order=asc">Size</a>' in dom
+    assert '<a href="?sort=name&amp;order=desc">Name \u25b2</a>' in dom
+    assert "<script" not in dom and "&lt;script&gt;alert(1)&lt;</a>" in dom
+    assert 'rel="up"' not in dom  # the top of the site has no parent
+    assert '<td class="size" title="3145728 bytes">3M</td>' in dom
+
+
+def test_browser_follows_sort_and_parent_links(site, tmp_path):
+    """A sorted listing and a subfolder's listing, as Chromium renders them."""
+    profile = tmp_path / "profile"
+    with served(static.File(str(site))) as port:
+        bySize = dumpDOM(profile, "http://127.0.0.1:%d/?sort=size&order=desc" % port)
+        byDate = dumpDOM(profile, "http://127.0.0.1:%d/?sort=date" % port)
+        sub = dumpDOM(profile, "http://127.0.0.1:%d/sub%%20folder/" % port)
+    assert rowLinks(bySize) == ["sub%20folder/", "big.bin", "%3Cscript%3Ealert%281%29%3C", "small.txt"]
+    assert rowLinks(byDate) == ["sub%20folder/", "small.txt", "big.bin", "%3Cscript%3Ealert%281%29%3C"]
+    assert 'aria-sort="descending"' in bySize
+    assert rowLinks(sub) == ["../", "inner.txt"]
+    assert '<a href="../" rel="up">../ (parent folder)</a>' in sub
+    assert "<h1>Directory listing for /sub folder/</h1>" in sub
+
+
+def test_browser_renders_the_404_page(site, tmp_path):
+    """A missing file's page, rendered: the status, what to try, a way home."""
+    with served(static.File(str(site))) as port:
+        dom = dumpDOM(tmp_path / "profile", "http://127.0.0.1:%d/no-such-file" % port)
+    assert "<title>404 No Such Resource</title>" in dom
+    assert "<h1>404 No Such Resource</h1>" in dom
+    assert "<strong>What to try.</strong> Check the address" in dom
+    assert '<a href="/">The front page of this site</a>' in dom
+
+
+def test_browser_screenshot_at_phone_width(site, tmp_path):
+    """A 400x800 screenshot of the listing is a real PNG of some size."""
+    shot = tmp_path / "phone.png"
+    with served(static.File(str(site))) as port:
+        chromium(tmp_path / "profile", "--screenshot=" + str(shot), "--window-size=400,800",
+                 "--hide-scrollbars", "http://127.0.0.1:%d/" % port)
+    data = shot.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    width, height = int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+    assert (width, height) == (400, 800)
+    assert len(data) > 8000  # a page with one heading compresses to about 3,000 bytes
