@@ -6,10 +6,7 @@ wait; worker threads (refweb/internet/workers.py) answer requests.
 """
 
 import os
-import signal
 import socket
-import subprocess
-import sys
 import threading
 import time
 
@@ -18,7 +15,7 @@ import pytest
 from refweb import server
 from refweb.internet import reactor
 from refweb.resource import Resource
-from support import dechunk, freePort, parseResponse, readUntilClosed, served, statusOf, waitUntil
+from support import dechunk, parseResponse, readUntilClosed, served, statusOf, waitUntil
 
 WAIT = 10
 
@@ -281,69 +278,6 @@ def test_threads_and_descriptors_come_back_after_a_load():
                 (threadCount(), threads, fdCount(), fds)
         finally:
             pool.idleSeconds = idleSeconds
-
-
-# -- shutdown ---------------------------------------------------------------
-
-SLOW_RPY = """\
-import time
-from refweb.resource import Resource
-
-class Slow(Resource):
-    isLeaf = True
-    def render_GET(self, request):
-        time.sleep(1.0)
-        return b"finished"
-
-resource = Slow()
-"""
-
-
-def test_sigterm_lets_requests_in_flight_finish_then_releases_port_and_pid(tmp_path):
-    (tmp_path / "slow.rpy").write_text(SLOW_RPY)
-    port = freePort()
-    pidfile = tmp_path / "refweb.pid"
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "refweb", "-n", "--pidfile", str(pidfile), "web",
-         "--listen", "tcp:%d:interface=127.0.0.1" % port, "--path", str(tmp_path)],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, cwd=tmp_path)
-    try:
-        assert waitUntil(lambda: _listening(port), WAIT)
-        results = []
-
-        def client():
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=WAIT) as sock:
-                    ask(sock, b"/slow.rpy", b"Connection: close\r\n")
-                    results.append(readUntilClosed(sock, WAIT))
-            except OSError as exc:
-                results.append(repr(exc).encode())
-        clients = [threading.Thread(target=client) for _ in range(50)]
-        for c in clients:
-            c.start()
-        time.sleep(0.4)  # every request is in flight, sleeping in its render
-        proc.send_signal(signal.SIGTERM)
-        for c in clients:
-            c.join(WAIT)
-        assert proc.wait(WAIT) == 0
-        log = proc.stdout.read().decode()
-        assert len(results) == 50, log
-        assert all(r.startswith(b"HTTP/1.1 200 ") and r.endswith(b"finished") for r in results), \
-            ([r[:40] for r in results if not r.endswith(b"finished")][:3], log)
-        assert not pidfile.exists()
-        assert not _listening(port)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-        proc.stdout.close()
-
-
-def _listening(port):
-    try:
-        socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-        return True
-    except OSError:
-        return False
 
 
 @pytest.fixture(autouse=True)

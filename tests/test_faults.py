@@ -481,7 +481,6 @@ resource = Slow()
 '''
 
 
-@pytest.mark.xfail(strict=False, reason="graceful drain: issue 11 reactor")
 def test_sigterm_lets_requests_in_flight_finish(tmp_path):
     """SIGTERM with 50 requests in flight against a slow resource: each gets its
     200, then the process exits, the port is free and the pid file is gone."""
