@@ -7,21 +7,25 @@ connection) and "Proxies" ("Proxy inherits from http.HTTPChannel").
 A connection spends most of its life waiting, and waiting costs no thread:
 the reactor's selector thread (``internet/selectorloop.py``) holds it, and
 a worker thread (``internet/workers.py``) takes it only when there is work.
-The journey of one request, in the steps docs/internals/design.rst numbers:
+The journey of one request, numbered as in docs/internals/design.rst:
 
-    in the selector thread, while the connection waits
-    1. wait for the next request's first bytes     (idleTimeout; readTimeout
-                                                    for a new connection)
-    2. collect the head up to CRLF CRLF            (headTimeout, size limits)
+    in the selector thread, while the connection waits (no thread of its own)
+    1. accept; Site.buildProtocol makes this HTTPChannel  (selectorloop.py)
+    2. wait for the next head: its first bytes            (readTimeout for a
+       new connection, idleTimeout between requests), then the rest
+                                                          (headTimeout, size
+                                                          limits)
     in a worker thread, from ``serveInWorker``
-    3. parse the head with ``refweb.wire``          (errors -> 4xx, then close)
-    4. read the body by Content-Length or chunks   (maxBodySize, bodyTimeout)
-    5. hand it to ``requestFactory`` -> request.requestReceived -> process()
-    6. if the response is still open (NOT_DONE_YET), back to the selector
-       until finish() is called from another thread; the selector notices
-       meanwhile if the client goes away
-    7. keep the connection for another request (step 1), or close it
-       (RFC 9112 §9.3)
+    3. parse the head with ``refweb.wire``                 (errors -> 4xx, close)
+    4. read the body by Content-Length or chunks          (maxBodySize,
+                                                          bodyTimeout)
+    5-8. the request takes over: requestReceived, traversal, render, write
+       (http_request.py, server.py, resource.py)
+    9. finish: a response still open (NOT_DONE_YET) goes back to the
+       selector until finish() is called from another thread; the selector
+       notices meanwhile if the client goes away
+    10. keep the connection for another request (step 2), or close it
+        (RFC 9112 §9.3)
 
 Requests on one connection are therefore answered strictly in order, even
 when they were pipelined: a pipelined head is answered by the same worker,
@@ -95,8 +99,8 @@ class HTTPChannel(Protocol):
         self.requestsServed = 0
         self.requests = []  # the request being answered, while there is one
         self._buffer = b""  # bytes read but not yet parsed (the next request's start)
-        self._openRequest = None  # a request whose response outlived its render (step 6)
-        self._deadline = None  # when waiting for the next head must end (steps 1-2)
+        self._openRequest = None  # a request whose response outlived its render (step 9)
+        self._deadline = None  # when waiting for the next head must end (step 2)
         self._headDeadline = None  # when the head being collected must be whole
         self._workerIdent = None  # the worker thread serving the connection now
         self._lost = False  # connectionLost has been called
@@ -111,7 +115,7 @@ class HTTPChannel(Protocol):
         self.transport.setTimeouts(read=self.readTimeout, write=self.writeTimeout)
         self._deadline = time.monotonic() + self.readTimeout
 
-    # -- steps 1, 2 and 6: what the selector asks while the connection waits
+    # -- steps 2 and 9: what the selector asks while the connection waits --
     def dataReceivedWhileWaiting(self, data):
         """The selector read ``data``; True if a worker should take over now."""
         if self._openRequest is None:
@@ -170,13 +174,13 @@ class HTTPChannel(Protocol):
         self._close(Failure(ConnectionDone()))
         return False
 
-    # -- steps 3 to 7, in a worker ---------------------------------------
+    # -- steps 3 to 10, in a worker ------------------------------------------
     def serveInWorker(self):
         """Answer every request whose head has arrived; True: wait in the selector again."""
         self._workerIdent = threading.get_ident()
         reason = Failure(ConnectionDone())
         try:
-            if self._openRequest is not None:  # step 6 is over: finish() was called
+            if self._openRequest is not None:  # step 9 is over: finish() was called
                 self._requestEnded(self._openRequest)
             while self.persistent and not self.transport.disconnected:
                 head = self._takeHead()
@@ -187,7 +191,7 @@ class HTTPChannel(Protocol):
                         self._deadline = time.monotonic() + self.idleTimeout
                     return True
                 if not self._serveRequest(head):
-                    return True  # the response is still open: step 6
+                    return True  # the response is still open: step 9
         except _ClientGone:
             pass
         except error.Error as exc:
@@ -203,7 +207,7 @@ class HTTPChannel(Protocol):
         return False
 
     def _serveRequest(self, head):
-        """Steps 3 to 5 for one request; False if its response is still open."""
+        """Steps 3 to 8 for one request; False if its response is still open."""
         method, target, version, headers = self._parseHead(head)
         request = self.requestFactory(self, queued=False)
         request.requestHeaders = headers
@@ -357,14 +361,14 @@ class HTTPChannel(Protocol):
                 return body
             data = self._recv(sock, deadline, timeout)
 
-    # -- step 6: a response that finishes later -----------------------------
+    # -- step 9: a response that finishes later -----------------------------
     def requestDone(self, request):
         """Called by request.finish(), from whichever thread finished it.
 
         A finish() inside the worker serving the connection needs nothing:
         that worker sees ``request.finished`` when the render returns.  From
         any other thread, the connection may be waiting in the selector
-        (step 6), so the selector is asked to look again.
+        (step 9), so the selector is asked to look again.
         """
         if threading.get_ident() != self._workerIdent and self.transport.selector is not None:
             self.transport.selector.resume(self)
