@@ -854,6 +854,39 @@ def test_limits_table_lists_every_channel_limit():
         {"--" + option for option in tap.LIMIT_OPTIONS}
 
 
+def topModules():
+    folder = os.path.join(ROOT, "refweb")
+    return sorted(name for name in os.listdir(folder) if name.endswith(".py"))
+
+
+@pytest.mark.parametrize("name", topModules())
+def test_module_docstring_names_its_guide_section(name):
+    """Each refweb/*.py module's docstring says which part of the guide it
+    serves ("Guide: ...") or that it is not in the guide."""
+    import ast
+    with open(os.path.join(ROOT, "refweb", name), encoding="utf-8") as f:
+        docstring = ast.get_docstring(ast.parse(f.read())) or ""
+    assert re.search(r"^Guide( section)?: ", docstring, re.M), name
+
+
+def test_package_docstring_is_a_ten_line_map_of_real_names():
+    """refweb/__init__.py maps a request's journey in ten lines, and every
+    name on them exists."""
+    import importlib
+    import refweb
+    lines = [line for line in refweb.__doc__.split("\n") if line.startswith("    ")]
+    assert len(lines) == 10
+    for line in lines:
+        dotted = line.split()[0].rstrip(",")
+        parts = dotted.split(".")
+        obj = importlib.import_module("refweb." + parts[0])
+        for part in parts[1:]:
+            obj = getattr(obj, part)
+        if "write, finish" in line:
+            from refweb.http_request import Request
+            assert callable(Request.finish)
+
+
 def test_readme_test_command_is_what_ci_runs():
     """README.rst's set-up-and-test command is, character for character, the
     command .ci/run runs; the README's other commands say python3 (Debian has

@@ -23,7 +23,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 if ROOT not in sys.path:
     sys.path.insert(0, ROOT)  # this checkout's refweb, not an installed one
 
-from refweb import rules, tap  # noqa: E402 (needs the checkout on sys.path)
+from refweb import grammar, rules, tap  # noqa: E402 (needs the checkout on sys.path)
 
 PAGES = (os.path.join("docs", "internals", "wire.rst"),)
 
@@ -97,7 +97,7 @@ def optionsTable():
     return listTable(["``refweb web`` option", "sets", "its value"], rows, (25, 25, 50))
 
 
-TABLES = {"refusals": refusalsTable, "limits": limitsTable,
+TABLES = {"grammar": grammar.ruleTable, "refusals": refusalsTable, "limits": limitsTable,
           "keep-alive": keepAliveTable, "limit-options": optionsTable}
 
 
