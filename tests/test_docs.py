@@ -30,7 +30,7 @@ import pytest
 from refweb import distrib, proxy, static
 from refweb.python import log
 from refweb.resource import Resource
-from tests.support import get, rawHTTP, served
+from tests.support import freePort, get, rawHTTP, served
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DOCS = os.path.join(ROOT, "docs")
@@ -164,12 +164,6 @@ def workdir(tmp_path):
     target = tmp_path / "examples"
     shutil.copytree(EXAMPLES, target, ignore=shutil.ignore_patterns("__pycache__"))
     return target
-
-
-def freePort():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def portOpen(port):

@@ -16,7 +16,7 @@ import pytest
 from refweb import http_request, rules, server, session, twcgi, wire
 from refweb.resource import Resource
 from refweb.server import NOT_DONE_YET
-from tests.support import parseResponse, served, statusOf
+from tests.support import parseResponse, receive, served, statusOf
 
 WAIT = 5.0
 
@@ -29,25 +29,6 @@ def exchange(port, data, wait=WAIT, quiet=None):
     with socket.create_connection(("127.0.0.1", port), timeout=wait) as sock:
         sock.sendall(data)
         return receive(sock, wait, quiet)
-
-
-def receive(sock, wait=WAIT, quiet=None):
-    chunks, closed = [], False
-    deadline = time.monotonic() + wait
-    sock.settimeout(quiet or wait)
-    while time.monotonic() < deadline:
-        try:
-            chunk = sock.recv(65536)
-        except socket.timeout:
-            break
-        except ConnectionResetError:
-            closed = True
-            break
-        if not chunk:
-            closed = True
-            break
-        chunks.append(chunk)
-    return b"".join(chunks), closed
 
 
 class Hello(Resource):
@@ -106,7 +87,7 @@ def test_keep_alive(row):
     with served(Framed()) as port:
         with socket.create_connection(("127.0.0.1", port), timeout=WAIT) as sock:
             sock.sendall(request.encode("ascii") + b"\r\n")
-            data, closed = receive(sock, quiet=0.5)
+            data, closed = receive(sock, settle=0.5)
             assert statusOf(data) == 200
             _, headers, _ = parseResponse(data)
             assert headers.get("connection", [""]) == [row.header]
@@ -391,7 +372,7 @@ def maxConnections(monkeypatch, tmp_path):
     try:
         with socket.create_connection(("127.0.0.1", number), timeout=WAIT) as first:
             first.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
-            assert receive(first, quiet=0.3)[0].endswith(b"hello")  # and it stays open
+            assert receive(first, settle=0.3)[0].endswith(b"hello")  # and it stays open
             data, closed = exchange(number, b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
             assert statusOf(data) == 503 and closed
     finally:
