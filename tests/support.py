@@ -69,6 +69,15 @@ def served(resourceOrSite, **siteArgs):
         port.stopListening()
 
 
+def siteWith(resource, **attributes):
+    """A Site for ``resource`` with these attributes set on it: a limit
+    (``maxBodySize=10``), a ``sessionFactory``... whatever a test changes."""
+    site = server.Site(resource)
+    for name, value in attributes.items():
+        setattr(site, name, value)
+    return site
+
+
 Response = collections.namedtuple("Response", "status reason headers body")
 
 

@@ -56,50 +56,48 @@ def wireLines(path, root=None):
 # trace
 # --------------------------------------------------------------------------
 
-def test_trace_root():
-    """GET / takes one step, for the empty segment, which Hello's getChild answers with itself."""
-    assert traceLines("/") == [
+# (path, what its trace shows, the trace's lines): each is one GET through
+# the Hello tree made a branch.
+TRACES = [
+    ("/", "one step, for the empty segment, which Hello's getChild answers with itself", [
         "trace: GET /  prepath=[] postpath=['']",
         "trace:   1. Hello --''--> Hello (getChild)  prepath=[''] postpath=[]",
         "trace:   render Hello.render_GET -> 200",
-    ]
-
-
-def test_trace_fred():
-    """GET /fred takes one step, to the putChild child 'fred'."""
-    assert traceLines("/fred") == [
+    ]),
+    ("/fred", "one step, to the putChild child 'fred'", [
         "trace: GET /fred  prepath=[] postpath=['fred']",
         "trace:   1. Hello --'fred'--> Hello (putChild)  prepath=['fred'] postpath=[]",
         "trace:   render Hello.render_GET -> 200",
-    ]
-
-
-def test_trace_fred_slash():
-    """GET /fred/ takes a second step for the trailing empty segment."""
-    assert traceLines("/fred/") == [
+    ]),
+    ("/fred/", "a second step for the trailing empty segment", [
         "trace: GET /fred/  prepath=[] postpath=['fred', '']",
         "trace:   1. Hello --'fred'--> Hello (putChild)  prepath=['fred'] postpath=['']",
         "trace:   2. Hello --''--> Hello (getChild)  prepath=['fred', ''] postpath=[]",
         "trace:   render Hello.render_GET -> 200",
-    ]
-
-
-def test_trace_bob():
-    """GET /bob takes one step, to the putChild child 'bob'."""
-    assert traceLines("/bob") == [
+    ]),
+    ("/bob", "one step, to the putChild child 'bob'", [
         "trace: GET /bob  prepath=[] postpath=['bob']",
         "trace:   1. Hello --'bob'--> Hello (putChild)  prepath=['bob'] postpath=[]",
         "trace:   render Hello.render_GET -> 200",
-    ]
-
-
-def test_trace_unknown_child():
-    """An unknown segment shows the NoResource that getChild returned; its own render() gives 404."""
-    assert traceLines("/nobody") == [
+    ]),
+    ("/nobody", "the NoResource getChild returned for an unknown segment; "
+                "its own render() gives 404", [
         "trace: GET /nobody  prepath=[] postpath=['nobody']",
         "trace:   1. Hello --'nobody'--> NoResource (getChild)  prepath=['nobody'] postpath=[]",
         "trace:   render NoResource.render -> 404",
-    ]
+    ]),
+    ("/a%20b", "segments as the str the resource receives (percent-decoded)", [
+        "trace: GET /a%20b  prepath=[] postpath=['a b']",
+        "trace:   1. Hello --'a b'--> NoResource (getChild)  prepath=['a b'] postpath=[]",
+        "trace:   render NoResource.render -> 404",
+    ]),
+]
+
+
+@pytest.mark.parametrize("path, shows, expected", TRACES, ids=[row[0] for row in TRACES])
+def test_trace(path, shows, expected):
+    """GET path through the Hello tree traces exactly the row's lines (see ``shows``)."""
+    assert traceLines(path) == expected
 
 
 def test_trace_leaf_stops_the_walk():
@@ -113,15 +111,6 @@ def test_trace_leaf_stops_the_walk():
         "trace:   1. Hello --'leaf'--> Hello (putChild)  prepath=['leaf'] postpath=['a', 'b']",
         "trace:   Hello is a leaf: the walk stops, postpath=['a', 'b']",
         "trace:   render Hello.render_GET -> 200",
-    ]
-
-
-def test_trace_percent_decoded_segments():
-    """Segments appear in the trace as the str the resource receives (percent-decoded)."""
-    assert traceLines("/a%20b") == [
-        "trace: GET /a%20b  prepath=[] postpath=['a b']",
-        "trace:   1. Hello --'a b'--> NoResource (getChild)  prepath=['a b'] postpath=[]",
-        "trace:   render NoResource.render -> 404",
     ]
 
 

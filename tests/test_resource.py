@@ -260,11 +260,10 @@ def test_site_prepathAndPostpathAsRendered(port, path, body):
     assert payload.decode() == body
 
 
-def test_site_guideHelloTreeRootIsALeaf():
+def test_site_guideHelloTreeRootIsALeaf(hello):
     """The guide's Hello tree: the root is a leaf, so /fred renders the root, prepath []."""
-    with served(helloTree()) as number:
-        assert ask(number, "/fred")[2] == b"Hello, world! I am located at []."
-        assert ask(number, "/")[2] == b"Hello, world! I am located at []."
+    assert ask(hello, "/fred")[2] == b"Hello, world! I am located at []."
+    assert ask(hello, "/")[2] == b"Hello, world! I am located at []."
 
 
 def test_site_missingChildIs404Page(port):

@@ -16,7 +16,7 @@ import pytest
 from refweb import http_request, rules, server, session, twcgi, wire
 from refweb.resource import Resource
 from refweb.server import NOT_DONE_YET
-from tests.support import parseResponse, receive, served, statusOf
+from tests.support import parseResponse, receive, served, siteWith, statusOf
 
 WAIT = 5.0
 
@@ -41,10 +41,9 @@ class Hello(Resource):
 # -- refusals -------------------------------------------------------------------
 
 @pytest.mark.parametrize("row", rules.REFUSALS, ids=[r.problem for r in rules.REFUSALS])
-def test_refusal(row):
+def test_refusal(row, serve):
     """The row's example bytes get the row's status, with Connection: close, then the close."""
-    with served(Hello()) as port:
-        data, closed = exchange(port, row.request)
+    data, closed = exchange(serve(Hello()), row.request)
     status, headers, _ = parseResponse(data)
     assert status == row.status
     assert headers["connection"] == ["close"]
@@ -115,13 +114,6 @@ def exceeds(owner, name):
 CHANNEL = rules.CHANNEL
 
 
-def site(**limits):
-    s = server.Site(Hello())
-    for name, value in limits.items():
-        setattr(s, name, value)
-    return s
-
-
 def status(port, data):
     """The status the server answers ``data`` with (read no further than the status line)."""
     with socket.create_connection(("127.0.0.1", port), timeout=WAIT) as sock:
@@ -137,7 +129,7 @@ def status(port, data):
 
 @exceeds(CHANNEL, "maxRequestLineLength")
 def requestLine(monkeypatch, tmp_path):
-    with served(site(maxRequestLineLength=100)) as port:
+    with served(siteWith(Hello(), maxRequestLineLength=100)) as port:
         line = b"GET /" + b"a" * (100 - len(b"GET / HTTP/1.1")) + b" HTTP/1.1"
         assert len(line) == 100
         assert status(port, line + b"\r\nHost: x\r\n\r\n") == 200
@@ -146,7 +138,7 @@ def requestLine(monkeypatch, tmp_path):
 
 @exceeds(CHANNEL, "maxHeaderCount")
 def headerCount(monkeypatch, tmp_path):
-    with served(site(maxHeaderCount=5)) as port:
+    with served(siteWith(Hello(), maxHeaderCount=5)) as port:
         head = b"GET / HTTP/1.1\r\nHost: x\r\n" + b"X-A: 1\r\n" * 4
         assert status(port, head + b"\r\n") == 200
         assert status(port, head + b"X-A: 1\r\n\r\n") == 431
@@ -156,7 +148,7 @@ def headerCount(monkeypatch, tmp_path):
 def headerBytes(monkeypatch, tmp_path):
     # The head, request line included and final CRLF CRLF not, may be
     # maxRequestLineLength + maxHeaderBytes: here 50 + 200 bytes.
-    with served(site(maxRequestLineLength=50, maxHeaderBytes=200)) as port:
+    with served(siteWith(Hello(), maxRequestLineLength=50, maxHeaderBytes=200)) as port:
         start = b"GET / HTTP/1.1\r\nHost: x\r\nX-Pad: "
         head = start + b"p" * (250 - len(start))
         assert len(head) == 250
@@ -166,7 +158,7 @@ def headerBytes(monkeypatch, tmp_path):
 
 @exceeds(CHANNEL, "maxBodySize")
 def bodySize(monkeypatch, tmp_path):
-    with served(site(maxBodySize=10)) as port:
+    with served(siteWith(Hello(), maxBodySize=10)) as port:
         post = b"POST / HTTP/1.1\r\nHost: x\r\n"
         assert status(port, post + b"Content-Length: 10\r\n\r\n" + b"b" * 10) == 200
         assert status(port, post + b"Content-Length: 11\r\n\r\n" + b"b" * 11) == 413
@@ -177,7 +169,7 @@ def bodySize(monkeypatch, tmp_path):
 
 @exceeds(CHANNEL, "readTimeout")
 def readTimeout(monkeypatch, tmp_path):
-    with served(site(readTimeout=0.3, headTimeout=WAIT * 2)) as port:
+    with served(siteWith(Hello(), readTimeout=0.3, headTimeout=WAIT * 2)) as port:
         data, closed = exchange(port, b"GET / HTTP/1.1\r\n")
         assert statusOf(data) == 408 and closed
         assert exchange(port, b"") == (b"", True)  # nothing asked: closed quietly
@@ -193,9 +185,7 @@ def writeTimeout(monkeypatch, tmp_path):
         def render(self, request):
             return big
 
-    s = server.Site(Big())
-    s.writeTimeout = 0.3
-    with served(s) as port:
+    with served(siteWith(Big(), writeTimeout=0.3)) as port:
         with socket.create_connection(("127.0.0.1", port), timeout=WAIT) as sock:
             sock.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
             time.sleep(1.5)  # not reading: the server's write waits, then gives up
@@ -205,7 +195,7 @@ def writeTimeout(monkeypatch, tmp_path):
 
 @exceeds(CHANNEL, "headTimeout")
 def headTimeout(monkeypatch, tmp_path):
-    with served(site(headTimeout=0.5, readTimeout=WAIT)) as port:
+    with served(siteWith(Hello(), headTimeout=0.5, readTimeout=WAIT)) as port:
         with socket.create_connection(("127.0.0.1", port), timeout=WAIT) as sock:
             started = time.monotonic()
             for byte in b"GET / HTTP/1.1\r\nHost: x\r\nX-Slow: " + b"s" * 40:
@@ -221,7 +211,7 @@ def headTimeout(monkeypatch, tmp_path):
 
 @exceeds(CHANNEL, "idleTimeout")
 def idleTimeout(monkeypatch, tmp_path):
-    with served(site(idleTimeout=0.3)) as port:
+    with served(siteWith(Hello(), idleTimeout=0.3)) as port:
         data, closed = exchange(port, b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
         assert statusOf(data) == 200 and data.endswith(b"hello")  # then nothing more
         assert closed
@@ -229,7 +219,7 @@ def idleTimeout(monkeypatch, tmp_path):
 
 @exceeds(CHANNEL, "bodyTimeout")
 def bodyTimeout(monkeypatch, tmp_path):
-    with served(site(bodyTimeout=0.5, readTimeout=WAIT)) as port:
+    with served(siteWith(Hello(), bodyTimeout=0.5, readTimeout=WAIT)) as port:
         with socket.create_connection(("127.0.0.1", port), timeout=WAIT) as sock:
             sock.sendall(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 40\r\n\r\n")
             for _ in range(40):
@@ -251,9 +241,7 @@ class BodyKind(Resource):
 
 @exceeds(CHANNEL, "memoryBodyLimit")
 def memoryBodyLimit(monkeypatch, tmp_path):
-    s = server.Site(BodyKind())
-    s.memoryBodyLimit = 10
-    with served(s) as port:
+    with served(siteWith(BodyKind(), memoryBodyLimit=10)) as port:
         post = b"POST / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
         small, _ = exchange(port, post + b"Content-Length: 10\r\n\r\n" + b"b" * 10)
         large, _ = exchange(port, post + b"Content-Length: 11\r\n\r\n" + b"b" * 11)
@@ -276,10 +264,8 @@ def maxPipelineBytes(monkeypatch, tmp_path):
                 return NOT_DONE_YET
             return b"posted"
 
-    s = server.Site(Held())
-    s.maxPipelineBytes = 1000
     body = b"b" * 300000
-    with served(s) as port:
+    with served(siteWith(Held(), maxPipelineBytes=1000)) as port:
         with socket.create_connection(("127.0.0.1", port), timeout=WAIT) as sock:
             sock.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
             ahead = b"POST / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n" \
@@ -366,7 +352,7 @@ def formFields(monkeypatch, tmp_path):
 @exceeds("refweb.internet.threadedreactor.Port", "maxConnections")
 def maxConnections(monkeypatch, tmp_path):
     from refweb.internet import reactor
-    port = reactor.listenTCP(0, site(), interface="127.0.0.1")
+    port = reactor.listenTCP(0, siteWith(Hello()), interface="127.0.0.1")
     port.maxConnections = 1
     number = port.getHost().port
     try:
@@ -417,8 +403,7 @@ def sessionTimeout(monkeypatch, tmp_path):
     class Brief(session.Session):
         sessionTimeout = 0.5
 
-    s = server.Site(SessionUID())
-    s.sessionFactory = Brief
+    s = siteWith(SessionUID(), sessionFactory=Brief)
     with served(s) as port:
         uid = sessionGet(port)
         assert sessionGet(port, uid) == uid  # within the timeout: the same session
