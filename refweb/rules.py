@@ -179,8 +179,6 @@ def default(limit):
 def webOption(limit):
     """The ``refweb web`` option that sets this limit, or None."""
     from refweb import tap
-    if limit.owner not in (CHANNEL, "refweb.internet.threadedreactor.Port"):
-        return None
     for option, (attribute, _) in tap.LIMIT_OPTIONS.items():
         if attribute == limit.name:
             return "--" + option
@@ -200,7 +198,8 @@ say."""
 
 FRAMINGS = {
     "length": "``Content-Length``, as many bytes as it says",
-    "chunked": "length unknown (``NOT_DONE_YET`` with several writes)",
+    "unknown": "length unknown (``NOT_DONE_YET``, several writes): chunks on "
+               "HTTP/1.1, the close on HTTP/1.0",
     "past": "the resource wrote more bytes than its ``Content-Length``",
     "short": "the resource finished before writing its ``Content-Length``",
 }
@@ -210,10 +209,10 @@ KEEP_ALIVE = (
     KeepAlive("HTTP/1.1", "keep-alive", "length", True, "", "RFC 9112 §9.3"),
     KeepAlive("HTTP/1.1", "close", "length", False, "close", "RFC 9112 §9.6"),
     KeepAlive("HTTP/1.1", "keep-alive, close", "length", False, "close", "RFC 9112 §9.6"),
-    KeepAlive("HTTP/1.1", "", "chunked", True, "", "RFC 9112 §7.1"),
+    KeepAlive("HTTP/1.1", "", "unknown", True, "", "RFC 9112 §7.1"),
     KeepAlive("HTTP/1.0", "", "length", False, "close", "RFC 9112 §9.3"),
     KeepAlive("HTTP/1.0", "keep-alive", "length", True, "keep-alive", "RFC 9112 Appendix C.2.2"),
-    KeepAlive("HTTP/1.0", "keep-alive", "chunked", False, "close", "RFC 9112 §6.3 rule 8"),
+    KeepAlive("HTTP/1.0", "keep-alive", "unknown", False, "close", "RFC 9112 §6.3 rule 8"),
     # The two below decide to close after the head went out, so the head
     # cannot say so: the close itself is all the client sees.
     KeepAlive("HTTP/1.1", "", "past", False, "", "RFC 9112 §6.3"),

@@ -53,7 +53,7 @@ def test_refusal(row, serve):
 # -- keep-alive -----------------------------------------------------------------
 
 class Framed(Resource):
-    """/length, /chunked, /past, /short: a body framed as rules.FRAMINGS says."""
+    """/length, /unknown, /past, /short: a body framed as rules.FRAMINGS says."""
     isLeaf = True
 
     def render_GET(self, request):
