@@ -16,7 +16,7 @@ import pytest
 from refweb import http_request, rules, server, session, twcgi, wire
 from refweb.resource import Resource
 from refweb.server import NOT_DONE_YET
-from tests.support import parseResponse, receive, served, siteWith, statusOf
+from tests.support import parseResponse, receive, served, siteWith, statusOf, waitUntil
 
 WAIT = 5.0
 
@@ -272,7 +272,8 @@ def maxPipelineBytes(monkeypatch, tmp_path):
                     b"Content-Length: %d\r\n\r\n" % len(body) + body
             sender = threading.Thread(target=sock.sendall, args=(ahead,))
             sender.start()
-            time.sleep(0.5)
+            assert waitUntil(lambda: held and len(held[0]._buffer) >= 1000)
+            time.sleep(0.3)  # time to read on, if it did not stop
             buffered = len(held[0]._buffer)
             release.set()
             sender.join(WAIT)
@@ -401,14 +402,13 @@ def sessionGet(port, uid=None):
 @exceeds("refweb.session.Session", "sessionTimeout")
 def sessionTimeout(monkeypatch, tmp_path):
     class Brief(session.Session):
-        sessionTimeout = 0.5
+        sessionTimeout = 1.0
 
     s = siteWith(SessionUID(), sessionFactory=Brief)
     with served(s) as port:
         uid = sessionGet(port)
         assert sessionGet(port, uid) == uid  # within the timeout: the same session
-        time.sleep(1.2)
-        assert uid not in s.sessions
+        assert waitUntil(lambda: uid not in s.sessions, timeout=WAIT)
         assert sessionGet(port, uid) != uid
 
 
