@@ -6,7 +6,6 @@ what these tests send.  Every test here listens on 127.0.0.1:0 and talks over
 a plain socket, byte for byte.
 """
 
-import os
 import socket
 import threading
 import time
