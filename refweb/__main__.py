@@ -1,2 +1,8 @@
+"""``python -m refweb``: the ``refweb`` command (its parts are in refweb/runner.py).
+
+Guide: "Running a Twisted Web Server" -- ``python -m refweb web --path DIR``
+is refweb's ``twistd web --path DIR``.
+"""
+
 from refweb.runner import main
 main()

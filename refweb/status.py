@@ -3,6 +3,8 @@
 
 ``from refweb import http; request.setResponseCode(http.NOT_FOUND)`` --
 these names are re-exported by ``refweb.http``, as Twisted's are.
+
+Guide: not in the guide (its examples never name a status).
 """
 
 CONTINUE = 100

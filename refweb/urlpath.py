@@ -1,5 +1,9 @@
 # -*- test-case-name: tests.test_server -*-
-"""URLPath: a URL you can walk like a path (``request.URLPath().child("x")``)."""
+"""URLPath: a URL you can walk like a path (``request.URLPath().child("x")``).
+
+Guide: not in the guide; a resource uses it to build links to itself and
+its children from the URL the request came in by (``Request.URLPath``).
+"""
 
 import urllib.parse
 

@@ -1,7 +1,7 @@
 # -*- test-case-name: tests.test_wsgi -*-
 """WSGIResource: serve a WSGI application (PEP 3333) as a resource.
 
-Guide section: "Serving WSGI Applications" -- ``WSGIResource(reactor,
+Guide: "Serving WSGI Applications" -- ``WSGIResource(reactor,
 wsgiThreadPool, application)``; "each application call (for each request)
 is called within a thread ... a ThreadPool instance is used."
 

@@ -1,5 +1,6 @@
 """pytest fixtures shared by every test module (helpers live in tests/support.py)."""
 
+import contextlib
 import os
 import sys
 
@@ -14,7 +15,21 @@ _inherited = os.environ.get("PYTHONPATH")
 os.environ["PYTHONPATH"] = ROOT + (os.pathsep + _inherited if _inherited else "")
 
 from refweb.python import log  # noqa: E402 (needs the checkout on sys.path)
-from support import makeCertificate  # noqa: E402
+from support import helloTree, makeCertificate, served  # noqa: E402
+
+
+@pytest.fixture
+def serve():
+    """serve(resource or site, **siteArgs) -> a port number on 127.0.0.1 where
+    it is served; every one is stopped when the test ends."""
+    with contextlib.ExitStack() as started:
+        yield lambda what, **siteArgs: started.enter_context(served(what, **siteArgs))
+
+
+@pytest.fixture
+def hello(serve):
+    """The port of a Site serving the guide's Hello tree (helloTree())."""
+    return serve(helloTree())
 
 
 @pytest.fixture

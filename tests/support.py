@@ -1,12 +1,14 @@
 """Helpers for tests: serve a resource on a free port, talk to it for real.
 
-    with served(Simple()) as port:           # listenTCP(0, Site(...)) ... stopListening()
+    with served(helloTree()) as port:        # listenTCP(0, Site(...)) ... stopListening()
         status, headers, body = get(port, "/")
         status, reason, headers, body = fetch(port, "/", host="example.com")
         data = rawHTTP(port, b"GET / HTTP/1.1\\r\\nHost: x\\r\\n\\r\\n")
         status, headers, body = parseResponse(data)
 
-Shared fixtures (``docroot``, ``logged``, ``certfiles``) live in conftest.py.
+``helloTree()`` is the guide's Hello tree; ``freePort()`` a port nobody
+listens on.  Shared fixtures (``serve``, ``hello``, ``docroot``, ``logged``,
+``certfiles``) live in conftest.py.
 """
 
 import collections
@@ -21,8 +23,37 @@ import time
 
 import pytest
 
-from refweb import server
+from refweb import resource, server
 from refweb.internet import reactor
+
+
+class Hello(resource.Resource):
+    """The guide's Hello ("Resource Trees"), as the guide writes it."""
+
+    isLeaf = True
+
+    def getChild(self, name, request):
+        if name == "":
+            return self
+        return resource.Resource.getChild(self, name, request)
+
+    def render_GET(self, request):
+        return "Hello, world! I am located at %r." % (request.prepath,)
+
+
+def helloTree(isLeaf=True):
+    """The guide's Hello tree: a Hello root with Hello children fred and bob.
+
+    As the guide writes it every Hello is a leaf, so the Site never walks
+    below the root (/fred renders the root, prepath []); ``isLeaf=False``
+    makes each one a branch, so the walk goes down to /fred and /bob.
+    """
+    root, fred, bob = Hello(), Hello(), Hello()
+    for node in (root, fred, bob):
+        node.isLeaf = isLeaf
+    root.putChild("fred", fred)
+    root.putChild("bob", bob)
+    return root
 
 
 @contextlib.contextmanager
@@ -36,6 +67,15 @@ def served(resourceOrSite, **siteArgs):
         yield port.getHost().port
     finally:
         port.stopListening()
+
+
+def siteWith(resource, **attributes):
+    """A Site for ``resource`` with these attributes set on it: a limit
+    (``maxBodySize=10``), a ``sessionFactory``... whatever a test changes."""
+    site = server.Site(resource)
+    for name, value in attributes.items():
+        setattr(site, name, value)
+    return site
 
 
 Response = collections.namedtuple("Response", "status reason headers body")
@@ -92,7 +132,12 @@ def rawHTTP(port, data, timeout=5.0, settle=None):
 def readUntilClosed(sock, timeout=5.0, settle=None):
     """Everything ``sock`` receives until the peer closes or ``timeout`` passes
     (or, with ``settle``, until it has been quiet that long)."""
-    chunks = []
+    return receive(sock, timeout, settle)[0]
+
+
+def receive(sock, timeout=5.0, settle=None):
+    """As readUntilClosed, and whether the peer closed: (bytes, closed)."""
+    chunks, closed = [], False
     deadline = time.monotonic() + timeout
     sock.settimeout(settle or timeout)
     while time.monotonic() < deadline:
@@ -101,11 +146,13 @@ def readUntilClosed(sock, timeout=5.0, settle=None):
         except socket.timeout:
             break
         except ConnectionResetError:
+            closed = True
             break
         if not chunk:
+            closed = True
             break
         chunks.append(chunk)
-    return b"".join(chunks)
+    return b"".join(chunks), closed
 
 
 def statusOf(response):

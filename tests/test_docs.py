@@ -30,7 +30,7 @@ import pytest
 from refweb import distrib, proxy, static
 from refweb.python import log
 from refweb.resource import Resource
-from tests.support import get, rawHTTP, served
+from tests.support import freePort, get, rawHTTP, served
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DOCS = os.path.join(ROOT, "docs")
@@ -213,12 +213,6 @@ def workdir(tmp_path):
     target = tmp_path / "examples"
     shutil.copytree(EXAMPLES, target, ignore=shutil.ignore_patterns("__pycache__"))
     return target
-
-
-def freePort():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def portOpen(port):
@@ -863,59 +857,77 @@ def test_thread_names(procs, workdir):
 # tables that mirror the code
 # --------------------------------------------------------------------------
 
-LIMIT_ROW = re.compile(r"^``([A-Za-z_.]+)``\s+([0-9.]+)\s", re.M)
+def makeTables():
+    """tools/make_tables.py, imported as a module."""
+    import importlib.util
+    spec = importlib.util.spec_from_file_location(
+        "make_tables", os.path.join(ROOT, "tools", "make_tables.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
-def limitRows():
+@pytest.mark.parametrize("page", makeTables().PAGES)
+def test_generated_tables_match_the_code(page):
+    """Each page's generated tables are, byte for byte, what tools/make_tables.py
+    writes from refweb/rules.py now (defaults read from the classes): edit a
+    row or a default and this fails until the script is run again."""
+    with open(os.path.join(ROOT, page), encoding="utf-8") as f:
+        text = f.read()
+    assert makeTables().render(text) == text, "run: python tools/make_tables.py"
+
+
+def test_wire_page_has_every_generated_table():
+    """wire.rst asks for every table the script can write, each once."""
+    tables = makeTables()
     with open(os.path.join(DOCS, "internals", "wire.rst"), encoding="utf-8") as f:
         text = f.read()
-    return LIMIT_ROW.findall(text[text.index("Limits\n------"):])
-
-
-def resolve(dotted):
-    """'maxBodySize' -> HTTPChannel.maxBodySize; 'wire.ChunkedDecoder.x' -> refweb.wire..."""
-    import importlib
-    from refweb import http
-    if "." not in dotted:
-        return getattr(http.HTTPChannel, dotted)
-    parts = dotted.split(".")
-    for cut in range(len(parts) - 1, 0, -1):
-        try:
-            obj = importlib.import_module("refweb." + ".".join(parts[:cut]))
-        except ImportError:
-            continue
-        for name in parts[cut:]:
-            obj = getattr(obj, name)
-        return obj
-    raise LookupError(dotted)
-
-
-def test_limits_tables_match_the_code():
-    """Every limit in docs/internals/wire.rst has the default the code has."""
-    rows = limitRows()
-    assert len(rows) >= 15
-    for name, default in rows:
-        assert float(resolve(name)) == float(default), name
+    for name in tables.TABLES:
+        assert text.count(".. BEGIN GENERATED %s\n" % name) == 1, name
+        assert text.count(".. END GENERATED %s\n" % name) == 1, name
 
 
 def test_limits_table_lists_every_channel_limit():
-    """The channel's limits table names every limit HTTPChannel copies from a factory."""
-    from refweb import http
-    named = {name for name, _ in limitRows()}
-    assert set(http.LIMIT_NAMES) <= named
+    """refweb.rules.LIMITS has a row for every limit HTTPChannel copies from a
+    factory, and every refweb web limit option."""
+    from refweb import http, rules, tap
+    channel = {limit.name for limit in rules.LIMITS if limit.owner == rules.CHANNEL}
+    assert channel == set(http.LIMIT_NAMES)
+    assert {rules.webOption(limit) for limit in rules.LIMITS} - {None} == \
+        {"--" + option for option in tap.LIMIT_OPTIONS}
 
 
-OPTION_ROW = re.compile(r"^``--([a-z-]+)``\s+``([A-Za-z]+)``", re.M)
+def topModules():
+    folder = os.path.join(ROOT, "refweb")
+    return sorted(name for name in os.listdir(folder) if name.endswith(".py"))
 
 
-def test_limit_options_table_matches_refweb_web():
-    """The command-line limits table in wire.rst names every limit option of
-    `refweb web` and the attribute it sets, and nothing else."""
-    from refweb import tap
-    with open(os.path.join(DOCS, "internals", "wire.rst"), encoding="utf-8") as f:
-        text = f.read()
-    rows = dict(OPTION_ROW.findall(text[text.index("Limits\n------"):]))
-    assert rows == {option: attribute for option, (attribute, _) in tap.LIMIT_OPTIONS.items()}
+@pytest.mark.parametrize("name", topModules())
+def test_module_docstring_names_its_guide_section(name):
+    """Each refweb/*.py module's docstring says which part of the guide it
+    serves ("Guide: ...") or that it is not in the guide."""
+    import ast
+    with open(os.path.join(ROOT, "refweb", name), encoding="utf-8") as f:
+        docstring = ast.get_docstring(ast.parse(f.read())) or ""
+    assert re.search(r"^Guide( section)?: ", docstring, re.M), name
+
+
+def test_package_docstring_is_a_ten_line_map_of_real_names():
+    """refweb/__init__.py maps a request's journey in ten lines, and every
+    name on them exists."""
+    import importlib
+    import refweb
+    lines = [line for line in refweb.__doc__.split("\n") if line.startswith("    ")]
+    assert len(lines) == 10
+    for line in lines:
+        dotted = line.split()[0].rstrip(",")
+        parts = dotted.split(".")
+        obj = importlib.import_module("refweb." + parts[0])
+        for part in parts[1:]:
+            obj = getattr(obj, part)
+        if "write, finish" in line:
+            from refweb.http_request import Request
+            assert callable(Request.finish)
 
 
 def test_readme_test_command_is_what_ci_runs():

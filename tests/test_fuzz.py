@@ -31,7 +31,7 @@ from refweb import proxy, resource, script, server, static, wsgi
 from refweb.internet import reactor
 from refweb.python.threadpool import ThreadPool
 from strict import StrictError, parseOne
-from support import served, waitUntil
+from support import served, siteWith, waitUntil
 
 SEED = int(os.environ.get("REFWEB_FUZZ_SEED", "12"))
 CASES = int(os.environ.get("REFWEB_FUZZ_CASES", "20000"))
@@ -101,8 +101,7 @@ def live(tmp_path):
         with served(backend) as backendPort:
             root.putChild(b"proxy", proxy.ReverseProxyResource("127.0.0.1", backendPort, "/wsgi"))
             # Small timeouts: a cut request is answered 408 (or closed) quickly.
-            site = server.Site(root)
-            site.readTimeout, site.headTimeout, site.idleTimeout = 0.5, 1.0, 0.1
+            site = siteWith(root, readTimeout=0.5, headTimeout=1.0, idleTimeout=0.1)
             with served(site) as port:
                 yield port
     finally:

@@ -14,7 +14,7 @@ import pytest
 
 from refweb import http, resource, server
 from refweb.internet import reactor
-from support import dechunk, rawHTTP, readUntilClosed, served, statusOf
+from support import dechunk, rawHTTP, readUntilClosed, served, siteWith, statusOf
 
 
 class Echo(resource.Resource):
@@ -306,18 +306,14 @@ def test_bare_lf_line_ends_get_400_at_once(data):
 
 def test_body_over_limit_is_413():
     """A Content-Length over the Site's maxBodySize is refused before reading the body."""
-    site = server.Site(Echo())
-    site.maxBodySize = 10
-    with served(site) as port:
+    with served(siteWith(Echo(), maxBodySize=10)) as port:
         data = rawHTTP(port, b"POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 11\r\n\r\n")
     assert statusOf(data) == 413
 
 
 def test_chunked_body_over_limit_is_413():
     """A chunked body that grows past maxBodySize is refused mid-way."""
-    site = server.Site(Echo())
-    site.maxBodySize = 10
-    with served(site) as port:
+    with served(siteWith(Echo(), maxBodySize=10)) as port:
         data = rawHTTP(port, b"POST / HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n"
                        b"8\r\n12345678\r\n8\r\n12345678\r\n0\r\n\r\n")
     assert statusOf(data) == 413
@@ -327,9 +323,7 @@ def test_chunked_body_over_limit_is_413():
 
 def test_stalled_client_gets_408_without_blocking_others():
     """A client that stops mid-head gets a 408; another client is served meanwhile."""
-    site = server.Site(Echo())
-    site.readTimeout = 0.5
-    with served(site) as port:
+    with served(siteWith(Echo(), readTimeout=0.5)) as port:
         staller = socket.create_connection(("127.0.0.1", port))
         staller.sendall(b"GET / HTTP/1.1\r\nHo")
         started = time.monotonic()
@@ -342,9 +336,8 @@ def test_stalled_client_gets_408_without_blocking_others():
 
 def test_trickling_client_cut_by_head_deadline():
     """A client sending one byte at a time cannot hold a worker past headTimeout."""
-    site = server.Site(Echo())
-    site.headTimeout = 0.6
-    with served(site) as port, socket.create_connection(("127.0.0.1", port)) as sock:
+    with served(siteWith(Echo(), headTimeout=0.6)) as port, \
+            socket.create_connection(("127.0.0.1", port)) as sock:
         started = time.monotonic()
         for byte in b"GET / HTTP/1.1\r\nX-Slow: " + b"a" * 200:
             try:
@@ -361,9 +354,8 @@ def test_trickling_client_cut_by_head_deadline():
 
 def test_idle_keep_alive_connection_closed_quietly():
     """A kept-alive connection with no new request is closed after idleTimeout, with no bytes."""
-    site = server.Site(Echo())
-    site.idleTimeout = 0.3
-    with served(site) as port, socket.create_connection(("127.0.0.1", port)) as sock:
+    with served(siteWith(Echo(), idleTimeout=0.3)) as port, \
+            socket.create_connection(("127.0.0.1", port)) as sock:
         sock.sendall(GET % b"/")
         first = readUntilClosed(sock, timeout=3)
     assert len(parse(first)) == 1
@@ -528,9 +520,8 @@ def test_client_that_never_reads_is_cut_by_writeTimeout():
             outcome.append((request.transport.disconnected, time.monotonic() - started))
             return b""
 
-    site = server.Site(Flood())
-    site.writeTimeout = 0.5
-    with served(site) as port, socket.create_connection(("127.0.0.1", port)) as sock:
+    with served(siteWith(Flood(), writeTimeout=0.5)) as port, \
+            socket.create_connection(("127.0.0.1", port)) as sock:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
         sock.sendall(GET % b"/")
         deadline = time.monotonic() + 10

@@ -23,55 +23,32 @@ from refweb import server, static, vhost
 from refweb.python import log
 from refweb.resource import EncodingResourceWrapper, Resource, describe
 from refweb.server import GzipEncoderFactory
-from tests.support import readUntilClosed
-
-
-class Hello(Resource):
-    """The guide's Hello, with isLeaf False so that traversal happens."""
-
-    isLeaf = False
-
-    def getChild(self, name, request):
-        if name == '':
-            return self
-        return Resource.getChild(self, name, request)
-
-    def render_GET(self, request):
-        return "Hello, world! I am located at %r." % (request.prepath,)
-
-
-def helloTree():
-    root = Hello()
-    root.putChild('fred', Hello())
-    root.putChild('bob', Hello())
-    return root
+from tests.support import Hello, freePort, helloTree, readUntilClosed, served
 
 
 def logLines(site, path, method="GET"):
     """Serve ``site`` on a free port, send one request for ``path``; the log lines, Date masked."""
-    from refweb.internet import reactor
     lines = []
     log.addObserver(lines.append)
-    port = reactor.listenTCP(0, site, interface="127.0.0.1")
     try:
-        with socket.create_connection(("127.0.0.1", port.getHost().port), timeout=5) as sock:
+        with served(site) as port, \
+                socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
             sock.sendall(("%s %s HTTP/1.1\r\nHost: example.com\r\nConnection: close\r\n\r\n"
                           % (method, path)).encode())
             response = readUntilClosed(sock)
     finally:
-        port.stopListening()
         log.removeObserver(lines.append)
     assert response.startswith(b"HTTP/1.1 ")
     return [re.sub(r"^(wire conn-\d+ << Date: ).*$", r"\1<date>", line) for line in lines]
 
 
 def traceLines(path, root=None, method="GET"):
-    site = server.Site(root or helloTree(), trace=True)
+    site = server.Site(root or helloTree(isLeaf=False), trace=True)
     return [line for line in logLines(site, path, method) if line.startswith("trace:")]
 
 
 def wireLines(path, root=None):
-    site = server.Site(root or helloTree(), wire=True)
+    site = server.Site(root or helloTree(isLeaf=False), wire=True)
     return [line for line in logLines(site, path) if line.startswith("wire")]
 
 
@@ -79,55 +56,53 @@ def wireLines(path, root=None):
 # trace
 # --------------------------------------------------------------------------
 
-def test_trace_root():
-    """GET / takes one step, for the empty segment, which Hello's getChild answers with itself."""
-    assert traceLines("/") == [
+# (path, what its trace shows, the trace's lines): each is one GET through
+# the Hello tree made a branch.
+TRACES = [
+    ("/", "one step, for the empty segment, which Hello's getChild answers with itself", [
         "trace: GET /  prepath=[] postpath=['']",
         "trace:   1. Hello --''--> Hello (getChild)  prepath=[''] postpath=[]",
         "trace:   render Hello.render_GET -> 200",
-    ]
-
-
-def test_trace_fred():
-    """GET /fred takes one step, to the putChild child 'fred'."""
-    assert traceLines("/fred") == [
+    ]),
+    ("/fred", "one step, to the putChild child 'fred'", [
         "trace: GET /fred  prepath=[] postpath=['fred']",
         "trace:   1. Hello --'fred'--> Hello (putChild)  prepath=['fred'] postpath=[]",
         "trace:   render Hello.render_GET -> 200",
-    ]
-
-
-def test_trace_fred_slash():
-    """GET /fred/ takes a second step for the trailing empty segment."""
-    assert traceLines("/fred/") == [
+    ]),
+    ("/fred/", "a second step for the trailing empty segment", [
         "trace: GET /fred/  prepath=[] postpath=['fred', '']",
         "trace:   1. Hello --'fred'--> Hello (putChild)  prepath=['fred'] postpath=['']",
         "trace:   2. Hello --''--> Hello (getChild)  prepath=['fred', ''] postpath=[]",
         "trace:   render Hello.render_GET -> 200",
-    ]
-
-
-def test_trace_bob():
-    """GET /bob takes one step, to the putChild child 'bob'."""
-    assert traceLines("/bob") == [
+    ]),
+    ("/bob", "one step, to the putChild child 'bob'", [
         "trace: GET /bob  prepath=[] postpath=['bob']",
         "trace:   1. Hello --'bob'--> Hello (putChild)  prepath=['bob'] postpath=[]",
         "trace:   render Hello.render_GET -> 200",
-    ]
-
-
-def test_trace_unknown_child():
-    """An unknown segment shows the NoResource that getChild returned; its own render() gives 404."""
-    assert traceLines("/nobody") == [
+    ]),
+    ("/nobody", "the NoResource getChild returned for an unknown segment; "
+                "its own render() gives 404", [
         "trace: GET /nobody  prepath=[] postpath=['nobody']",
         "trace:   1. Hello --'nobody'--> NoResource (getChild)  prepath=['nobody'] postpath=[]",
         "trace:   render NoResource.render -> 404",
-    ]
+    ]),
+    ("/a%20b", "segments as the str the resource receives (percent-decoded)", [
+        "trace: GET /a%20b  prepath=[] postpath=['a b']",
+        "trace:   1. Hello --'a b'--> NoResource (getChild)  prepath=['a b'] postpath=[]",
+        "trace:   render NoResource.render -> 404",
+    ]),
+]
+
+
+@pytest.mark.parametrize("path, shows, expected", TRACES, ids=[row[0] for row in TRACES])
+def test_trace(path, shows, expected):
+    """GET path through the Hello tree traces exactly the row's lines (see ``shows``)."""
+    assert traceLines(path) == expected
 
 
 def test_trace_leaf_stops_the_walk():
     """Below a leaf the walk stops, and the trace says what was left in postpath."""
-    root = helloTree()
+    root = helloTree(isLeaf=False)
     leaf = Hello()
     leaf.isLeaf = True
     root.putChild("leaf", leaf)
@@ -139,18 +114,9 @@ def test_trace_leaf_stops_the_walk():
     ]
 
 
-def test_trace_percent_decoded_segments():
-    """Segments appear in the trace as the str the resource receives (percent-decoded)."""
-    assert traceLines("/a%20b") == [
-        "trace: GET /a%20b  prepath=[] postpath=['a b']",
-        "trace:   1. Hello --'a b'--> NoResource (getChild)  prepath=['a b'] postpath=[]",
-        "trace:   render NoResource.render -> 404",
-    ]
-
-
 def test_trace_is_off_by_default():
     """A plain Site logs no trace and no wire lines (only the access log)."""
-    lines = logLines(server.Site(helloTree()), "/fred/")
+    lines = logLines(server.Site(helloTree(isLeaf=False)), "/fred/")
     assert [line for line in lines if line.startswith(("trace", "wire"))] == []
 
 
@@ -194,12 +160,11 @@ def test_wire_heads(path, body):
 
 def test_wire_says_when_a_connection_is_kept_open():
     """After each response the fate line says "kept open" (HTTP/1.1 default) or "closed"."""
-    from refweb.internet import reactor
     lines = []
     log.addObserver(lines.append)
-    port = reactor.listenTCP(0, server.Site(helloTree(), wire=True), interface="127.0.0.1")
     try:
-        with socket.create_connection(("127.0.0.1", port.getHost().port), timeout=5) as sock:
+        with served(helloTree(isLeaf=False), wire=True) as port, \
+                socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
             sock.sendall(b"GET /bob HTTP/1.1\r\nHost: example.com\r\n\r\n")
             data = b""
             while not data.endswith(b"located at ['bob']."):
@@ -209,7 +174,6 @@ def test_wire_says_when_a_connection_is_kept_open():
             sock.sendall(b"GET /fred HTTP/1.1\r\nHost: example.com\r\nConnection: close\r\n\r\n")
             readUntilClosed(sock)
     finally:
-        port.stopListening()
         log.removeObserver(lines.append)
     wire = [line for line in lines if line.startswith("wire")]
     name = connName(wire)
@@ -232,7 +196,7 @@ def test_wire_error_response():
 
 def test_trace_and_wire_interleave_in_order():
     """With both on, the trace sits between the request head and the response head."""
-    site = server.Site(helloTree(), trace=True, wire=True)
+    site = server.Site(helloTree(isLeaf=False), trace=True, wire=True)
     lines = [line for line in logLines(site, "/fred/") if line.startswith(("trace", "wire"))]
     wire = expectedWire(connName(lines), "/fred/", 43)
     assert lines == wire[:3] + [
@@ -257,13 +221,13 @@ HELLO_TREE = "\n".join([
 def test_describe_hello_tree():
     """describe() gives each resource a line: its URL path padded to 24 columns, then its class;
     putChild children follow in name order, and "+getChild" marks a class that makes children."""
-    assert describe(helloTree(), write=lambda text: None) == HELLO_TREE
+    assert describe(helloTree(isLeaf=False), write=lambda text: None) == HELLO_TREE
 
 
 def test_describe_writes_text_to_the_writer():
     """describe(root, write) passes the whole text, newline-terminated, to ``write``."""
     written = []
-    describe(helloTree(), write=written.append)
+    describe(helloTree(isLeaf=False), write=written.append)
     assert written == [HELLO_TREE + "\n"]
 
 
@@ -272,7 +236,7 @@ def test_describe_logs_when_someone_listens():
     lines = []
     log.addObserver(lines.append)
     try:
-        describe(helloTree())
+        describe(helloTree(isLeaf=False))
     finally:
         log.removeObserver(lines.append)
     assert lines == [HELLO_TREE]
@@ -280,13 +244,13 @@ def test_describe_logs_when_someone_listens():
 
 def test_describe_prints_when_nobody_listens(capsys):
     """Without a writer or an observer, describe() prints the text."""
-    describe(helloTree())
+    describe(helloTree(isLeaf=False))
     assert capsys.readouterr().out == HELLO_TREE + "\n"
 
 
 def test_describe_leaves_and_shared_nodes():
     """Leaves say so, and a resource reached twice is shown once."""
-    root = helloTree()
+    root = helloTree(isLeaf=False)
     root.putChild("again", root)
     root.putChild("data", static.Data(b"x", "text/plain"))
     assert describe(root, write=lambda text: None) == "\n".join([
@@ -315,7 +279,7 @@ def test_describe_virtual_hosts():
     """A NameVirtualHost shows its shared children, then each host and the default, indented."""
     root = vhost.NameVirtualHost()
     root.putChild("shared", static.Data(b"x", "text/plain"))
-    root.addHost("foo.com", helloTree())
+    root.addHost("foo.com", helloTree(isLeaf=False))
     root.addHost("bar.com", static.Data(b"y", "text/plain"))
     root.default = Resource()
     assert describe(root, write=lambda text: None) == "\n".join([
@@ -345,12 +309,6 @@ def runRefweb(*args, cwd):
     done = subprocess.run([sys.executable, "-m", "refweb", *args], cwd=str(cwd),
                           env=refwebEnv(), capture_output=True, text=True, timeout=30)
     return done.returncode, done.stdout, done.stderr
-
-
-def freePort():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def serveAndAsk(tmp_path, options, path):

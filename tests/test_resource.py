@@ -13,7 +13,7 @@ from refweb import error, resource, static
 from refweb.python import log
 from refweb.resource import (EncodingResourceWrapper, ErrorPage, ForbiddenResource,
                              NoResource, Resource, describe, getChildForRequest)
-from support import parseResponse, rawHTTP, served
+from support import Hello, helloTree, parseResponse, rawHTTP, served
 
 WAIT = 5.0
 
@@ -260,25 +260,10 @@ def test_site_prepathAndPostpathAsRendered(port, path, body):
     assert payload.decode() == body
 
 
-def test_site_guideHelloTreeRootIsALeaf():
+def test_site_guideHelloTreeRootIsALeaf(hello):
     """The guide's Hello tree: the root is a leaf, so /fred renders the root, prepath []."""
-    class Hello(Resource):
-        isLeaf = True
-
-        def getChild(self, name, request):
-            if name == "":
-                return self
-            return Resource.getChild(self, name, request)
-
-        def render_GET(self, request):
-            return "Hello, world! I am located at %r." % (request.prepath,)
-
-    root = Hello()
-    root.putChild("fred", Hello())
-    root.putChild("bob", Hello())
-    with served(root) as number:
-        assert ask(number, "/fred")[2] == b"Hello, world! I am located at []."
-        assert ask(number, "/")[2] == b"Hello, world! I am located at []."
+    assert ask(hello, "/fred")[2] == b"Hello, world! I am located at []."
+    assert ask(hello, "/")[2] == b"Hello, world! I am located at []."
 
 
 def test_site_missingChildIs404Page(port):
@@ -367,19 +352,6 @@ def test_forbiddenResource_is403(port):
 
 # -- describe ------------------------------------------------------------------
 
-class Hello(Resource):
-    """The guide's Hello (isLeaf = True)."""
-
-    isLeaf = True
-
-
-def guideTree():
-    root = Hello()
-    root.putChild("fred", Hello())
-    root.putChild("bob", Hello())
-    return root
-
-
 GUIDE_TREE_TEXT = ("/                         Hello leaf\n"
                    "/bob                      Hello leaf\n"
                    "/fred                     Hello leaf")
@@ -391,7 +363,7 @@ def test_describe_guideHelloTree(capsys):
     for observer in saved:
         log.removeObserver(observer)
     try:
-        text = describe(guideTree())
+        text = describe(helloTree())
     finally:
         for observer in saved:
             log.addObserver(observer)
@@ -402,12 +374,12 @@ def test_describe_guideHelloTree(capsys):
 def test_describe_toAWriterOrTheLog():
     """describe(write=f) writes the text with a newline; without f it goes to the log if observed."""
     out = io.StringIO()
-    assert describe(guideTree(), write=out.write) == GUIDE_TREE_TEXT
+    assert describe(helloTree(), write=out.write) == GUIDE_TREE_TEXT
     assert out.getvalue() == GUIDE_TREE_TEXT + "\n"
     lines = []
     log.addObserver(lines.append)
     try:
-        describe(guideTree())
+        describe(helloTree())
     finally:
         log.removeObserver(lines.append)
     assert lines == [GUIDE_TREE_TEXT]

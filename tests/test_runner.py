@@ -23,6 +23,7 @@ import time
 import pytest
 
 from refweb import runner
+from tests.support import freePort
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 COVERAGE = os.environ.get("REFWEB_SUBPROCESS_COVERAGE")
@@ -47,12 +48,6 @@ def childEnv(**extra):
     env["PYTHONDONTWRITEBYTECODE"] = "1"
     env.update(extra)
     return env
-
-
-def freePort():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def runRefweb(*args, cwd, env=None, timeout=DEADLINE):

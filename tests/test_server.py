@@ -4,26 +4,7 @@ import pytest
 
 from refweb import error, resource, server
 from refweb.python import log
-from support import get, rawHTTP, served, waitUntil
-
-
-class Hello(resource.Resource):
-    """The guide's Hello, made a branch so traversal reaches its children."""
-
-    def getChild(self, name, request):
-        if name == "":
-            return self
-        return resource.Resource.getChild(self, name, request)
-
-    def render_GET(self, request):
-        return "Hello, world! I am located at %r." % (request.prepath,)
-
-
-def helloTree():
-    root = Hello()
-    root.putChild("fred", Hello())
-    root.putChild("bob", Hello())
-    return root
+from support import get, helloTree, rawHTTP, served, waitUntil
 
 
 class Outcomes(resource.Resource):
@@ -60,14 +41,14 @@ class Outcomes(resource.Resource):
 ])
 def test_hello_tree_prepath(path, prepath):
     """The guide's tree: prepath lists the segments walked, '' for a trailing slash."""
-    with served(helloTree()) as port:
+    with served(helloTree(isLeaf=False)) as port:
         status, _, body = get(port, path)
     assert (status, body.decode()) == (200, "Hello, world! I am located at %s." % prepath)
 
 
 def test_unknown_child_is_404_page():
     """A missing child renders NoResource: 404 with an HTML page."""
-    with served(helloTree()) as port:
+    with served(helloTree(isLeaf=False)) as port:
         status, headers, body = get(port, "/nobody")
     assert status == 404 and b"No Such Resource" in body
     assert headers["content-type"] == "text/html; charset=utf-8"
@@ -135,7 +116,7 @@ def test_head_falls_back_to_get_without_body():
 
 def test_absolute_form_target_served_by_path():
     """An absolute-form request target is served by its path (RFC 9112 §3.2.2)."""
-    with served(helloTree()) as port:
+    with served(helloTree(isLeaf=False)) as port:
         data = rawHTTP(port, b"GET http://example.com/fred HTTP/1.0\r\n\r\n")
     assert data.endswith(b"I am located at ['fred'].")
 
@@ -143,7 +124,7 @@ def test_absolute_form_target_served_by_path():
 def test_asterisk_target():
     """OPTIONS * asks about the server, not a resource (RFC 9112 §3.2.4): 200
     with an empty body; any other method with that target is a 400."""
-    with served(helloTree()) as port:
+    with served(helloTree(isLeaf=False)) as port:
         options = rawHTTP(port, b"OPTIONS * HTTP/1.0\r\n\r\n")
         get = rawHTTP(port, b"GET * HTTP/1.0\r\n\r\n")
     assert options.startswith(b"HTTP/1.0 200 ")
@@ -178,7 +159,7 @@ def test_trace_logs_every_traversal_step():
     lines = []
     log.addObserver(lines.append)
     try:
-        with served(helloTree(), trace=True) as port:
+        with served(helloTree(isLeaf=False), trace=True) as port:
             get(port, "/fred/")
     finally:
         log.removeObserver(lines.append)
@@ -221,7 +202,7 @@ def test_wire_logs_raw_heads():
     lines = []
     log.addObserver(lines.append)
     try:
-        with served(helloTree(), wire=True) as port:
+        with served(helloTree(isLeaf=False), wire=True) as port:
             rawHTTP(port, b"GET /bob HTTP/1.0\r\nX-Test: 1\r\n\r\n")
     finally:
         log.removeObserver(lines.append)

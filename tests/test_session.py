@@ -16,7 +16,7 @@ import pytest
 from refweb import resource, server
 from refweb.internet import reactor
 from refweb.session import Session, SessionStore
-from support import clientContext, get, served, serverContext
+from support import clientContext, get, served, serverContext, siteWith
 
 WAIT = 5.0
 COOKIE = re.compile(r"REFWEB_SESSION=([0-9a-f]{32}); Path=/; SameSite=Lax; HttpOnly")
@@ -50,11 +50,9 @@ class Colour(resource.Resource):
 
 
 @contextlib.contextmanager
-def site(root, sessionFactory=None):
-    """A Site on a free port; yields (site, port number)."""
-    s = server.Site(root)
-    if sessionFactory is not None:
-        s.sessionFactory = sessionFactory
+def site(root, **attributes):
+    """A Site (with these attributes set) on a free port; yields (site, port number)."""
+    s = siteWith(root, **attributes)
     with served(s) as port:
         yield s, port
 

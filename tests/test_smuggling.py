@@ -19,9 +19,9 @@ import time
 
 import pytest
 
-from refweb import proxy, resource, server
+from refweb import proxy, resource
 from strict import RecordingUpstream, StrictError, parseOne, requestsIn
-from support import served
+from support import served, siteWith
 
 SMUGGLED = b"GET /smuggled HTTP/1.1\r\nHost: a\r\n\r\n"
 
@@ -151,9 +151,7 @@ def front():
         for index in range(len(CASES)):
             root.putChild(b"c%02d" % index,
                           proxy.ReverseProxyResource("127.0.0.1", upstream.port, "/c%02d" % index))
-        site = server.Site(root)
-        site.readTimeout, site.idleTimeout = 1.0, 0.3
-        with served(site) as port:
+        with served(siteWith(root, readTimeout=1.0, idleTimeout=0.3)) as port:
             yield port, upstream
 
 
