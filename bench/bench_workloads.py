@@ -50,6 +50,7 @@ import os
 import re
 import resource
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -67,16 +68,17 @@ PEERS = ("twisted", "waitress", "floor")
 BIG_FILE_LIMIT_MIB = 64
 
 Workload = collections.namedtuple(
-    "Workload", "key title kind path connections close")
+    "Workload", "key title kind path connections close mib")
 
 # kind: which server each contestant runs ("hello", "static", "wsgi").
+# mib: the body's size when the figure is MiB/s rather than requests/s.
 WORKLOADS = [
-    Workload("W1", "hello, keep-alive, c=50", "hello", "/", 50, False),
-    Workload("W2", "hello, Connection: close, c=50", "hello", "/", 50, True),
-    Workload("W3", "4 KiB file, keep-alive, c=50", "static", "/4k.bin", 50, False),
-    Workload("W4", "16 MiB file, keep-alive, c=4", "static", "/16m.bin", 4, False),
-    Workload("W5", "hello, keep-alive, c=500", "hello", "/", 500, False),
-    Workload("W6", "WSGI hello, keep-alive, c=50", "wsgi", "/", 50, False),
+    Workload("W1", "hello, keep-alive, c=50", "hello", "/", 50, False, None),
+    Workload("W2", "hello, Connection: close, c=50", "hello", "/", 50, True, None),
+    Workload("W3", "4 KiB file, keep-alive, c=50", "static", "/4k.bin", 50, False, None),
+    Workload("W4", "16 MiB file, keep-alive, c=4", "static", "/16m.bin", 4, False, 16),
+    Workload("W5", "hello, keep-alive, c=500", "hello", "/", 500, False, None),
+    Workload("W6", "WSGI hello, keep-alive, c=50", "wsgi", "/", 50, False, None),
 ]
 HOLD = "HOLD"
 
@@ -144,6 +146,9 @@ FOLDER = os.environ["BENCH_DIR"]
 class Handler(socketserver.BaseRequestHandler):
     def handle(self):
         sock, buf = self.request, b""
+        # Without it a head and a small file, written separately, wait for a
+        # delayed ACK (40 ms) between them.
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         while True:
             while b"\r\n\r\n" not in buf:
                 data = sock.recv(65536)
@@ -167,8 +172,9 @@ class Handler(socketserver.BaseRequestHandler):
     def file(self, sock, path, close):
         with open(path, "rb") as f:
             size = os.fstat(f.fileno()).st_size
+            # MSG_MORE: the head goes out in the same packet as the file's start.
             sock.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n%s\r\n"
-                         % (size, b"Connection: close\r\n" if close else b""))
+                         % (size, b"Connection: close\r\n" if close else b""), socket.MSG_MORE)
             sent = 0
             while sent < size:
                 sent += os.sendfile(sock.fileno(), f.fileno(), sent, size - sent)
@@ -283,27 +289,24 @@ def choosePythons(names, peerPythonPath):
 # --- parsing wrk and the kernel's counters ---------------------------------
 
 UNITS = {"us": 1e-3, "ms": 1.0, "s": 1000.0, "m": 60000.0}
-SIZES = {"B": 1.0 / (1 << 20), "KB": 1.0 / 1024, "MB": 1.0, "GB": 1024.0, "TB": 1 << 20}
 
 
 def parseWrk(text):
     """The figures of a ``wrk --latency`` report, as a dict.
 
-    rate (requests/s), mibPerSecond, p50 and p99 (ms), errors (connect,
-    read, write, timeout) and non2xx (wrk counts answers that are not 2xx or 3xx).
+    rate (requests/s), p50 and p99 (ms), errors (connect, read, write,
+    timeout) and non2xx (wrk counts answers that are not 2xx or 3xx).
     """
     def latency(percent):
         m = re.search(r"^\s+%s%%\s+([\d.]+)(us|ms|s|m)\s*$" % percent, text, re.M)
         return float(m.group(1)) * UNITS[m.group(2)] if m else None
 
     rate = re.search(r"Requests/sec:\s+([\d.]+)", text)
-    transfer = re.search(r"Transfer/sec:\s+([\d.]+)([KMGT]?B)", text)
     errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)",
                        text)
     non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", text)
     return {
         "rate": float(rate.group(1)) if rate else 0.0,
-        "mibPerSecond": float(transfer.group(1)) * SIZES[transfer.group(2)] if transfer else 0.0,
         "p50": latency(50),
         "p99": latency(99),
         "errors": dict(zip(("connect", "read", "write", "timeout"),
@@ -352,7 +355,7 @@ import json, selectors, socket, sys, time
 port, path, conns, seconds, close = int(sys.argv[1]), sys.argv[2], int(sys.argv[3]), float(sys.argv[4]), sys.argv[5] == "1"
 request = ("GET %s HTTP/1.1\r\nHost: bench\r\n%s\r\n" % (path, "Connection: close\r\n" if close else "")).encode()
 sel = selectors.DefaultSelector()
-stats = {"done": 0, "bytes": 0, "non2xx": 0, "connect": 0, "read": 0, "latencies": []}
+stats = {"done": 0, "non2xx": 0, "connect": 0, "read": 0, "latencies": []}
 def start(sock=None):
     try:
         sock = sock or socket.create_connection(("127.0.0.1", port), timeout=5)
@@ -369,7 +372,7 @@ def finish(sock, buf, t0):
     m = head.find(b"content-length:")
     n = int(head[m + 15:].split(b"\r\n", 1)[0]) if m >= 0 else 0
     if len(buf) < i + 4 + n: return False
-    stats["done"] += 1; stats["bytes"] += len(buf)
+    stats["done"] += 1
     stats["latencies"].append((time.perf_counter() - t0) * 1000)
     if not head[9:10] in b"23": stats["non2xx"] += 1
     sel.unregister(sock)
@@ -401,7 +404,7 @@ def runPythonLoad(port, workload, seconds, pin):
     out = subprocess.run(argv, capture_output=True, text=True, timeout=seconds + 60,
                          preexec_fn=raiseFileLimit).stdout
     s = json.loads(out)
-    return {"rate": s["done"] / seconds, "mibPerSecond": s["bytes"] / (1 << 20) / seconds,
+    return {"rate": s["done"] / seconds,
             "p50": s["p50"], "p99": s["p99"], "non2xx": s["non2xx"],
             "errors": {"connect": s["connect"], "read": s["read"], "write": 0, "timeout": 0}}
 
@@ -429,7 +432,7 @@ def measureWorkload(name, workload, options, pythons, workdir):
 
 HOLDOUT_CLIENT = r'''
 import json, resource, socket, sys, threading, time
-port, trickling, silent, requests, settle = map(int, sys.argv[1:6])
+port, trickling, silent, requests, settle, wait, deadline = map(int, sys.argv[1:8])
 resource.setrlimit(resource.RLIMIT_NOFILE, (resource.getrlimit(resource.RLIMIT_NOFILE)[1],) * 2)
 # A head that never ends while the hold-out lasts: one byte a second.
 SLOW = b"GET / HTTP/1.1\r\nHost: bench\r\nX-Slow: " + b"a" * 4000
@@ -457,21 +460,35 @@ def trickle():
                 slow.remove(sock); counts["closedByServer"] += 1
         offset += 1
 
+def fetch():
+    """The answer to one GET / on a new connection (what arrived before a reset, too)."""
+    with socket.create_connection(("127.0.0.1", port), timeout=wait) as sock:
+        sock.sendall(b"GET / HTTP/1.1\r\nHost: bench\r\nConnection: close\r\n\r\n")
+        answer = b""
+        while True:
+            try:
+                data = sock.recv(65536)
+            except ConnectionResetError:
+                if answer:
+                    return answer  # e.g. a 503 sent before the server closed
+                raise
+            if not data:
+                return answer
+            answer += data
+
 threading.Thread(target=trickle, daemon=True).start()
 time.sleep(settle)
 print("ready", flush=True)
 latencies, errors = [], {}
-for _ in range(requests):
+end = time.monotonic() + deadline
+for sent in range(requests):
+    if time.monotonic() > end:
+        # A server that makes every request wait would keep the run for hours.
+        errors["not sent: %d s deadline" % deadline] = requests - sent
+        break
     t0 = time.perf_counter()
     try:
-        with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
-            sock.sendall(b"GET / HTTP/1.1\r\nHost: bench\r\nConnection: close\r\n\r\n")
-            answer = b""
-            while True:
-                data = sock.recv(65536)
-                if not data:
-                    break
-                answer += data
+        answer = fetch()
         status = answer[9:12].decode() or "no answer"
         if status == "200" and answer.endswith(b"Hello, world!"):
             latencies.append((time.perf_counter() - t0) * 1000)
@@ -484,12 +501,21 @@ print(json.dumps({"latencies": latencies, "errors": errors, **counts}), flush=Tr
 '''
 
 
+# 500 trickling and 500 silent connections, then HOLD_SETTLE seconds before
+# the 200 requests, each given HOLD_WAIT seconds (twice the target's 1 s) and
+# all of them HOLD_DEADLINE seconds.
+HOLD_TRICKLING, HOLD_SILENT, HOLD_REQUESTS = 500, 500, 200
+HOLD_SETTLE, HOLD_WAIT, HOLD_DEADLINE = 2, 2, 30
+
+
 def measureHoldout(name, options, pythons, workdir):
     """The hold-out against ``name``'s hello server: a row of figures."""
     proc, port = startServer(name, "hello", pythons, workdir, options.pin)
     try:
         baseline = threadCount(proc.pid)
-        argv = [sys.executable, "-c", HOLDOUT_CLIENT, str(port), "500", "500", "200", "2"]
+        argv = [sys.executable, "-c", HOLDOUT_CLIENT, str(port)] + [
+            str(n) for n in (HOLD_TRICKLING, HOLD_SILENT, HOLD_REQUESTS, HOLD_SETTLE,
+                             HOLD_WAIT, HOLD_DEADLINE)]
         if options.pin:
             argv = ["taskset", "-c", "1"] + argv
         client = subprocess.Popen(argv, stdout=subprocess.PIPE, text=True)
@@ -544,11 +570,12 @@ def fmt(value, spec="%.2f"):
 
 
 def throughput(workload, row):
-    return row["mibPerSecond"] if workload.key == "W4" else row["rate"]
+    """Requests/s, or MiB/s of body when the workload says the body's size."""
+    return row["rate"] * workload.mib if workload.mib else row["rate"]
 
 
 def printWorkload(workload, rows):
-    unit = "MiB/s" if workload.key == "W4" else "req/s"
+    unit = "MiB/s" if workload.mib else "req/s"
     print("\n%s  %s" % (workload.key, workload.title))
     print("  %-9s %10s %9s %9s  %-15s %7s %10s %9s" % (
         "server", unit, "p50 ms", "p99 ms", "errors c/r/w/t", "non-2xx", "ovfl/drop",
@@ -578,18 +605,21 @@ def printRatios(workloads, results, names):
         print("  %-40s %s" % ("%s %s" % (w.key, w.title), "".join(cells)))
 
 
-def printHoldout(rows):
-    print("\nHOLD  500 connections trickling a head at 1 byte/s + 500 connected and silent;"
-          "\n      meanwhile 200 sequential requests, a new connection each")
-    print("  %-9s %4s %-22s %8s %8s %8s %13s %9s  %s" % (
-        "server", "ok", "errors", "p50 ms", "p99 ms", "max ms", "threads", "peak RSS",
-        "slow conns: refused/closed"))
-    for name, row in rows.items():
-        errors = ", ".join("%s: %d" % item for item in sorted(row["errors"].items())) or "0"
-        print("  %-9s %4d %-22s %8s %8s %8s %13s %5.1f MiB  %d/%d" % (
-            name, row["ok"], errors, fmt(row["p50"]), fmt(row["p99"]), fmt(row["max"]),
-            "%d -> %d" % (row["threadsBefore"], row["threadsMost"]), row["peakKiB"] / 1024,
-            row["refused"], row["closedByServer"]))
+def printHoldoutHead():
+    print("\nHOLD  %d connections trickling a head at 1 byte/s + %d connected and silent;"
+          "\n      meanwhile %d sequential requests, a new connection each (%d s each at most)"
+          % (HOLD_TRICKLING, HOLD_SILENT, HOLD_REQUESTS, HOLD_WAIT))
+    print("  %-9s %4s %8s %8s %8s %11s %9s %13s  %s" % (
+        "server", "ok", "p50 ms", "p99 ms", "max ms", "threads", "peak RSS",
+        "slow: lost/cut", "errors"))
+
+
+def printHoldoutRow(name, row):
+    errors = ", ".join("%s: %d" % item for item in sorted(row["errors"].items())) or "0"
+    print("  %-9s %4d %8s %8s %8s %11s %5.1f MiB %13s  %s" % (
+        name, row["ok"], fmt(row["p50"]), fmt(row["p99"]), fmt(row["max"]),
+        "%d -> %d" % (row["threadsBefore"], row["threadsMost"]), row["peakKiB"] / 1024,
+        "%d/%d" % (row["refused"], row["closedByServer"]), errors), flush=True)
 
 
 def printBigFile(received, seconds, peakKiB):
@@ -643,6 +673,8 @@ def printPreamble(options, pythons):
                 "its figures are not comparable with wrk's")
     print("load: %s; %d s per figure after %d s of warm-up" % (
         tool, options.duration, options.warmup))
+    print("load average before the run: %.2f %.2f %.2f (other work on the machine "
+          "skews every figure)" % os.getloadavg())
     print("pinning: %s" % ("server on CPU 0, load on CPU 1 (taskset)" if options.pin
                            else "none (needs taskset and 2 cores)"))
     for name in options.servers:
@@ -650,6 +682,8 @@ def printPreamble(options, pythons):
 
 
 def main(argv=None):
+    # Killed, still stop the server of the moment (the finally clauses run).
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(1))
     options = parseOptions(argv)
     pythons = choosePythons(options.servers, options.peer_python)
     printPreamble(options, pythons)
@@ -661,10 +695,12 @@ def main(argv=None):
             results[w.key] = {name: measureWorkload(name, w, options, pythons, workdir)
                               for name in options.servers}
             printWorkload(w, results[w.key])
+            sys.stdout.flush()
         printRatios(workloads, results, options.servers)
         if HOLD in options.only:
-            printHoldout({name: measureHoldout(name, options, pythons, workdir)
-                          for name in options.servers})
+            printHoldoutHead()
+            for name in options.servers:
+                printHoldoutRow(name, measureHoldout(name, options, pythons, workdir))
         if "refweb" in options.servers and not options.no_big_file:
             printBigFile(*measureBigFile(workdir, pythons, options.pin))
 
