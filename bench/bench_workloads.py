@@ -7,15 +7,18 @@ and teach nothing).  Run it from the checkout's root:
 
     python bench/bench_workloads.py [--quick] [--only W1,W3,HOLD]
                                     [--servers refweb,twisted,waitress,floor]
-                                    [--duration S] [--peer-python PYTHON]
+                                    [--duration S] [--rounds N] [--peer-python PYTHON]
 
 Method:
 
 - Every server is a real process started afresh for each workload (so its
   peak memory, VmHWM, belongs to that workload), warmed up with the same load
-  for a moment, then measured once.  Servers take turns *per workload*
-  (refweb, Twisted, waitress, floor on W1, then all of them on W2, ...) so a
-  drift in the machine's speed hits them alike rather than one server.
+  for a moment, then measured.  Servers take turns *per workload* (refweb,
+  Twisted, waitress, floor on W1, then all of them on W2, ...) so a drift in
+  the machine's speed hits them alike rather than one server.  With
+  ``--rounds N`` each workload is measured N times per server, the servers
+  in a rotating order, and the table gives the medians and the spread of the
+  rates ((highest - lowest) / median).
 - On a machine with two cores or more the server is pinned to CPU 0 and the
   load generator to CPU 1 with ``taskset``: neither steals the other's core,
   and "the server's core is full" is then the limit being measured.
@@ -28,7 +31,8 @@ Method:
   (ListenOverflows/ListenDrops of TcpExt in /proc/net/netstat) over the run.
 - The ratios are refweb's figure over each peer's (above 1: refweb is
   faster).  A ratio from one run is what the targets of issue 11 are stated
-  in; it is still one sample, so run it twice before believing a small one.
+  in; with one round it is one sample, so use ``--rounds 3`` (or run it
+  twice) before believing a small difference.
 - The hold-out is not a throughput test: 500 connections trickle one byte of
   a request head per second and 500 more connect and say nothing, while one
   more client makes 200 sequential requests (a new connection each).  It
@@ -51,6 +55,7 @@ import re
 import resource
 import shutil
 import signal
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -428,6 +433,37 @@ def measureWorkload(name, workload, options, pythons, workdir):
     return row
 
 
+def measureInRounds(workload, options, pythons, workdir):
+    """Every server on ``workload``, ``options.rounds`` times, in a rotating order: a row each."""
+    names = options.servers
+    rows = {name: [] for name in names}
+    for turn in range(options.rounds):
+        for name in names[turn % len(names):] + names[:turn % len(names)]:
+            rows[name].append(measureWorkload(name, workload, options, pythons, workdir))
+    return {name: combineRounds(rows[name]) for name in names}
+
+
+def combineRounds(rows):
+    """One row from a server's rounds: the medians of its figures, the sums of
+    its failures, its highest peak memory, and the spread of its rates
+    ((highest - lowest) / median, in %; None for a single round)."""
+    def median(key):
+        values = [row[key] for row in rows if row[key] is not None]
+        return statistics.median(values) if values else None
+
+    rates = [row["rate"] for row in rows]
+    rate = statistics.median(rates)
+    spread = (max(rates) - min(rates)) / rate * 100 if len(rows) > 1 and rate else None
+    return {
+        "rate": rate, "spread": spread, "p50": median("p50"), "p99": median("p99"),
+        "errors": {kind: sum(row["errors"][kind] for row in rows) for kind in rows[0]["errors"]},
+        "non2xx": sum(row["non2xx"] for row in rows),
+        "overflows": sum(row["overflows"] for row in rows),
+        "drops": sum(row["drops"] for row in rows),
+        "peakKiB": max(row["peakKiB"] for row in rows),
+    }
+
+
 # --- the hold-out ----------------------------------------------------------
 
 HOLDOUT_CLIENT = r'''
@@ -577,13 +613,14 @@ def throughput(workload, row):
 def printWorkload(workload, rows):
     unit = "MiB/s" if workload.mib else "req/s"
     print("\n%s  %s" % (workload.key, workload.title))
-    print("  %-9s %10s %9s %9s  %-15s %7s %10s %9s" % (
-        "server", unit, "p50 ms", "p99 ms", "errors c/r/w/t", "non-2xx", "ovfl/drop",
-        "peak RSS"))
+    print("  %-9s %10s %7s %9s %9s  %-15s %7s %10s %9s" % (
+        "server", unit, "spread", "p50 ms", "p99 ms", "errors c/r/w/t", "non-2xx",
+        "ovfl/drop", "peak RSS"))
     for name, row in rows.items():
         e = row["errors"]
-        print("  %-9s %10.1f %9s %9s  %-15s %7d %10s %5.1f MiB" % (
-            name, throughput(workload, row), fmt(row["p50"]), fmt(row["p99"]),
+        print("  %-9s %10.1f %7s %9s %9s  %-15s %7d %10s %5.1f MiB" % (
+            name, throughput(workload, row), fmt(row["spread"], "%.0f%%"),
+            fmt(row["p50"]), fmt(row["p99"]),
             "%d/%d/%d/%d" % (e["connect"], e["read"], e["write"], e["timeout"]),
             row["non2xx"], "%d/%d" % (row["overflows"], row["drops"]),
             row["peakKiB"] / 1024))
@@ -649,6 +686,9 @@ def parseOptions(argv=None):
                         help="workloads to run: W1..W6 and HOLD, comma-separated")
     parser.add_argument("--servers", default=",".join(SERVER_NAMES))
     parser.add_argument("--duration", type=int, help="seconds per figure")
+    parser.add_argument("--rounds", type=int, default=1,
+                        help="measure each workload this many times per server, servers "
+                        "in a rotating order, and print the medians (default 1)")
     parser.add_argument("--peer-python", help="a Python that has twisted and waitress "
                         "(default: make scratch venvs under %s)" % CACHE)
     parser.add_argument("--no-big-file", action="store_true",
@@ -671,8 +711,8 @@ def printPreamble(options, pythons):
     else:
         tool = ("PYTHON LOAD GENERATOR (wrk is not installed: apt-get install wrk); "
                 "its figures are not comparable with wrk's")
-    print("load: %s; %d s per figure after %d s of warm-up" % (
-        tool, options.duration, options.warmup))
+    print("load: %s; %d s per figure after %d s of warm-up, %d round(s)" % (
+        tool, options.duration, options.warmup, options.rounds))
     print("load average before the run: %.2f %.2f %.2f (other work on the machine "
           "skews every figure)" % os.getloadavg())
     print("pinning: %s" % ("server on CPU 0, load on CPU 1 (taskset)" if options.pin
@@ -692,8 +732,7 @@ def main(argv=None):
     with tempfile.TemporaryDirectory(prefix="refweb-bench-") as workdir:
         makeFiles(workdir)
         for w in workloads:
-            results[w.key] = {name: measureWorkload(name, w, options, pythons, workdir)
-                              for name in options.servers}
+            results[w.key] = measureInRounds(w, options, pythons, workdir)
             printWorkload(w, results[w.key])
             sys.stdout.flush()
         printRatios(workloads, results, options.servers)

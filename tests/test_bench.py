@@ -156,3 +156,18 @@ def test_floor_serves_hello_and_files(bench, tmp_path):
     finally:
         proc.kill()
         proc.wait()
+
+
+def test_rounds_combine_into_medians_sums_and_a_spread(bench):
+    def row(rate, p99, timeouts, overflows, peak):
+        return {"rate": rate, "p50": 1.0, "p99": p99, "non2xx": 1, "overflows": overflows,
+                "drops": overflows, "peakKiB": peak,
+                "errors": {"connect": 0, "read": 0, "write": 0, "timeout": timeouts}}
+
+    combined = bench.combineRounds([row(100.0, 9.0, 1, 0, 10), row(80.0, None, 0, 5, 30),
+                                    row(120.0, 3.0, 2, 1, 20)])
+    assert (combined["rate"], combined["spread"]) == (100.0, 40.0)
+    assert (combined["p50"], combined["p99"]) == (1.0, 6.0)
+    assert combined["errors"]["timeout"] == 3
+    assert (combined["non2xx"], combined["overflows"], combined["peakKiB"]) == (3, 6, 30)
+    assert bench.combineRounds([row(50.0, 2.0, 0, 0, 1)])["spread"] is None
