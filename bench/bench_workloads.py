@@ -67,7 +67,6 @@ from bench_static import download
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 CACHE = os.path.join(os.path.expanduser("~"), ".cache", "refweb-bench")
-HELLO = b"Hello, world!"
 SERVER_NAMES = ("refweb", "twisted", "waitress", "floor")
 PEERS = ("twisted", "waitress", "floor")
 BIG_FILE_LIMIT_MIB = 64
@@ -92,9 +91,9 @@ HOLD = "HOLD"
 
 # One module the server processes import (it is written into the scratch
 # folder, which is on their PYTHONPATH): the same WSGI applications for
-# waitress, Twisted and refweb, and the two resource scripts.
+# waitress, Twisted and refweb, and the listening code of the two hello scripts.
 BENCHAPPS = r'''
-import os, sys
+import os
 
 HELLO = b"Hello, world!"
 
