@@ -61,7 +61,7 @@ import sys
 import tempfile
 import time
 
-from benchsupport import freePort, peakMemoryKiB, waitForPort
+from benchsupport import freePort, peakMemoryKiB, threadCount, waitForPort
 from bench_static import download
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -244,14 +244,6 @@ def startServer(name, kind, pythons, workdir, pin):
 def stopServer(proc):
     proc.kill()
     proc.wait()
-
-
-def threadCount(pid):
-    with open("/proc/%d/status" % pid) as f:
-        for line in f:
-            if line.startswith("Threads:"):
-                return int(line.split()[1])
-    return 0
 
 
 # --- the peers' virtualenvs ------------------------------------------------

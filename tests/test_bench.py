@@ -10,6 +10,7 @@ import importlib
 import os
 import subprocess
 import sys
+import threading
 
 import pytest
 
@@ -171,3 +172,17 @@ def test_rounds_combine_into_medians_sums_and_a_spread(bench):
     assert combined["errors"]["timeout"] == 3
     assert (combined["non2xx"], combined["overflows"], combined["peakKiB"]) == (3, 6, 30)
     assert bench.combineRounds([row(50.0, 2.0, 0, 0, 1)])["spread"] is None
+
+
+def test_status_fields_of_this_process(bench):
+    before = bench.threadCount(os.getpid())
+    started, release = threading.Event(), threading.Event()
+    worker = threading.Thread(target=lambda: (started.set(), release.wait()))
+    worker.start()
+    started.wait()
+    try:
+        assert bench.threadCount(os.getpid()) == before + 1
+    finally:
+        release.set()
+        worker.join()
+    assert bench.peakMemoryKiB(os.getpid()) > 1024
