@@ -1,6 +1,7 @@
 """What the benchmark scripts share: a free port, waiting for a server to
-listen, and a process's peak memory.  Each script in bench/ imports it from
-beside itself (``python bench/NAME.py`` puts bench/ on sys.path)."""
+listen, and a process's peak memory and thread count.  Each script in bench/
+imports it from beside itself (``python bench/NAME.py`` puts bench/ on
+sys.path)."""
 
 import socket
 import time
@@ -26,10 +27,20 @@ def waitForPort(port, proc, timeout=15.0):
     raise SystemExit("the server did not listen on %d" % port)
 
 
-def peakMemoryKiB(pid):
-    """VmHWM of a process, in KiB: its peak resident set size (Linux /proc)."""
+def statusField(pid, name):
+    """The number a field of /proc/PID/status starts with (Linux), or 0 if absent."""
     with open("/proc/%d/status" % pid) as f:
         for line in f:
-            if line.startswith("VmHWM:"):
+            if line.startswith(name + ":"):
                 return int(line.split()[1])
     return 0
+
+
+def peakMemoryKiB(pid):
+    """VmHWM of a process, in KiB: its peak resident set size."""
+    return statusField(pid, "VmHWM")
+
+
+def threadCount(pid):
+    """How many threads a process has now."""
+    return statusField(pid, "Threads")

@@ -1,0 +1,188 @@
+"""bench/bench_workloads.py's own parts, so the benchmark cannot rot unseen.
+
+No figure is asserted here (speed belongs to bench/, printed): these tests
+read captured wrk and /proc/net/netstat text with the script's parsers, check
+its option handling and hold-out summary, and run its floor server for real.
+"""
+
+import http.client
+import importlib
+import os
+import subprocess
+import sys
+import threading
+
+import pytest
+
+BENCH = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "bench")
+
+
+@pytest.fixture(scope="module")
+def bench():
+    sys.path.insert(0, BENCH)  # the script imports benchsupport from beside itself
+    try:
+        yield importlib.import_module("bench_workloads")
+    finally:
+        sys.path.remove(BENCH)
+
+
+# Captured from `wrk -t1 -c20 -d1s --timeout 5s --latency` against refweb
+# answering 404 to every request.
+WRK_404 = """\
+Running 1s test @ http://127.0.0.1:18011/missing
+  1 threads and 20 connections
+  Thread Stats   Avg      Stdev     Max   +/- Stdev
+    Latency     1.94ms    1.75ms  18.08ms   83.68%
+    Req/Sec    11.17k     2.94k   14.86k    70.00%
+  Latency Distribution
+     50%    1.43ms
+     75%    2.75ms
+     90%    3.93ms
+     99%    8.86ms
+  11163 requests in 1.01s, 10.86MB read
+  Non-2xx or 3xx responses: 11163
+Requests/sec:  11100.65
+Transfer/sec:     10.80MB
+"""
+
+# wrk's layout with socket errors and latencies in microseconds and seconds.
+WRK_ERRORS = """\
+Running 3s test @ http://127.0.0.1:8080/
+  1 threads and 500 connections
+  Thread Stats   Avg      Stdev     Max   +/- Stdev
+    Latency   150.20ms  300.10ms   4.90s    91.00%
+    Req/Sec     8.32k     1.20k   10.10k    70.00%
+  Latency Distribution
+     50%  870.00us
+     75%   20.11ms
+     90%  400.00ms
+     99%    1.40s
+  24969 requests in 3.00s, 3.10MB read
+  Socket errors: connect 12, read 3, write 0, timeout 7
+Requests/sec:   8323.30
+Transfer/sec:      1.03MB
+"""
+
+NETSTAT = """\
+TcpExt: SyncookiesSent SyncookiesRecv ListenOverflows ListenDrops TCPHPHits
+TcpExt: 0 0 1121 1133 10
+IpExt: InNoRoutes InTruncatedPkts ListenOverflows
+IpExt: 0 0 99
+"""
+
+
+def test_wrk_report_with_non2xx(bench):
+    figures = bench.parseWrk(WRK_404)
+    assert figures == {
+        "rate": 11100.65, "p50": 1.43, "p99": 8.86, "non2xx": 11163,
+        "errors": {"connect": 0, "read": 0, "write": 0, "timeout": 0}}
+
+
+def test_wrk_report_with_socket_errors_and_units(bench):
+    figures = bench.parseWrk(WRK_ERRORS)
+    assert figures["rate"] == 8323.30
+    assert figures["p50"] == pytest.approx(0.87)
+    assert figures["p99"] == pytest.approx(1400.0)
+    assert figures["errors"] == {"connect": 12, "read": 3, "write": 0, "timeout": 7}
+    assert figures["non2xx"] == 0
+
+
+def test_wrk_report_that_is_empty_reads_as_nothing_measured(bench):
+    figures = bench.parseWrk("unable to connect to 127.0.0.1:1 Connection refused\n")
+    assert (figures["rate"], figures["p50"], figures["p99"]) == (0.0, None, None)
+
+
+def test_netstat_reads_the_tcpext_counters_only(bench):
+    counters = bench.parseNetstat(NETSTAT)
+    assert counters["ListenOverflows"] == 1121
+    assert counters["ListenDrops"] == 1133
+    assert len(counters) == 5
+
+
+def test_listen_counters_read_this_machine(bench):
+    overflows, drops = bench.listenCounters()
+    assert overflows >= 0 and drops >= 0
+    assert bench.counterDelta((5, 7), (9, 7)) == (4, 0)
+
+
+def test_the_16_mib_workload_reports_mib_per_second(bench):
+    w4 = [w for w in bench.WORKLOADS if w.key == "W4"][0]
+    w1 = [w for w in bench.WORKLOADS if w.key == "W1"][0]
+    assert bench.throughput(w4, {"rate": 100.0}) == 1600.0
+    assert bench.throughput(w1, {"rate": 100.0}) == 100.0
+
+
+def test_holdout_summary(bench):
+    row = bench.summariseHoldout({"latencies": [float(n) for n in range(100, 0, -1)],
+                                  "errors": {"503": 3}, "refused": 1, "closedByServer": 2})
+    assert (row["ok"], row["p50"], row["p99"], row["max"]) == (100, 51.0, 100.0, 100.0)
+    assert row["errors"] == {"503": 3}
+    empty = bench.summariseHoldout({"latencies": [], "errors": {}, "refused": 0,
+                                    "closedByServer": 0})
+    assert (empty["ok"], empty["p50"], empty["max"]) == (0, None, None)
+
+
+def test_options(bench):
+    quick = bench.parseOptions(["--quick", "--only", "w1,hold", "--servers", "refweb,floor"])
+    assert (quick.duration, quick.warmup) == (3, 1)
+    assert quick.only == ["W1", "HOLD"]
+    assert quick.servers == ["refweb", "floor"]
+    assert bench.parseOptions(["--quick", "--duration", "7"]).duration == 7
+    assert bench.parseOptions([]).duration == 10
+    with pytest.raises(SystemExit):
+        bench.parseOptions(["--servers", "refweb,nginx"])
+
+
+def test_floor_serves_hello_and_files(bench, tmp_path):
+    """The floor answers keep-alive, Connection: close and a file, as the workloads need."""
+    (tmp_path / "4k.bin").write_bytes(b"x" * 4096)
+    port = bench.freePort()
+    script = bench.script(str(tmp_path), "floor_server", bench.FLOOR)
+    proc = subprocess.Popen([sys.executable, script, str(port)],
+                            env=dict(os.environ, BENCH_DIR=str(tmp_path)))
+    try:
+        bench.waitForPort(port, proc)
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+        conn.request("GET", "/")
+        first = conn.getresponse()
+        assert (first.status, first.read()) == (200, b"Hello, world!")
+        conn.request("GET", "/4k.bin")  # the same connection: keep-alive
+        second = conn.getresponse()
+        assert (second.status, second.read()) == (200, b"x" * 4096)
+        conn.request("GET", "/", headers={"Connection": "close"})
+        last = conn.getresponse()
+        assert (last.status, last.getheader("Connection"), last.read()) == (
+            200, "close", b"Hello, world!")
+        conn.close()
+    finally:
+        proc.kill()
+        proc.wait()
+
+
+def test_rounds_combine_into_medians_sums_and_a_spread(bench):
+    def row(rate, p99, timeouts, overflows, peak):
+        return {"rate": rate, "p50": 1.0, "p99": p99, "non2xx": 1, "overflows": overflows,
+                "drops": overflows, "peakKiB": peak,
+                "errors": {"connect": 0, "read": 0, "write": 0, "timeout": timeouts}}
+
+    combined = bench.combineRounds([row(100.0, 9.0, 1, 0, 10), row(80.0, None, 0, 5, 30),
+                                    row(120.0, 3.0, 2, 1, 20)])
+    assert (combined["rate"], combined["spread"]) == (100.0, 40.0)
+    assert (combined["p50"], combined["p99"]) == (1.0, 6.0)
+    assert combined["errors"]["timeout"] == 3
+    assert (combined["non2xx"], combined["overflows"], combined["peakKiB"]) == (3, 6, 30)
+    assert bench.combineRounds([row(50.0, 2.0, 0, 0, 1)])["spread"] is None
+
+
+def test_status_fields_of_this_process(bench):
+    before = bench.threadCount(os.getpid())
+    started, release = threading.Event(), threading.Event()
+    worker = threading.Thread(target=lambda: (started.set(), release.wait()))
+    worker.start()
+    started.wait()
+    try:
+        assert bench.threadCount(os.getpid()) == before + 1
+    finally:
+        release.set()
+        worker.join()
+    assert bench.peakMemoryKiB(os.getpid()) > 1024
