@@ -48,7 +48,7 @@ from refweb.status import phrase
 # them.  Its list (and wsgiref's) leaves out Proxy-Connection; so does ours.
 _HOP_BY_HOP = wire.HOP_BY_HOP - {"proxy-connection"}
 _STATUS = re.compile(r"([1-5][0-9][0-9]) ([^\r\n]*)\Z")  # ASCII digits (grammar.py)
-_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+\Z")
+_TOKEN = grammar.pattern("token")
 _BODYLESS = (204, 304)
 SERVER_SOFTWARE = "refweb/" + __import__("refweb").__version__
 
@@ -222,7 +222,7 @@ def _checkHeaders(headers):
                 and all(isinstance(part, str) for part in item)):
             raise TypeError("each response header must be a (str, str) tuple, not %r" % (item,))
         name, value = item
-        if not _TOKEN.match(name) or "\r" in value or "\n" in value:
+        if not _TOKEN.fullmatch(name) or "\r" in value or "\n" in value:
             raise ValueError("bad response header %r" % (item,))
         if name.lower() in _HOP_BY_HOP:
             raise ValueError("hop-by-hop header %r is the server's business (PEP 3333)" % name)
