@@ -52,7 +52,6 @@ from refweb.internet import reactor as globalReactor
 from refweb.python import log
 from refweb.resource import Resource
 from refweb.server import NOT_DONE_YET
-from refweb.status import phrase
 
 # Request headers the proxy writes itself rather than copying: the framing
 # (we know the body's length) and Expect (our channel already said 100).
@@ -95,15 +94,11 @@ def upstreamHeaders(request, host, forwardedFor=False):
 
 
 def errorPage(request, code, detail):
-    """Answer ``request`` with refweb's error page (nothing sent yet)."""
-    body = error.page(code, phrase(code), detail).encode("utf-8")
+    """Answer ``request`` with refweb's error page (nothing sent yet): the
+    upstream's headers are dropped, the page is error.pageResponse's."""
     request.responseHeaders = Headers()
-    request.setResponseCode(code)
-    request.setHeader("Content-Type", "text/html; charset=utf-8")
-    request.setHeader("Content-Length", str(len(body)))
     try:
-        request.write(body)
-        request.finish()
+        request.respondWithError(error.Error(code, detail=detail))
     except RuntimeError:
         pass   # the client left meanwhile; nobody to tell
 

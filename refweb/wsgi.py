@@ -42,7 +42,6 @@ from refweb.python import log
 from refweb.python.failure import Failure
 from refweb.resource import Resource
 from refweb.server import NOT_DONE_YET
-from refweb.status import phrase
 
 # Headers describing one connection; PEP 3333 forbids applications to set
 # them.  Its list (and wsgiref's) leaves out Proxy-Connection; so does ours.
@@ -386,15 +385,15 @@ class WSGIResponse:
             self._internalError()
 
     def _internalError(self):
+        """The application failed before sending anything: the 500 page,
+        without whatever headers the application had set."""
         request = self.request
-        body = error.page(500, phrase(500), "The application failed; see the server log.")
-        body = body.encode("utf-8")
-        request.responseHeaders = Headers()   # drop whatever the application had set
-        request.setResponseCode(500)
-        request.setHeader("Content-Type", "text/html; charset=utf-8")
-        request.setHeader("Content-Length", str(len(body)))
-        request.write(body)
-        self._release()
+        request.responseHeaders = Headers()
+        try:
+            request.respondWithError(error.InternalServerError(
+                detail="The application failed; see the server log."))
+        except RuntimeError:
+            pass   # the client left first; notifyFinish has told whoever asked
 
     def _cut(self):
         """Part of the response went out, the rest never will: close the
