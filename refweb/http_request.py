@@ -3,19 +3,35 @@
 
 Guide: "Resource rendering" -- a render method receives ``request`` and uses
 ``request.write``, ``request.finish``, ``request.setHeader``...;
-"Knowing When We're Not Wanted" -- ``request.notifyFinish()``.
+"Request encoders" -- the encoder is a body filter here; "Knowing When
+We're Not Wanted" -- ``request.notifyFinish()``.
 
-``HTTPChannel`` fills in the request (method, target, headers, body) and
-calls ``requestReceived``, which parses the target and form arguments and
-then calls ``process()``.  This base class answers 404 there;
-``server.Request`` overrides ``process`` to walk the resource tree.
+Where it sits in a request's path: ``http.HTTPChannel`` reads the head and
+body off the socket (with ``wire``), fills in a request and calls
+``requestReceived``, which parses the target and form arguments and calls
+``process()``.  This base class answers 404 there; ``server.Request``
+overrides ``process`` to walk the resource tree and render.  Whatever
+renders then writes the response through this module, and only this one.
 
-Writing the response: the first ``write`` (or ``finish``) sends the head.
-The body is framed by ``Content-Length`` when the application set one, by
-chunks on HTTP/1.1 otherwise, and by closing the connection on HTTP/1.0
-(RFC 9112 §6.3).  ``write`` and ``finish`` may be called from any thread:
-the socket writes are serialised by the transport, and the request's own
-state changes happen under ``_stateLock``.
+The response pipeline, top to bottom in the second half of the class
+(its section comment numbers the steps):
+
+    1. status and headers   setResponseCode, setHeader, addCookie...
+    2. framing decision     _startResponse, at the first write or finish:
+                            ``wire.framingToSend`` -- Content-Length when
+                            the application set one, chunks on HTTP/1.1,
+                            the close on HTTP/1.0 (RFC 9112 §6.3)
+    3. the encoder          useEncoder: gzip and the like, a body filter
+    4. writes               write, writeFile (os.sendfile when it can)
+    5. finish               the last chunk; a cut if the body fell short
+    6. the access log       the factory's log, then notifyFinish
+
+Errors take the same road: ``respondWithError`` sets the status and
+``error.pageResponse``'s page and finishes; ``processingFailed`` does so
+with a 500 for an exception that is a bug.  ``write`` and ``finish`` may
+be called from any thread: the socket writes are serialised by the
+transport, and the request's own state changes happen under
+``_stateLock``.
 
 This module is re-exported as ``refweb.http.Request``.
 """
@@ -36,8 +52,9 @@ from refweb.status import NOT_MODIFIED, PRECONDITION_FAILED, RESPONSES, phrase
 CACHED = object()  # returned by setLastModified/setETag: "answer 304, send no body"
 SERVER_NAME = "refweb"
 
-# Statuses whose responses never carry a body (RFC 9110 §6.4.1).
-_BODYLESS = frozenset([204, 304])
+# Statuses whose responses never carry a body (RFC 9110 §6.4.1), as
+# wire.framingToSend counts them (with every 1xx).
+_BODYLESS = wire.BODYLESS_STATUSES
 
 _dateCache = [0, ""]  # [second, formatted]: one strftime per second, not per request
 

@@ -66,11 +66,6 @@ class MalformedResponse(Exception):
     """The upstream's bytes are not an HTTP/1.x response we accept."""
 
 
-def _headerValues(fields, name):
-    """The values of header ``name`` (lower case) among parsed (name, value) fields."""
-    return [value for fieldName, value in fields if fieldName.lower() == name]
-
-
 def _bytes(value):
     """Header names, values, methods and targets may be given as str or bytes."""
     if isinstance(value, str):
@@ -327,8 +322,8 @@ class HTTPClient(protocol.Protocol):
         (``wire.responseFraming``): how is this response's body delimited?"""
         try:
             return wire.responseFraming(self.requestMethod, self._status,
-                                        _headerValues(headers, "transfer-encoding"),
-                                        _headerValues(headers, "content-length"))
+                                        wire.fieldValues(headers, "transfer-encoding"),
+                                        wire.fieldValues(headers, "content-length"))
         except error.Error as exc:
             raise MalformedResponse(exc.detail or str(exc))
 

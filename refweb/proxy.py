@@ -36,7 +36,11 @@ Failures become pages: a bad proxy URI 400, CONNECT 501, an upstream that
 cannot be reached 502, one that answers garbage 502, one that stays silent
 longer than ``timeout`` seconds 504.  Once part of the answer has gone to
 the client, a failure can only cut the connection, so that the client sees
-a truncated message rather than a complete-looking wrong one.
+a truncated message rather than a complete-looking wrong one.  The pages
+are the ones every refweb error gets (``errorPage`` ->
+``Request.respondWithError`` -> ``error.pageResponse``); the upstream's
+response is framed by the rules the server uses (``wire.responseFraming``,
+through HTTPClient).
 """
 
 import threading
@@ -194,8 +198,7 @@ class ProxyClient(HTTPClient):
             self.transport.abortConnection()
             return
         names = [n.lower() for n, _ in self._responseHeaders]
-        connection = [v for n, v in self._responseHeaders if n.lower() == "connection"]
-        drop = wire.hopByHopNames(connection)
+        drop = wire.hopByHopNames(wire.fieldValues(self._responseHeaders, "connection"))
         if "transfer-encoding" in names:
             drop = drop | {"content-length"}   # RFC 9112 section 6.3: TE wins
         grouped = {}

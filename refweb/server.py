@@ -5,14 +5,18 @@ Guide: "Site Objects" ("Site objects serve as the glue between a port to
 listen for HTTP requests on, and a root Resource object"), "Resource
 rendering", "Session", "Request encoders", "Knowing When We're Not Wanted".
 
-Journey: http.HTTPChannel -> Request.process (here) ->
-resource.getChildForRequest -> Request.render (here) -> write/finish.
+Journey: http.HTTPChannel -> Request.requestReceived (http_request) ->
+Request.process (here) -> Site.getResourceFor -> resource.getChildForRequest
+-> Request.render (here) -> http_request's response pipeline (write/finish).
 
-``Request.render`` is the one place where a render method's outcome becomes
-a response: a str or bytes body is sent with its length; NOT_DONE_YET
-leaves the response open for a later ``finish()``; an ``error.Error``
-becomes its status page; any other exception becomes a 500, logged with its
-traceback (shown in the page only when ``Site.displayTracebacks`` is on).
+``Request.render`` is where a render method's outcome becomes a response:
+a str or bytes body is sent with its length (``_sendWholeBody``);
+NOT_DONE_YET leaves the response open for a later ``finish()``; an
+``error.Error`` becomes its status page (``respondWithError``); any other
+exception becomes a 500 (``processingFailed``), logged with its traceback
+(shown in the page only when ``Site.displayTracebacks`` is on).  This
+Request adds the resource layer (traversal, render dispatch, sessions,
+URLs) and overrides nothing of how a response is written.
 """
 
 import re

@@ -2,8 +2,15 @@
 """HTTP/1.1 on the wire, as pure functions: bytes in, values out, no sockets.
 
 Guide: underneath "Site Objects" -- everything a Site sees has been read off
-a socket and parsed by hand, here.  ``http.HTTPChannel`` owns the socket and
-calls these functions; ``tests/test_wire.py`` calls them with no server.
+a socket and parsed by hand, here -- and "Proxies and reverse proxies",
+whose client (``httpclient.HTTPClient``) frames responses by the same rules.
+
+Where it sits in a request's path: first and last.  ``http.HTTPChannel``
+owns the socket and calls the parsing functions (parseHead, checkHost,
+bodyFraming, ChunkedDecoder) as a request arrives, and ``errorResponse``
+when it must refuse one; ``http_request.Request`` asks ``framingToSend``
+and ``formatChunk`` as its response goes out; ``HTTPClient`` asks
+``responseFraming``.  ``tests/test_wire.py`` calls them with no server.
 
 What is checked, and the status a violation earns (RFC 9112 unless noted);
 each small rule (token, field-value, HTTP-version...) is one entry of the
@@ -26,8 +33,14 @@ ASCII-only table in ``refweb.grammar``:
     chunks          1*HEXDIG [chunk-ext] CRLF, bounded line; trailers are
                     field lines, bounded                400 / 431 (§7.1)
 
+    response body   none / Content-Length / chunked / close, for both
+                    sides: the framing section below, one rule per RFC
+                    9112 §6.3 item (bodyFraming, responseFraming,
+                    framingToSend)
+
 Every function raises an ``refweb.error.Error`` with the right status; the
-channel turns that into a response and closes the connection.
+channel turns that into a response (``errorResponse``, whose page is
+``error.pageResponse``'s) and closes the connection.
 """
 
 import calendar
@@ -268,6 +281,13 @@ def checkHost(version, hostValues):
             raise BadRequest(detail="malformed Host header") from None
 
 
+def fieldValues(fields, name):
+    """The values of header ``name`` (lower case) among parsed (name, value)
+    fields, in order: fieldValues([("Connection", "close")], "connection")
+    -> ["close"].  For code that holds a header list, not a Headers."""
+    return [value for fieldName, value in fields if fieldName.lower() == name]
+
+
 def connectionTokens(values):
     """["keep-alive, Upgrade", "close"] -> {"keep-alive", "upgrade", "close"}."""
     tokens = set()
@@ -319,7 +339,7 @@ def wantsKeepAlive(version, tokens):
 #
 # Each rule carries its clause of RFC 9112 §6 (§6.3 items numbered as there).
 
-_BODYLESS_STATUSES = frozenset([204, 304])  # §6.3 item 1, with every 1xx
+BODYLESS_STATUSES = frozenset([204, 304])  # §6.3 item 1, with every 1xx
 
 
 def _framing(isResponse, version, transferEncodings, contentLengths, maxBodySize):
@@ -373,7 +393,7 @@ def responseFraming(requestMethod, status, transferEncodings, contentLengths):
     meaning "until the close" (item 8).  Raises an Error for framing that
     cannot be read (HTTPClient calls that a malformed response).
     """
-    if requestMethod == "HEAD" or status < 200 or status in _BODYLESS_STATUSES:
+    if requestMethod == "HEAD" or status < 200 or status in BODYLESS_STATUSES:
         return "none", 0
     return _framing(True, "HTTP/1.1", transferEncodings, contentLengths, None)
 
@@ -392,7 +412,7 @@ def framingToSend(version, method, status, contentLengthValue):
         none set, HTTP/1.0               ("close", None)  (§6.3 item 8: a
                                          1.0 client knows no chunks)
     """
-    if status < 200 or status in _BODYLESS_STATUSES or method == "HEAD":
+    if status < 200 or status in BODYLESS_STATUSES or method == "HEAD":
         return "none", 0
     if contentLengthValue is not None:
         length = grammar.parseDigits(contentLengthValue)
