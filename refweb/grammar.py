@@ -63,8 +63,8 @@ RULES = (
     ("chunk-ext", '*( BWS ";" BWS chunk-ext-name [ BWS "=" BWS chunk-ext-val ] ); '
                   "name = token; val = token / quoted-string",
      "RFC 9112 §7.1.1",
-     r"""(?:[ \t]*;[ \t]*[!#$%&'*+\-.^_`|~0-9A-Za-z]+"""
-     r"""(?:[ \t]*=[ \t]*(?:[!#$%&'*+\-.^_`|~0-9A-Za-z]+|"""
+     r"(?:[ \t]*;[ \t]*" + TOKEN +
+     r"(?:[ \t]*=[ \t]*(?:" + TOKEN + r"|"
      r'"(?:[\t\x20\x21\x23-\x5b\x5d-\x7e\x80-\xff]|\\[\t\x20-\x7e\x80-\xff])*"))?)*'),
     ("scheme", 'ALPHA *( ALPHA / DIGIT / "+" / "-" / "." )', "RFC 3986 §3.1",
      r"[A-Za-z][A-Za-z0-9+\-.]*"),
