@@ -207,3 +207,15 @@ def test_formatHeadChangesNothing():
     assert first == request.formatHead()
     assert not request.startedWriting
     assert not request.responseHeaders.hasHeader("transfer-encoding")
+
+
+def test_unsatisfiableRangeGetsTheErrorPage(tmp_path):
+    """A Range wholly past the end of a file: 416 with Content-Range and the error page."""
+    from refweb import static
+    (tmp_path / "f.txt").write_bytes(b"x" * 10)
+    with served(static.File(str(tmp_path))) as port:
+        data = rawHTTP(port, b"GET /f.txt HTTP/1.0\r\nRange: bytes=50-60\r\n\r\n")
+    status, headers, body = parseResponse(data)
+    assert (status, headers["content-range"]) == (416, ["bytes */10"])
+    assert body == error.page(416, "Range Not Satisfiable",
+                              "No part of the requested range lies in the file (10 bytes).").encode()
