@@ -603,8 +603,6 @@ class Request:
         self.write(body)
         self.finish()
 
-    _renderError = respondWithError  # its earlier name
-
     def processingFailed(self, reason):
         """An exception that is not an ``error.Error`` -- a bug: log it with
         its traceback and answer 500 (or cut a response already begun).  The
