@@ -8,7 +8,7 @@ whose client (``httpclient.HTTPClient``) frames responses by the same rules.
 Where it sits in a request's path: first and last.  ``http.HTTPChannel``
 owns the socket and calls the parsing functions (parseHead, checkHost,
 bodyFraming, ChunkedDecoder) as a request arrives, and ``errorResponse``
-when it must refuse one; ``http_request.Request`` asks ``framingToSend``
+when it must refuse one (``connectionRefusal``: the cap's 503); ``http_request.Request`` asks ``framingToSend``
 and ``formatChunk`` as its response goes out; ``HTTPClient`` asks
 ``responseFraming``.  ``tests/test_wire.py`` calls them with no server.
 
@@ -49,7 +49,8 @@ import time
 
 from refweb import grammar
 from refweb.error import (BadRequest, HeaderFieldsTooLarge, HTTPVersionNotSupported,
-                          NotImplementedMethod, PayloadTooLarge, pageResponse)
+                          NotImplementedMethod, PayloadTooLarge, ServiceUnavailable,
+                          pageResponse)
 
 CRLF = b"\r\n"
 
@@ -249,6 +250,14 @@ def errorResponse(version, exc, method=None, server="refweb"):
         ("Connection", "close"),
     ])
     return head, (b"" if method == "HEAD" else body)
+
+
+def connectionRefusal(server="refweb"):
+    """The bytes a port at its connection cap sends a connection it will
+    not serve: a 503 with the error page every refusal gets, then close."""
+    head, body = errorResponse("HTTP/1.1", ServiceUnavailable(
+        detail="The server has as many connections open as it takes."), None, server)
+    return head + body
 
 
 def checkLineEnds(partialHead):

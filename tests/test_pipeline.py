@@ -219,3 +219,13 @@ def test_unsatisfiableRangeGetsTheErrorPage(tmp_path):
     assert (status, headers["content-range"]) == (416, ["bytes */10"])
     assert body == error.page(416, "Range Not Satisfiable",
                               "No part of the requested range lies in the file (10 bytes).").encode()
+
+
+def test_connectionRefusal_isThe503Page():
+    """The connection cap's refusal is a 503 with the common error page, then close."""
+    data = wire.connectionRefusal()
+    status, headers, body = parseResponse(data)
+    assert (status, headers["connection"]) == (503, ["close"])
+    assert body == error.page(503, "Service Unavailable",
+                              "The server has as many connections open as it takes.").encode()
+    assert headers["content-length"] == [str(len(body))]
