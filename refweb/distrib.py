@@ -174,11 +174,13 @@ class RelayRequest(server.Request):
         except Exception:
             self.processingFailed(Failure())
 
-    def formatHead(self):
+    def _startResponse(self):
         """Send the status and headers as a ``head`` message, not HTTP bytes.
-        (Overrides http.Request.formatHead, which formats an HTTP/1.x head.)"""
+        (Overrides http_request.Request._startResponse, which frames the body
+        and formats an HTTP/1.x head: here each ``data`` frame is one piece.)"""
         self.startedWriting = True
-        self._bodyless = self.method == "HEAD" or self.code in (204, 304) or self.code < 200
+        bodyless = self.method == "HEAD" or self.code in (204, 304) or self.code < 200
+        self._framing = "none" if bodyless else "close"
         self.setDefaultContentType()
         relayed = [[name, value] for name, value in self.outgoingHeaders()
                    if name.lower() not in _NOT_RELAYED]

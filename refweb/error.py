@@ -5,11 +5,19 @@ Guide: "Resource rendering" -- a resource that has no ``render_PUT`` answers
 PUT with 405, and other failures become pages too.
 
 Anything in refweb that decides "this request gets status N" raises one of
-these.  One place turns them into pages: ``server.Request.processingFailed``
-for errors during traversal and rendering, ``http.HTTPChannel`` for errors
-while reading the request off the wire.  Any *other* exception is a bug: it
-becomes a 500, is logged with its traceback, and the traceback is shown to
-the client only when the Site's ``displayTracebacks`` is on.
+these (each is a plain ``class X(Error)`` with its ``code``), and one
+function turns them into responses: ``pageResponse`` (headers and the
+``page`` HTML, in the look of the directory listings).  Who calls it:
+``http_request.Request.respondWithError`` for errors found while a
+request is processed (traversal, rendering, a proxy's 502/504, a CGI or
+WSGI failure), ``wire.errorResponse`` for errors found while a request is
+read off the wire (and the connection cap's 503).  Any *other* exception
+is a bug: ``http_request.Request.processingFailed`` logs its traceback and
+answers 500, showing the traceback only when the Site's
+``displayTracebacks`` is on.
+
+Where this sits in a request's path: raised anywhere from the parser
+(``wire``) to a render method; rendered at the end of it.
 """
 
 import html
@@ -34,37 +42,113 @@ class Error(Exception):
         return "%s: %s" % (text, self.detail) if self.detail else text
 
 
-def _kind(name, code, doc):
-    """Make an Error subclass with a fixed status.
+class _FixedStatus(Error):
+    """An Error whose status is fixed by its class (the kinds below).
 
     Its one positional argument is the *detail*, the sentence shown in the
     page (``Forbidden("only regular files are served")``); the reason
     phrase of the status line stays the standard one unless ``message=``
     says otherwise.
     """
+
     def __init__(self, detail=None, message=None):
         Error.__init__(self, None, message, detail)
-    return type(name, (Error,), {"code": code, "__doc__": doc, "__init__": __init__})
 
 
-BadRequest = _kind("BadRequest", 400, "The request is malformed (RFC 9110 §15.5.1).")
-Forbidden = _kind("Forbidden", 403, "The server refuses to serve this.")
-NotFound = _kind("NotFound", 404, "No resource at this URL.")
-RequestTimeout = _kind("RequestTimeout", 408, "The client took too long to send its request.")
-LengthRequired = _kind("LengthRequired", 411, "A body needs a Content-Length here.")
-PayloadTooLarge = _kind("PayloadTooLarge", 413, "The body is larger than the server accepts.")
-URITooLong = _kind("URITooLong", 414, "The request line is longer than the server accepts.")
-RangeNotSatisfiable = _kind("RangeNotSatisfiable", 416, "No part of the Range lies in the body.")
-ExpectationFailed = _kind("ExpectationFailed", 417, "An Expect header the server cannot meet.")
-HeaderFieldsTooLarge = _kind("HeaderFieldsTooLarge", 431,
-                             "Too many header lines, or too many header bytes.")
-InternalServerError = _kind("InternalServerError", 500, "Something broke inside the server.")
-NotImplementedMethod = _kind("NotImplementedMethod", 501,
-                             "The server does not implement this (method, coding...).")
-BadGateway = _kind("BadGateway", 502, "The upstream server could not be reached or answered badly.")
-ServiceUnavailable = _kind("ServiceUnavailable", 503, "The server cannot take this request now.")
-GatewayTimeout = _kind("GatewayTimeout", 504, "The upstream server took too long.")
-HTTPVersionNotSupported = _kind("HTTPVersionNotSupported", 505, "Only HTTP/1.0 and 1.1 are spoken here.")
+class BadRequest(_FixedStatus):
+    """The request is malformed (RFC 9110 §15.5.1)."""
+
+    code = 400
+
+
+class Forbidden(_FixedStatus):
+    """The server refuses to serve this."""
+
+    code = 403
+
+
+class NotFound(_FixedStatus):
+    """No resource at this URL."""
+
+    code = 404
+
+
+class RequestTimeout(_FixedStatus):
+    """The client took too long to send its request."""
+
+    code = 408
+
+
+class LengthRequired(_FixedStatus):
+    """A body needs a Content-Length here."""
+
+    code = 411
+
+
+class PayloadTooLarge(_FixedStatus):
+    """The body is larger than the server accepts."""
+
+    code = 413
+
+
+class URITooLong(_FixedStatus):
+    """The request line is longer than the server accepts."""
+
+    code = 414
+
+
+class RangeNotSatisfiable(_FixedStatus):
+    """No part of the Range lies in the body."""
+
+    code = 416
+
+
+class ExpectationFailed(_FixedStatus):
+    """An Expect header the server cannot meet."""
+
+    code = 417
+
+
+class HeaderFieldsTooLarge(_FixedStatus):
+    """Too many header lines, or too many header bytes."""
+
+    code = 431
+
+
+class InternalServerError(_FixedStatus):
+    """Something broke inside the server."""
+
+    code = 500
+
+
+class NotImplementedMethod(_FixedStatus):
+    """The server does not implement this (method, coding...)."""
+
+    code = 501
+
+
+class BadGateway(_FixedStatus):
+    """The upstream server could not be reached or answered badly."""
+
+    code = 502
+
+
+class ServiceUnavailable(_FixedStatus):
+    """The server cannot take this request now."""
+
+    code = 503
+
+
+class GatewayTimeout(_FixedStatus):
+    """The upstream server took too long."""
+
+    code = 504
+
+
+class HTTPVersionNotSupported(_FixedStatus):
+    """Only HTTP/1.0 and 1.1 are spoken here."""
+
+    code = 505
 
 
 class UnsupportedMethod(Error):
@@ -145,3 +229,23 @@ def page(code, brief, detail=""):
     return PAGE % {"title": "%d %s" % (code, brief), "style": STYLE, "code": code,
                    "brief": brief, "detail": "<p>%s</p>\n" % html.escape(detail) if detail else "",
                    "hint": html.escape(hint(code))}
+
+
+def pageResponse(exc):
+    """The one function that turns an Error into a response: (headers, body).
+
+    Every layer answers an error through it -- a resource's or a render
+    method's (``http_request.Request.respondWithError``), the request
+    parser's and the connection's (``wire.errorResponse``), the proxy's
+    502/504, a CGI script's or a WSGI application's failure -- so every
+    error page has the same look (``page``) and the same headers:
+    Content-Type, Content-Length, and Allow for a 405 (RFC 9110 §15.5.6).
+    The body is always the full page; whoever writes it leaves it out for
+    a HEAD (RFC 9110 §9.3.2).
+    """
+    body = page(exc.code, exc.message, exc.detail or "").encode("utf-8")
+    headers = [("Content-Type", "text/html; charset=utf-8"),
+               ("Content-Length", str(len(body)))]
+    if isinstance(exc, UnsupportedMethod):
+        headers.append(("Allow", ", ".join(exc.allowedMethods)))
+    return headers, body

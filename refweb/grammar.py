@@ -26,6 +26,9 @@ fails if the page differs.
 
 import re
 
+# The token pattern (RFC 9110 §5.6.2), the one copy every module uses.
+TOKEN = r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+"
+
 # (name, ABNF, RFC clause, pattern).  Patterns are ASCII-only and used with
 # fullmatch; "{n,m}" bounds are refweb's, stated in the ABNF column.
 RULES = (
@@ -36,9 +39,9 @@ RULES = (
     ("token", '1*tchar; tchar = "!" / "#" / "$" / "%" / "&" / "\'" / "*" / "+" / '
               '"-" / "." / "^" / "_" / "`" / "|" / "~" / DIGIT / ALPHA',
      "RFC 9110 §5.6.2",
-     r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+"),
+     TOKEN),
     ("field-name", "token", "RFC 9110 §5.1",
-     r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+"),
+     TOKEN),
     ("field-value", "*( field-vchar / SP / HTAB ); field-vchar = VCHAR / obs-text",
      "RFC 9110 §5.5",
      r"[\t\x20-\x7e\x80-\xff]*"),
@@ -47,7 +50,7 @@ RULES = (
     ("request-target", "1*( VCHAR ): visible US-ASCII only", "RFC 9112 §3.2, RFC 3986 §2",
      r"[\x21-\x7e]+"),
     ("method", "token", "RFC 9110 §9.1",
-     r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+"),
+     TOKEN),
     ("HTTP-version", '"HTTP/" DIGIT "." DIGIT', "RFC 9112 §2.3",
      r"HTTP/[0-9]\.[0-9]"),
     ("status-code", "3DIGIT", "RFC 9110 §15, RFC 9112 §4",
@@ -61,8 +64,8 @@ RULES = (
     ("chunk-ext", '*( BWS ";" BWS chunk-ext-name [ BWS "=" BWS chunk-ext-val ] ); '
                   "name = token; val = token / quoted-string",
      "RFC 9112 §7.1.1",
-     r"""(?:[ \t]*;[ \t]*[!#$%&'*+\-.^_`|~0-9A-Za-z]+"""
-     r"""(?:[ \t]*=[ \t]*(?:[!#$%&'*+\-.^_`|~0-9A-Za-z]+|"""
+     r"(?:[ \t]*;[ \t]*" + TOKEN +
+     r"(?:[ \t]*=[ \t]*(?:" + TOKEN + r"|"
      r'"(?:[\t\x20\x21\x23-\x5b\x5d-\x7e\x80-\xff]|\\[\t\x20-\x7e\x80-\xff])*"))?)*'),
     ("scheme", 'ALPHA *( ALPHA / DIGIT / "+" / "-" / "." )', "RFC 3986 §3.1",
      r"[A-Za-z][A-Za-z0-9+\-.]*"),
@@ -79,7 +82,7 @@ RULES = (
      "RFC 9110 §14.1.1",
      r"[0-9]*-[0-9]*"),
     ("cookie-name", "token", "RFC 6265 §4.1.1",
-     r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+"),
+     TOKEN),
 )
 
 _BYTES = {}

@@ -3,19 +3,35 @@
 
 Guide: "Resource rendering" -- a render method receives ``request`` and uses
 ``request.write``, ``request.finish``, ``request.setHeader``...;
-"Knowing When We're Not Wanted" -- ``request.notifyFinish()``.
+"Request encoders" -- the encoder is a body filter here; "Knowing When
+We're Not Wanted" -- ``request.notifyFinish()``.
 
-``HTTPChannel`` fills in the request (method, target, headers, body) and
-calls ``requestReceived``, which parses the target and form arguments and
-then calls ``process()``.  This base class answers 404 there;
-``server.Request`` overrides ``process`` to walk the resource tree.
+Where it sits in a request's path: ``http.HTTPChannel`` reads the head and
+body off the socket (with ``wire``), fills in a request and calls
+``requestReceived``, which parses the target and form arguments and calls
+``process()``.  This base class answers 404 there; ``server.Request``
+overrides ``process`` to walk the resource tree and render.  Whatever
+renders then writes the response through this module, and only this one.
 
-Writing the response: the first ``write`` (or ``finish``) sends the head.
-The body is framed by ``Content-Length`` when the application set one, by
-chunks on HTTP/1.1 otherwise, and by closing the connection on HTTP/1.0
-(RFC 9112 §6.3).  ``write`` and ``finish`` may be called from any thread:
-the socket writes are serialised by the transport, and the request's own
-state changes happen under ``_stateLock``.
+The response pipeline, top to bottom in the second half of the class
+(its section comment numbers the steps):
+
+    1. status and headers   setResponseCode, setHeader, addCookie...
+    2. framing decision     _startResponse, at the first write or finish:
+                            ``wire.framingToSend`` -- Content-Length when
+                            the application set one, chunks on HTTP/1.1,
+                            the close on HTTP/1.0 (RFC 9112 §6.3)
+    3. the encoder          useEncoder: gzip and the like, a body filter
+    4. writes               write, writeFile (os.sendfile when it can)
+    5. finish               the last chunk; a cut if the body fell short
+    6. the access log       the factory's log, then notifyFinish
+
+Errors take the same road: ``respondWithError`` sets the status and
+``error.pageResponse``'s page and finishes; ``processingFailed`` does so
+with a 500 for an exception that is a bug.  ``write`` and ``finish`` may
+be called from any thread: the socket writes are serialised by the
+transport, and the request's own state changes happen under
+``_stateLock``.
 
 This module is re-exported as ``refweb.http.Request``.
 """
@@ -36,8 +52,9 @@ from refweb.status import NOT_MODIFIED, PRECONDITION_FAILED, RESPONSES, phrase
 CACHED = object()  # returned by setLastModified/setETag: "answer 304, send no body"
 SERVER_NAME = "refweb"
 
-# Statuses whose responses never carry a body (RFC 9110 §6.4.1).
-_BODYLESS = frozenset([204, 304])
+# Statuses whose responses never carry a body (RFC 9110 §6.4.1), as
+# wire.framingToSend counts them (with every 1xx).
+_BODYLESS = wire.BODYLESS_STATUSES
 
 _dateCache = [0, ""]  # [second, formatted]: one strftime per second, not per request
 
@@ -88,16 +105,26 @@ class Request:
     etag = None
     lastModified = None
     _disconnected = False
+    # How the body is framed, decided at the first write (_startResponse):
+    # "length", "chunked", "none" (no body) or "close".  Until then (and when
+    # a caller marks startedWriting itself, as static's as-is files do),
+    # "close": bytes go out as they are.
+    _framing = "close"
     _cutMidResponse = False  # write() found the client gone (see _noticeLostTransport)
-    _chunked = False
-    _declaredLength = None  # Content-Length the response promised, if any
-    _bodyless = False  # HEAD, 204, 304: head only
+    _declaredLength = None  # with "length": the Content-Length promised
+    _encoder = None  # the body filter (useEncoder), if any
+    _textBody = False  # the body was given as str: a default text/html says utf-8
+    defaultContentType = None  # server.Request: "text/html"; None adds no Content-Type
+    displayTracebacks = False  # server.Request: its Site's setting
     _forceSSL = False
     _receivedCookies = None
     _host = None
     _client = None
 
     def __init__(self, channel, queued=False):
+        """``queued`` is accepted for compatibility with Twisted's signature
+        and kept as an attribute; nothing in refweb reads it (a connection
+        answers one request at a time, so none is ever queued)."""
         self.channel = channel
         self.transport = channel.transport if channel is not None else None
         self.queued = queued
@@ -109,17 +136,23 @@ class Request:
         self._stateLock = threading.Lock()  # guards finished, _disconnected, _finishDeferreds
 
     # -- what was asked ---------------------------------------------------
-    def requestReceived(self, command, path, version):
-        """Called by the channel once the head and body have been read."""
-        self.method, self.uri, self.clientproto = command, path, version
-        target = path
+    def requestReceived(self, command, target, version):
+        """Called by the channel once the head and body have been read.
+
+        ``target`` is the raw request-target (RFC 9112 §3.2), query and all,
+        as it was on the request line; ``uri`` keeps it, ``path`` gets the
+        part before "?" (and, for an absolute-form target, after the
+        authority).  Twisted names this parameter ``path``; it is passed
+        positionally, so either name reads the same.
+        """
+        self.method, self.uri, self.clientproto = command, target, version
         if not target.startswith("/") and "://" in target:
             # absolute-form (RFC 9112 §3.2.2): what proxies receive; origin
             # servers accept it too.  Its authority wins over any Host header.
             try:
                 _, host, port, target = wire.splitAbsoluteTarget(target)
             except error.Error as exc:  # the channel checked it; a caller may not have
-                self._renderError(exc)
+                self.respondWithError(exc)
                 return
             self._useTargetAuthority(host, port)
         self.path, _, query = target.partition("?")
@@ -129,7 +162,7 @@ class Request:
             try:
                 self._parseFormBody()
             except error.Error as exc:  # a form over maxFormFields
-                self._renderError(exc)
+                self.respondWithError(exc)
                 return
         self.process()
 
@@ -290,19 +323,20 @@ class Request:
                 return CACHED
         return None
 
-    def write(self, data):
-        """Send part of the body (the head goes first, on the first call)."""
-        if self.finished:
-            raise RuntimeError("Request.write called on a request after Request.finish was called.")
-        if type(data) is not bytes:
-            data = _bytes(data)
-        if self._disconnected:
-            return
-        if not self.startedWriting:
-            self.transport.write(self.formatHead() + self._frame(data))
-        elif data:
-            self.transport.write(self._frame(data))
-        self._noticeLostTransport()
+    # == the response pipeline, in the order a response goes out ==========
+    #
+    #   1. status and headers   setResponseCode, setHeader, addCookie (above)
+    #   2. framing decision     _startResponse, at the first write or finish:
+    #                           wire.framingToSend says length, chunks, close
+    #                           or no body; formatHead makes the head's bytes
+    #   3. the encoder          an optional body filter (useEncoder): write
+    #                           passes each piece through it, finish flushes it
+    #   4. writes               write / writeFile -> _frame -> the transport
+    #   5. finish               the last chunk, or a cut if the body fell short
+    #   6. the access log       _logAccess, then notifyFinish's Deferreds
+    #
+    # Errors take the same road: respondWithError sets a status and the page
+    # of error.pageResponse, then writes and finishes like any response.
 
     def _noticeLostTransport(self):
         """If the transport closed under this response (the client left or
@@ -321,61 +355,65 @@ class Request:
                 self._cutMidResponse = True
             self.connectionLost(Failure(ConnectionLost("the connection closed mid-response")))
 
-    def _frame(self, data):
-        if self._bodyless or not data:
-            return b""
-        if self._declaredLength is not None:
-            room = self._declaredLength - self.sentLength
-            if len(data) > room:
-                # More than Content-Length promised: the extra bytes would be read
-                # as the start of the next response, so they are dropped, and the
-                # connection closes after this response.
-                log.msg("Warning: %r wrote past its Content-Length; %d bytes dropped"
-                        % (self, len(data) - room))
-                self.channel.persistent = False
-                data = data[:room]
-        self.sentLength += len(data)
-        return wire.formatChunk(data) if self._chunked else data
+    def useEncoder(self, encoder):
+        """Step 3: pass the body through ``encoder`` (``encode(data)`` ->
+        bytes, ``finish()`` -> the last bytes), e.g. gzip.  Set by
+        ``resource.EncodingResourceWrapper`` before rendering; the encoded
+        body's length is unknown, so a Content-Length the application sets
+        is dropped (but ``_sendWholeBody`` sets the encoded one)."""
+        self._encoder = encoder
 
-    def writeFile(self, fileobj, offset, count):
-        """Send ``count`` bytes of an open file, from ``offset``, as body.
+    def _startResponse(self):
+        """Steps 1-2, once, at the first write (or a finish with nothing
+        written): complete the headers, decide the framing, return the head.
 
-        With a Content-Length set and nothing transforming the body, the
-        kernel copies the file straight to the socket (os.sendfile), so
-        memory use does not grow with the file's size.  Otherwise (an
-        encoder, or chunks) the file is copied through ``write`` in 64 KiB
-        pieces.  Returns False if the client went away before the end.
-        """
-        if getattr(self, "_encoder", None) is None and not self.startedWriting:
-            self.transport.write(self.formatHead())
-        if self._bodyless:
-            return not self._disconnected
-        if self._chunked or getattr(self, "_encoder", None) is not None:
-            return self._copyFile(fileobj, offset, count)
-        if self._disconnected or not self.transport.sendFile(fileobj, offset, count):
-            return False
-        self.sentLength += count
-        return True
-
-    def _copyFile(self, fileobj, offset, count):
-        fileobj.seek(offset)
-        while count > 0 and not self._disconnected and not self.transport.disconnected:
-            chunk = fileobj.read(min(count, 65536))
-            if not chunk:
-                return False
-            self.write(chunk)
-            count -= len(chunk)
-        return count == 0
-
-    def formatHead(self):
-        """Called once, when writing starts: choose the framing, return the head's bytes.
-
-        A subclass that sends its response some other way (distrib's relay)
-        overrides this; ``outgoingHeaders`` gives it the header lines.
+        A subclass that sends its response some other way than an HTTP/1.x
+        head (distrib's relay) overrides this.
         """
         self.startedWriting = True
+        headers = self.responseHeaders
+        if self._encoder is not None:
+            headers.removeHeader("content-length")
+        self.setDefaultContentType()
         version = "HTTP/1.1" if self.clientproto == "HTTP/1.1" else "HTTP/1.0"
-        self._chooseFraming(version)
+        declared = headers.getFirst("content-length")
+        self._framing, length = wire.framingToSend(version, self.method, self.code, declared)
+        if self.code in _BODYLESS or self.code < 200:
+            # RFC 9110 §8.6 / RFC 9112 §6.1: these never describe a body.
+            headers.removeHeader("content-length")
+            headers.removeHeader("transfer-encoding")
+        elif self._framing == "none":  # HEAD: a stated length is the GET's, kept
+            pass
+        elif self._framing == "length":
+            self._declaredLength = length
+        elif self._framing == "chunked":
+            headers.setRawHeaders("transfer-encoding", ["chunked"])
+        else:  # "close": only the end of the connection ends the body
+            self.channel.persistent = False
+        return self.formatHead(version)
+
+    def setDefaultContentType(self):
+        """No Content-Type set: ``defaultContentType`` (server.Request's is
+        text/html), with charset=utf-8 when the body was given as str.
+
+        ``defaultContentType = None`` (the base class's, and what
+        WSGIResource sets) adds none: the headers go out as they were set."""
+        if self.defaultContentType is None:
+            return
+        if not self.responseHeaders.hasHeader("content-type") and self.code not in _BODYLESS:
+            contentType = self.defaultContentType
+            if self._textBody and contentType == "text/html":
+                contentType = "text/html; charset=utf-8"
+            self.responseHeaders.setRawHeaders("content-type", [contentType])
+
+    def formatHead(self, version=None):
+        """The head's bytes for the status and headers as they stand now.
+
+        Changes nothing (the framing was decided by ``_startResponse``);
+        ``outgoingHeaders`` gives the header lines alone.
+        """
+        if version is None:
+            version = "HTTP/1.1" if self.clientproto == "HTTP/1.1" else "HTTP/1.0"
         lines = ["%s %d %s" % (version, self.code, self.code_message)]
         lines += [name + ": " + value for name, value in self.outgoingHeaders()]
         connection = self.channel.connectionHeader(version)
@@ -386,26 +424,6 @@ class Request:
         if self.channel.wireLog:
             self.channel.logWire("response", head)
         return head.encode("latin-1")
-
-    def _chooseFraming(self, version):
-        """Content-Length if set; else chunks on HTTP/1.1, or the close on HTTP/1.0."""
-        headers = self.responseHeaders
-        code = self.code
-        if code in _BODYLESS or code < 200:
-            self._bodyless = True
-            headers.removeHeader("content-length")
-            headers.removeHeader("transfer-encoding")
-            return
-        self._bodyless = self.method == "HEAD"
-        declared = headers.getFirst("content-length")
-        if declared is not None:
-            self._declaredLength = grammar.parseDigits(declared)  # None: not a length
-        elif not self._bodyless:
-            if version == "HTTP/1.1":
-                self._chunked = True
-                headers.setRawHeaders("transfer-encoding", ["chunked"])
-            else:
-                self.channel.persistent = False  # HTTP/1.0: the close ends the body
 
     def outgoingHeaders(self):
         """(name, value) for every header line of the response, in order."""
@@ -422,8 +440,92 @@ class Request:
         pairs.extend(("Set-Cookie", cookie) for cookie in self.cookies)
         return pairs
 
+    def write(self, data):
+        """Step 4: send part of the body (the head goes first, on the first call).
+
+        ``data`` is bytes, or str (sent as UTF-8, and then a default
+        text/html Content-Type says charset=utf-8).
+        """
+        if self.finished:
+            raise RuntimeError("Request.write called on a request after Request.finish was called.")
+        if type(data) is not bytes:
+            if isinstance(data, str):
+                self._textBody = True
+            data = _bytes(data)
+        if self._disconnected:
+            return
+        if self._encoder is not None:
+            data = self._encoder.encode(data)
+        if not self.startedWriting:
+            self.transport.write(self._startResponse() + self._frame(data))
+        elif data:
+            self.transport.write(self._frame(data))
+        self._noticeLostTransport()
+
+    def _sendWholeBody(self, body):
+        """The whole body at once (what a render method returned): it gets
+        a Content-Length -- after the encoder, so an encoded body has its
+        length too -- and the response is finished."""
+        if not self.startedWriting:
+            if self._encoder is not None:
+                encoder, self._encoder = self._encoder, None
+                body = encoder.encode(body) + encoder.finish()
+            self.responseHeaders.setRawHeaders("content-length", [str(len(body))])
+        self.write(body)
+        self.finish()
+
+    def _frame(self, data):
+        """Body bytes as they go on the wire, by the framing decided in step 2."""
+        framing = self._framing
+        if framing == "none" or not data:
+            return b""
+        if framing == "length":
+            room = self._declaredLength - self.sentLength
+            if len(data) > room:
+                # More than Content-Length promised: the extra bytes would be read
+                # as the start of the next response, so they are dropped, and the
+                # connection closes after this response.
+                log.msg("Warning: %r wrote past its Content-Length; %d bytes dropped"
+                        % (self, len(data) - room))
+                self.channel.persistent = False
+                data = data[:room]
+        self.sentLength += len(data)
+        return wire.formatChunk(data) if framing == "chunked" else data
+
+    def writeFile(self, fileobj, offset, count):
+        """Step 4 for a file: send ``count`` bytes of it, from ``offset``, as body.
+
+        With a Content-Length set and nothing transforming the body, the
+        kernel copies the file straight to the socket (os.sendfile), so
+        memory use does not grow with the file's size.  Otherwise (an
+        encoder, or chunks) the file is copied through ``write`` in 64 KiB
+        pieces.  Returns False if the client went away before the end.
+        """
+        if self._encoder is not None:
+            return self._copyFile(fileobj, offset, count)
+        if not self.startedWriting:
+            self.transport.write(self._startResponse())
+        if self._framing == "none":
+            return not self._disconnected
+        if self._framing == "chunked":
+            return self._copyFile(fileobj, offset, count)
+        if self._disconnected or not self.transport.sendFile(fileobj, offset, count):
+            return False
+        self.sentLength += count
+        return True
+
+    def _copyFile(self, fileobj, offset, count):
+        fileobj.seek(offset)
+        while count > 0 and not self._disconnected and not self.transport.disconnected:
+            chunk = fileobj.read(min(count, 65536))
+            if not chunk:
+                return False
+            self.write(chunk)
+            count -= len(chunk)
+        return count == 0
+
     def finish(self):
-        """The response is complete.  Safe to call from any thread, once."""
+        """Step 5 and 6: the response is complete.  Safe to call from any thread, once."""
         if self.startedWriting:
             self._noticeLostTransport()
         with self._stateLock:
@@ -433,6 +535,11 @@ class Request:
             if self.finished:
                 log.msg("Warning: Request.finish called twice on %r" % (self,))
                 return
+            if self._encoder is not None:
+                encoder, self._encoder = self._encoder, None
+                tail = encoder.finish()
+                if tail or not self.startedWriting:
+                    self._writeUnencoded(tail)
             # Logged before the last bytes go out: once the client has its
             # answer it may stop the server, and the line must not be lost.
             self._logAccess()
@@ -445,23 +552,31 @@ class Request:
             d.callback(None)
 
     def _sendEnd(self):
-        """The head if nothing was written, the last chunk, or a cut for a short body."""
+        """Step 5: the head if nothing was written, the last chunk, or a cut
+        for a body that fell short of its Content-Length."""
         if not self.startedWriting:
             if not self.responseHeaders.hasHeader("content-length") and \
                     self.code not in _BODYLESS and self.code >= 200:
                 self.responseHeaders.setRawHeaders("content-length", ["0"])
-            self.transport.write(self.formatHead())
-        elif self._chunked:
+            self.transport.write(self._startResponse())
+        elif self._framing == "chunked":
             self.transport.write(wire.LAST_CHUNK)
-        elif self._declaredLength is not None and not self._bodyless \
-                and self.sentLength < self._declaredLength:
+        elif self._framing == "length" and self.sentLength < self._declaredLength:
             # Fewer bytes than promised: only closing tells the client so.
             log.msg("Warning: %r finished %d bytes short of its Content-Length"
                     % (self, self._declaredLength - self.sentLength))
             self.channel.persistent = False
             self.transport.loseConnection()
 
+    def _writeUnencoded(self, data):
+        """The encoder's last bytes: written as they are (the head first if need be)."""
+        if not self.startedWriting:
+            self.transport.write(self._startResponse() + self._frame(data))
+        else:
+            self.transport.write(self._frame(data))
+
     def _logAccess(self):
+        """Step 6: one line in the factory's access log (Site(logPath=...))."""
         writeLog = getattr(getattr(self.channel, "factory", None), "log", None)
         if writeLog is not None:
             try:
@@ -493,33 +608,42 @@ class Request:
     def loseConnection(self):
         self.transport.loseConnection()
 
-    def _renderError(self, exc):
-        """Answer with the status page of ``exc`` (a ``refweb.error.Error``),
-        or cut the connection if the response has already begun."""
+    # -- errors: the same pipeline, with error.pageResponse's page ----------
+    def respondWithError(self, exc):
+        """Answer with the error page of ``exc`` (a ``refweb.error.Error``),
+        or cut the connection if the response has already begun.
+
+        The page goes out as it is, not through an encoder; headers the
+        application had set stay (cookies, for one), but any
+        Content-Encoding does not, since the page is not encoded.
+        """
         if self.startedWriting:
             log.msg("Error after the response started (%s); closing the connection" % exc)
             self.loseConnection()
             return
+        self._encoder = None
+        self.responseHeaders.removeHeader("content-encoding")
         self.setResponseCode(exc.code, exc.message)
-        if isinstance(exc, error.UnsupportedMethod):
-            self.setHeader("allow", ", ".join(exc.allowedMethods))
-        body = error.page(exc.code, exc.message, exc.detail or "").encode("utf-8")
-        self.setHeader("content-type", "text/html; charset=utf-8")
-        self.setHeader("content-length", str(len(body)))
+        headers, body = error.pageResponse(exc)
+        for name, value in headers:
+            self.responseHeaders.setRawHeaders(name, [value])
         self.write(body)
         self.finish()
 
     def processingFailed(self, reason):
-        log.err(reason, "Error while processing %s %s:" % (self.method, self.uri))
-        if not self.startedWriting:
-            self.setResponseCode(500)
-            self.responseHeaders = Headers()
-            self.setHeader("content-type", "text/plain")
-            self.setHeader("content-length", "21")
-            self.write(b"Internal Server Error")
-            self.finish()
-        else:
+        """An exception that is not an ``error.Error`` -- a bug: log it with
+        its traceback and answer 500 (or cut a response already begun).  The
+        page shows the traceback only when ``displayTracebacks`` is on."""
+        log.err(reason, "Error processing %s %s:" % (self.method, self.uri))
+        if self.finished:
+            return
+        if self.startedWriting:
             self.loseConnection()
+            return
+        detail = "An error occurred while processing this request."
+        if self.displayTracebacks:
+            detail = reason.getTraceback()
+        self.respondWithError(error.InternalServerError(detail=detail))
 
     def __repr__(self):
         return "<%s at 0x%x method=%s uri=%s clientproto=%s>" % (

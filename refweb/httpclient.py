@@ -35,7 +35,8 @@ and two refweb additions for the unhappy paths::
     handleMalformedResponse(why)     the upstream broke HTTP or a limit
                                      (default: drop the connection)
 
-The body's framing follows RFC 9112 section 6.3: no body after HEAD or for
+The body's framing follows RFC 9112 section 6.3, by the rules the server
+uses too (``wire.responseFraming``): no body after HEAD or for
 1xx/204/304; else Transfer-Encoding: chunked; else Content-Length; else the
 body runs until the server closes the connection.  Interim 1xx responses
 (100 Continue, 103 Early Hints) are skipped without any callback.
@@ -49,8 +50,8 @@ from refweb.internet import error as netError, protocol
 from refweb.python import log
 from refweb.python.failure import Failure
 
-# RFC 9110 section 5.6.2: a token (header names, methods).
-_TOKEN = re.compile(rb"[!#$%&'*+\-.^_`|~0-9A-Za-z]+\Z")
+# RFC 9110 section 5.6.2: a token (header names, methods), from refweb.grammar.
+_TOKEN = grammar.pattern("token", bytes)
 # RFC 9112 section 4: HTTP-version SP 3DIGIT SP [reason-phrase]
 _STATUS_LINE = re.compile(rb"(HTTP/\d\.\d) (\d{3})(?: ([^\x00-\x08\x0a-\x1f\x7f]*))?\Z")
 # A request-target we are willing to put on the wire: no spaces, no controls.
@@ -104,7 +105,7 @@ class HTTPClient(protocol.Protocol):
         """Start the request: ``METHOD TARGET VERSION``.  Kept in a buffer
         with the headers, so that endHeaders sends the head in one write."""
         command, path = _bytes(command), _bytes(path)
-        if not _TOKEN.match(command):
+        if not _TOKEN.fullmatch(command):
             raise ValueError("invalid method %r" % (command,))
         if not _TARGET.match(path.decode("latin-1")):
             raise ValueError("invalid request target %r" % (path,))
@@ -114,7 +115,7 @@ class HTTPClient(protocol.Protocol):
     def sendHeader(self, name, value):
         """Add one header line to the request head."""
         name, value = _bytes(name), _bytes(value)
-        if not _TOKEN.match(name):
+        if not _TOKEN.fullmatch(name):
             raise ValueError("invalid header name %r" % (name,))
         if _BAD_VALUE.search(value.decode("latin-1")):
             raise ValueError("header value for %r contains CR, LF or NUL" % (name,))
@@ -305,7 +306,7 @@ class HTTPClient(protocol.Protocol):
         self.handleEndHeaders()
         if self._state != "headers":
             return  # a hook ended the exchange
-        if framing == "length" and length == 0 or framing == "none":
+        if framing == "none" or framing == "length" and length == 0:
             self._finish()
         elif framing == "length":
             self._remaining = length
@@ -317,30 +318,14 @@ class HTTPClient(protocol.Protocol):
             self._state = "body-close"
 
     def _framing(self, headers):
-        """RFC 9112 section 6.3: how is this response's body delimited?"""
-        if self.requestMethod == "HEAD" or self._status in (101, 204, 304):
-            return "none", 0
-        values = lambda wanted: [v for n, v in headers if n.lower() == wanted]
-        codings = [c.strip().lower() for v in values("transfer-encoding")
-                   for c in v.split(",") if c.strip()]
-        if codings:
-            # Transfer-Encoding wins over Content-Length (item 3).  We only
-            # undo chunked: any other coding could not be relayed intact.
-            if codings != ["chunked"]:
-                raise MalformedResponse("unsupported transfer coding %r" % (codings,))
-            return "chunked", 0
-        # "5, 5" (a list of equal values) is one length; "5, 6" is an attack.
-        lengths = {item.strip() for v in values("content-length") for item in v.split(",")}
-        if lengths:
-            if len(lengths) != 1:
-                raise MalformedResponse("conflicting Content-Length values %r"
-                                        % sorted(lengths))
-            text = lengths.pop()
-            length = grammar.parseDigits(text)  # 1*DIGIT, ASCII, at most 18 significant
-            if length is None:
-                raise MalformedResponse("bad Content-Length %r" % (text,))
-            return "length", length
-        return "close", 0
+        """RFC 9112 section 6.3, by the table shared with the server
+        (``wire.responseFraming``): how is this response's body delimited?"""
+        try:
+            return wire.responseFraming(self.requestMethod, self._status,
+                                        wire.fieldValues(headers, "transfer-encoding"),
+                                        wire.fieldValues(headers, "content-length"))
+        except error.Error as exc:
+            raise MalformedResponse(exc.detail or str(exc))
 
     def _takeBuffer(self, limit=None):
         """Remove and return up to ``limit`` buffered bytes."""

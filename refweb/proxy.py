@@ -36,7 +36,11 @@ Failures become pages: a bad proxy URI 400, CONNECT 501, an upstream that
 cannot be reached 502, one that answers garbage 502, one that stays silent
 longer than ``timeout`` seconds 504.  Once part of the answer has gone to
 the client, a failure can only cut the connection, so that the client sees
-a truncated message rather than a complete-looking wrong one.
+a truncated message rather than a complete-looking wrong one.  The pages
+are the ones every refweb error gets (``errorPage`` ->
+``Request.respondWithError`` -> ``error.pageResponse``); the upstream's
+response is framed by the rules the server uses (``wire.responseFraming``,
+through HTTPClient).
 """
 
 import threading
@@ -52,7 +56,6 @@ from refweb.internet import reactor as globalReactor
 from refweb.python import log
 from refweb.resource import Resource
 from refweb.server import NOT_DONE_YET
-from refweb.status import phrase
 
 # Request headers the proxy writes itself rather than copying: the framing
 # (we know the body's length) and Expect (our channel already said 100).
@@ -95,15 +98,11 @@ def upstreamHeaders(request, host, forwardedFor=False):
 
 
 def errorPage(request, code, detail):
-    """Answer ``request`` with refweb's error page (nothing sent yet)."""
-    body = error.page(code, phrase(code), detail).encode("utf-8")
+    """Answer ``request`` with refweb's error page (nothing sent yet): the
+    upstream's headers are dropped, the page is error.pageResponse's."""
     request.responseHeaders = Headers()
-    request.setResponseCode(code)
-    request.setHeader("Content-Type", "text/html; charset=utf-8")
-    request.setHeader("Content-Length", str(len(body)))
     try:
-        request.write(body)
-        request.finish()
+        request.respondWithError(error.Error(code, detail=detail))
     except RuntimeError:
         pass   # the client left meanwhile; nobody to tell
 
@@ -199,8 +198,7 @@ class ProxyClient(HTTPClient):
             self.transport.abortConnection()
             return
         names = [n.lower() for n, _ in self._responseHeaders]
-        connection = [v for n, v in self._responseHeaders if n.lower() == "connection"]
-        drop = wire.hopByHopNames(connection)
+        drop = wire.hopByHopNames(wire.fieldValues(self._responseHeaders, "connection"))
         if "transfer-encoding" in names:
             drop = drop | {"content-length"}   # RFC 9112 section 6.3: TE wins
         grouped = {}

@@ -5,7 +5,8 @@ Guide: "Resource objects", "Resource Trees", "Resource rendering",
 "Request encoders".
 
 Journey: server.Request.process -> getChildForRequest (here) ->
-Resource.render (here) -> render_GET / render_POST / ...
+Resource.render (here) -> renderMethodFor -> render_GET / render_POST / ...
+-> server.Request.render sends what it returns (http_request's pipeline).
 
 Start with getChildForRequest: it is the whole traversal algorithm.  Each
 URL segment is moved from ``request.postpath`` to ``request.prepath`` and
@@ -77,13 +78,27 @@ class Resource:
         return list(self.__dict__.get("children", {}).items())
 
     def render(self, request):
-        """Call render_<METHOD>; HEAD falls back to GET; otherwise 405."""
-        renderer = getattr(self, "render_" + request.method, None)
-        if renderer is None and request.method == "HEAD":
-            renderer = getattr(self, "render_GET", None)
+        """Call render_<METHOD> (see ``renderMethodFor``); none: 405 with Allow."""
+        renderer = renderMethodFor(self, request.method)
         if renderer is None:
             raise error.UnsupportedMethod(self.allowedMethods or allowedMethodsOf(self))
         return renderer(request)
+
+
+def renderMethodFor(resource, method):
+    """The method of ``resource`` that renders ``method`` requests, or None.
+
+    The guide's rule: a GET is rendered by ``render_GET``, a POST by
+    ``render_POST`` -- the method's name after ``render_``; a HEAD with no
+    ``render_HEAD`` is rendered by ``render_GET`` (the body is then left
+    out).  Only upper-case names count, since methods are (RFC 9110 §9.1).
+    """
+    if not method.isupper():
+        return None
+    renderer = getattr(resource, "render_" + method, None)
+    if renderer is None and method == "HEAD":
+        renderer = getattr(resource, "render_GET", None)
+    return renderer
 
 
 def allowedMethodsOf(resource):
@@ -155,7 +170,7 @@ class EncodingResourceWrapper(Resource):
         for factory in self.encoders:
             encoder = factory.encoderForRequest(request)
             if encoder is not None:
-                request._encoder = encoder
+                request.useEncoder(encoder)
                 break
         return self.original.render(request)
 

@@ -5,14 +5,18 @@ Guide: "Site Objects" ("Site objects serve as the glue between a port to
 listen for HTTP requests on, and a root Resource object"), "Resource
 rendering", "Session", "Request encoders", "Knowing When We're Not Wanted".
 
-Journey: http.HTTPChannel -> Request.process (here) ->
-resource.getChildForRequest -> Request.render (here) -> write/finish.
+Journey: http.HTTPChannel -> Request.requestReceived (http_request) ->
+Request.process (here) -> Site.getResourceFor -> resource.getChildForRequest
+-> Request.render (here) -> http_request's response pipeline (write/finish).
 
-``Request.render`` is the one place where a render method's outcome becomes
-a response: a str or bytes body is sent with its length; NOT_DONE_YET
-leaves the response open for a later ``finish()``; an ``error.Error``
-becomes its status page; any other exception becomes a 500, logged with its
-traceback (shown in the page only when ``Site.displayTracebacks`` is on).
+``Request.render`` is where a render method's outcome becomes a response:
+a str or bytes body is sent with its length (``_sendWholeBody``);
+NOT_DONE_YET leaves the response open for a later ``finish()``; an
+``error.Error`` becomes its status page (``respondWithError``); any other
+exception becomes a 500 (``processingFailed``), logged with its traceback
+(shown in the page only when ``Site.displayTracebacks`` is on).  This
+Request adds the resource layer (traversal, render dispatch, sessions,
+URLs) and overrides nothing of how a response is written.
 """
 
 import re
@@ -36,13 +40,22 @@ def splitSegments(path):
 
 
 class Request(http.Request):
-    """An HTTP request that finds its resource in a Site and renders it."""
+    """An HTTP request that finds its resource in a Site and renders it.
+
+    It adds what the resource layer needs -- traversal (``process``), the
+    render dispatch (``render``), sessions, URLs (``prePathURL``...) --
+    and leaves the response itself (headers, framing, encoder, writes,
+    finish, error pages) to ``http_request.Request``, overriding none of it.
+    """
 
     defaultContentType = "text/html"
     site = None
     session = None
-    _encoder = None
-    _textBody = False
+
+    @property
+    def displayTracebacks(self):
+        """processingFailed shows a traceback in the 500 page when the Site says so."""
+        return self.site is not None and self.site.displayTracebacks
 
     def process(self):
         """Find the resource for this request and let it render."""
@@ -61,7 +74,7 @@ class Request(http.Request):
             resource = self.site.getResourceFor(self)
             self.render(resource)
         except error.Error as exc:
-            self._renderError(exc)
+            self.respondWithError(exc)
         except Exception:
             self.processingFailed(Failure())
 
@@ -73,7 +86,7 @@ class Request(http.Request):
         except error.Error as exc:
             if tracing:
                 self._traceRender(resource, "raised %s -> %d" % (type(exc).__name__, exc.code))
-            self._renderError(exc)
+            self.respondWithError(exc)
             return
         except Exception as exc:
             if tracing:
@@ -92,77 +105,11 @@ class Request(http.Request):
         if not isinstance(body, bytes):
             raise TypeError("%r.render returned %r; expected str, bytes or NOT_DONE_YET"
                             % (resource, type(body).__name__))
-        if self._encoder is not None and not self.startedWriting:
-            body = self._encoder.encode(body) + self._encoder.finish()
-            self._encoder = None
-        if not self.startedWriting:
-            self.setHeader("content-length", str(len(body)))
-        http.Request.write(self, body)
-        self.finish()
+        self._sendWholeBody(body)
 
     def _traceRender(self, resource, outcome):
         self.site.traceLine("  render %s.%s %s" % (
             type(resource).__name__, rendererName(resource, self.method), outcome))
-
-    def _renderError(self, exc):
-        if not self.startedWriting:
-            # An error page goes out as it is: not through the encoder.
-            self.responseHeaders.removeHeader("content-encoding")
-            self._encoder = None
-        http.Request._renderError(self, exc)
-
-    def processingFailed(self, reason):
-        """An unexpected exception: log it, answer 500 (or cut a started response)."""
-        log.err(reason, "Error rendering %s %s:" % (self.method, self.uri))
-        if self.finished:
-            return
-        if self.startedWriting:
-            self.loseConnection()
-            return
-        detail = "An error occurred while processing this request."
-        if self.site is not None and self.site.displayTracebacks:
-            detail = reason.getTraceback()
-        self.responseHeaders.removeHeader("content-encoding")
-        self._encoder = None
-        self._renderError(error.InternalServerError(detail=detail))
-
-    # -- writing, through the encoder when there is one -------------------
-    def write(self, data):
-        if isinstance(data, str):
-            self._textBody = True
-            data = data.encode("utf-8")
-        if self._encoder is not None and not self.finished:
-            if not self.startedWriting:
-                self.responseHeaders.removeHeader("content-length")
-            data = self._encoder.encode(data)
-            if not data and self.startedWriting:
-                return
-        http.Request.write(self, data)
-
-    def finish(self):
-        if self._encoder is not None and not self._disconnected and not self.finished:
-            encoder, self._encoder = self._encoder, None
-            if not self.startedWriting:
-                self.responseHeaders.removeHeader("content-length")
-            http.Request.write(self, encoder.finish())
-        http.Request.finish(self)
-
-    def setDefaultContentType(self):
-        """No Content-Type set: text/html, with charset=utf-8 when the body was str.
-
-        ``defaultContentType = None`` (as WSGIResource sets it) adds none: the
-        application's headers go out as it gave them."""
-        if self.defaultContentType is None:
-            return
-        if not self.responseHeaders.hasHeader("content-type") and self.code not in (204, 304):
-            contentType = self.defaultContentType
-            if self._textBody and contentType == "text/html":
-                contentType = "text/html; charset=utf-8"
-            self.responseHeaders.setRawHeaders("content-type", [contentType])
-
-    def formatHead(self):
-        self.setDefaultContentType()
-        return http.Request.formatHead(self)
 
     # -- sessions ---------------------------------------------------------
     def getSession(self, sessionInterface=None):
@@ -240,11 +187,9 @@ def rendererName(resource, method):
     """Which method renders: "render_GET", "render_GET" for a HEAD, or plain "render"."""
     if type(resource).render is not resource_module.Resource.render:
         return "render"  # the class renders every method itself (ErrorPage, CGIScript...)
-    if hasattr(resource, "render_" + method):
-        return "render_" + method
-    if method == "HEAD" and hasattr(resource, "render_GET"):
-        return "render_GET"
-    return "render"
+    if resource_module.renderMethodFor(resource, method) is None:
+        return "render"
+    return "render_" + method if hasattr(resource, "render_" + method) else "render_GET"
 
 
 class Site(http.HTTPFactory):

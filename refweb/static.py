@@ -382,10 +382,11 @@ class File(resource.Resource):
                 return b""
             ranges = requestedRanges(request, st.st_size, etag, st.st_mtime)
             if ranges == []:
-                request.setResponseCode(http.REQUESTED_RANGE_NOT_SATISFIABLE)
+                # RFC 9110 §15.5.17: the 416 says how long the file is; its page
+                # is the one every error gets.
                 request.setHeader("Content-Range", "bytes */%d" % st.st_size)
-                request.setHeader("Content-Type", "text/plain")
-                return b""
+                raise error.RangeNotSatisfiable(
+                    "No part of the requested range lies in the file (%d bytes)." % st.st_size)
             parts = _planBody(request, ctype, st.st_size, ranges)
             if request.method != "HEAD":
                 _writeParts(request, fileobj, parts)

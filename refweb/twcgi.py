@@ -20,7 +20,9 @@ the connection's own thread (refweb is threaded, so blocking there is fine):
 ``render`` always answers itself and returns NOT_DONE_YET.  A script that
 dies or writes a bad header block gives a 500 page; one that stays silent
 for ``timeout`` seconds is killed and gives a 504 page (or, if its headers
-were already sent, a cut connection).  In every case the child and anything
+were already sent, a cut connection); both are raised as ``error.Error``
+and become pages where every render error does (``server.Request.render``
+-> ``Request.respondWithError`` -> ``error.pageResponse``).  In every case the child and anything
 it started in its process group are killed and reaped before render returns.
 
 Safety: the script gets no part of the server's environment but ``PATH``,

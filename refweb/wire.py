@@ -2,8 +2,15 @@
 """HTTP/1.1 on the wire, as pure functions: bytes in, values out, no sockets.
 
 Guide: underneath "Site Objects" -- everything a Site sees has been read off
-a socket and parsed by hand, here.  ``http.HTTPChannel`` owns the socket and
-calls these functions; ``tests/test_wire.py`` calls them with no server.
+a socket and parsed by hand, here -- and "Proxies and reverse proxies",
+whose client (``httpclient.HTTPClient``) frames responses by the same rules.
+
+Where it sits in a request's path: first and last.  ``http.HTTPChannel``
+owns the socket and calls the parsing functions (parseHead, checkHost,
+bodyFraming, ChunkedDecoder) as a request arrives, and ``errorResponse``
+when it must refuse one (``connectionRefusal``: the cap's 503); ``http_request.Request`` asks ``framingToSend``
+and ``formatChunk`` as its response goes out; ``HTTPClient`` asks
+``responseFraming``.  ``tests/test_wire.py`` calls them with no server.
 
 What is checked, and the status a violation earns (RFC 9112 unless noted);
 each small rule (token, field-value, HTTP-version...) is one entry of the
@@ -26,8 +33,14 @@ ASCII-only table in ``refweb.grammar``:
     chunks          1*HEXDIG [chunk-ext] CRLF, bounded line; trailers are
                     field lines, bounded                400 / 431 (§7.1)
 
+    response body   none / Content-Length / chunked / close, for both
+                    sides: the framing section below, one rule per RFC
+                    9112 §6.3 item (bodyFraming, responseFraming,
+                    framingToSend)
+
 Every function raises an ``refweb.error.Error`` with the right status; the
-channel turns that into a response and closes the connection.
+channel turns that into a response (``errorResponse``, whose page is
+``error.pageResponse``'s) and closes the connection.
 """
 
 import calendar
@@ -36,7 +49,8 @@ import time
 
 from refweb import grammar
 from refweb.error import (BadRequest, HeaderFieldsTooLarge, HTTPVersionNotSupported,
-                          NotImplementedMethod, PayloadTooLarge, page)
+                          NotImplementedMethod, PayloadTooLarge, ServiceUnavailable,
+                          pageResponse)
 
 CRLF = b"\r\n"
 
@@ -163,7 +177,7 @@ def splitHead(head):
 # then field lines whose names are tokens and whose values hold no control
 # characters but tab.  The same rules as the functions above, in one pass of
 # C code: most requests match, and need no line-by-line checks.
-_TOKEN_TEXT = r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+"
+_TOKEN_TEXT = grammar.TOKEN
 _WELL_FORMED_HEAD = re.compile(
     _TOKEN_TEXT + r" [!-~]+ HTTP/1\.[01]"  # METHOD SP target SP version
     r"(?:\r\n" + _TOKEN_TEXT + r":[\t -~\x80-\xff]*)*")  # CRLF name ":" value, repeated
@@ -219,21 +233,31 @@ def guessMethod(head):
 
 
 def errorResponse(version, exc, method=None, server="refweb"):
-    """The bytes of the error response a connection sends before closing.
+    """(head, body): the error response a connection sends before closing.
 
-    RFC 9110 §9.3.2: a response to HEAD has no content.  Content-Length is
-    still stated, with the value a GET would have got (§8.6 allows it), so
-    the head is the same either way and only the body is left out.
+    For errors found before there is a request object: a malformed or
+    oversized request (HTTPChannel), a connection over the cap (503).  The
+    page and its headers are ``error.pageResponse``'s, as for every other
+    error.  RFC 9110 §9.3.2: a response to HEAD has no content.
+    Content-Length is still stated, with the value a GET would have got
+    (§8.6 allows it), so the head is the same either way and only the body
+    is left out.
     """
-    body = page(exc.code, exc.message, exc.detail).encode("utf-8")
-    head = formatResponseHead(version, exc.code, exc.message, [
-        ("Content-Type", "text/html; charset=utf-8"),
-        ("Content-Length", str(len(body))),
+    headers, body = pageResponse(exc)
+    head = formatResponseHead(version, exc.code, exc.message, headers + [
         ("Date", formatHTTPDate(time.time())),
         ("Server", server),
         ("Connection", "close"),
     ])
     return head, (b"" if method == "HEAD" else body)
+
+
+def connectionRefusal(server="refweb"):
+    """The bytes a port at its connection cap sends a connection it will
+    not serve: a 503 with the error page every refusal gets, then close."""
+    head, body = errorResponse("HTTP/1.1", ServiceUnavailable(
+        detail="The server has too many connections open; try again shortly."), None, server)
+    return head + body
 
 
 def checkLineEnds(partialHead):
@@ -264,6 +288,13 @@ def checkHost(version, hostValues):
             grammar.checkAuthority(hostValues[0])
         except ValueError:
             raise BadRequest(detail="malformed Host header") from None
+
+
+def fieldValues(fields, name):
+    """The values of header ``name`` (lower case) among parsed (name, value)
+    fields, in order: fieldValues([("Connection", "close")], "connection")
+    -> ["close"].  For code that holds a header list, not a Headers."""
+    return [value for fieldName, value in fields if fieldName.lower() == name]
 
 
 def connectionTokens(values):
@@ -303,30 +334,101 @@ def wantsKeepAlive(version, tokens):
     return "keep-alive" in tokens
 
 
-def bodyFraming(transferEncodings, contentLengths, maxBodySize, version="HTTP/1.1"):
-    """How the request body is delimited: ("chunked", None) or ("length", n).
+# -- framing: does a message have a body, how long is it, when must the
+# connection close?  One sans-I/O place for both sides (h11's lesson): the
+# server's HTTPChannel asks bodyFraming about a request, HTTPClient (and so
+# the proxy) asks responseFraming about a response, and http_request.Request
+# asks framingToSend about the response it is about to write.  Each answer
+# is one of
+#
+#     ("none", 0)        no body at all
+#     ("length", n)      exactly n bytes follow the head
+#     ("chunked", None)  chunks, up to the last (zero-size) chunk
+#     ("close", None)    the body runs until the connection closes
+#
+# Each rule carries its clause of RFC 9112 §6 (§6.3 items numbered as there).
 
-    RFC 9112 §6.3: Transfer-Encoding *and* Content-Length "ought to be handled
-    as an error" because they are how requests get smuggled past proxies; we
-    answer 400 rather than guess which one the client meant.  §6.1 says the
-    same of Transfer-Encoding in an HTTP/1.0 message, which came after 1.0.
-    """
+BODYLESS_STATUSES = frozenset([204, 304])  # §6.3 item 1, with every 1xx
+
+
+def _framing(isResponse, version, transferEncodings, contentLengths, maxBodySize):
+    """The rules of RFC 9112 §6.3 items 3-8, shared by requests and responses."""
     if transferEncodings:
-        if version == "HTTP/1.0":
+        if not isResponse and version == "HTTP/1.0":
+            # §6.1: Transfer-Encoding came after 1.0; a 1.0 message that has
+            # it was altered on the way -- faulty framing, 400.
             raise BadRequest(detail="Transfer-Encoding in an HTTP/1.0 request")
-        if contentLengths:
+        if contentLengths and not isResponse:
+            # §6.3 item 3: both at once "ought to be handled as an error": it is
+            # how requests get smuggled past proxies; 400 rather than a guess.
+            # A response with both: Transfer-Encoding overrides (same item).
             raise BadRequest(detail="both Transfer-Encoding and Content-Length")
-        # Coding names are case-insensitive tokens, OWS around list items, and
-        # empty items are ignored (RFC 9110 §5.6.1, §10.1.4); chunked must be
-        # the only one, since we decode nothing else.
+        # Coding names are case-insensitive tokens, OWS around list items,
+        # empty items ignored (RFC 9110 §5.6.1, §10.1.4).
         codings = [c.strip(" \t").lower() for v in transferEncodings for c in v.split(",")]
         codings = [c for c in codings if c]
         if codings != ["chunked"]:
-            raise NotImplementedMethod(detail="only Transfer-Encoding: chunked is understood")
+            # §6.3 item 4 / §6.1: chunked must be the last coding; refweb decodes
+            # no other, so it must be the only one (a server answers 501).
+            raise NotImplementedMethod(detail="unsupported transfer coding %r: only chunked "
+                                              "is understood" % (codings,))
+        return "chunked", None                              # §6.3 item 4
+    if contentLengths:
+        # §6.3 items 5 and 6: a valid Content-Length is the length; an invalid
+        # one is an error (contentLength raises it).
+        return "length", contentLength(contentLengths, maxBodySize)
+    if isResponse:
+        return "close", None                                # §6.3 item 8
+    return "length", 0                                      # §6.3 item 7
+
+
+def bodyFraming(transferEncodings, contentLengths, maxBodySize, version="HTTP/1.1"):
+    """How a *request* body is delimited: ("chunked", None) or ("length", n).
+
+    Raises BadRequest (both headers, a bad length, Transfer-Encoding in
+    HTTP/1.0), NotImplementedMethod (a coding other than chunked) or
+    PayloadTooLarge (over maxBodySize).  See _framing for each rule.
+    """
+    return _framing(False, version, transferEncodings, contentLengths, maxBodySize)
+
+
+def responseFraming(requestMethod, status, transferEncodings, contentLengths):
+    """How a *received response's* body is delimited (HTTPClient, the proxy).
+
+    §6.3 item 1: a response to HEAD, and every 1xx, 204 and 304, has no
+    body, whatever its headers say; 101 switches protocols, so the HTTP
+    message ends with its head as well.  Otherwise the shared rules, with
+    Transfer-Encoding overriding Content-Length (item 3) and no length
+    meaning "until the close" (item 8).  Raises an Error for framing that
+    cannot be read (HTTPClient calls that a malformed response).
+    """
+    if requestMethod == "HEAD" or status < 200 or status in BODYLESS_STATUSES:
+        return "none", 0
+    return _framing(True, "HTTP/1.1", transferEncodings, contentLengths, None)
+
+
+def framingToSend(version, method, status, contentLengthValue):
+    """How the server frames the response it is about to write.
+
+    ``contentLengthValue``: the Content-Length the application set (str),
+    or None.  The answer also says whether the connection must close after
+    the response: only "close" does.
+
+        HEAD, 1xx, 204, 304              ("none", 0)  (§6.3 item 1)
+        a Content-Length was set         ("length", n)  (§6.3 item 6)
+        an unreadable Content-Length     ("close", None): no length to trust
+        none set, HTTP/1.1               ("chunked", None)  (§7.1)
+        none set, HTTP/1.0               ("close", None)  (§6.3 item 8: a
+                                         1.0 client knows no chunks)
+    """
+    if status < 200 or status in BODYLESS_STATUSES or method == "HEAD":
+        return "none", 0
+    if contentLengthValue is not None:
+        length = grammar.parseDigits(contentLengthValue)
+        return ("close", None) if length is None else ("length", length)
+    if version == "HTTP/1.1":
         return "chunked", None
-    if not contentLengths:
-        return "length", 0
-    return "length", contentLength(contentLengths, maxBodySize)
+    return "close", None
 
 
 # More significant digits than this in a Content-Length cannot be under any
@@ -343,13 +445,13 @@ def contentLength(values, maxBodySize=None):
         for item in value.split(","):
             item = item.strip(" \t")
             if not grammar.matches("Content-Length", item):
-                raise BadRequest(detail="malformed Content-Length")
+                raise BadRequest(detail="bad Content-Length %r" % (item,))
             significant = item.lstrip("0") or "0"
             if len(significant) > _MAX_LENGTH_DIGITS:
                 raise PayloadTooLarge(detail="a Content-Length of %d digits" % len(significant))
             lengths.add(int(significant))
     if len(lengths) != 1:
-        raise BadRequest(detail="differing Content-Length values")
+        raise BadRequest(detail="conflicting Content-Length values %r" % sorted(lengths))
     length = lengths.pop()
     if maxBodySize is not None and length > maxBodySize:
         raise PayloadTooLarge(detail="the body may be at most %d bytes" % maxBodySize)

@@ -42,13 +42,12 @@ from refweb.python import log
 from refweb.python.failure import Failure
 from refweb.resource import Resource
 from refweb.server import NOT_DONE_YET
-from refweb.status import phrase
 
 # Headers describing one connection; PEP 3333 forbids applications to set
 # them.  Its list (and wsgiref's) leaves out Proxy-Connection; so does ours.
 _HOP_BY_HOP = wire.HOP_BY_HOP - {"proxy-connection"}
 _STATUS = re.compile(r"([1-5][0-9][0-9]) ([^\r\n]*)\Z")  # ASCII digits (grammar.py)
-_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+\Z")
+_TOKEN = grammar.pattern("token")
 _BODYLESS = (204, 304)
 SERVER_SOFTWARE = "refweb/" + __import__("refweb").__version__
 
@@ -228,7 +227,7 @@ def _checkHeaders(headers):
                 and all(isinstance(part, str) for part in item)):
             raise TypeError("each response header must be a (str, str) tuple, not %r" % (item,))
         name, value = item
-        if not _TOKEN.match(name) or "\r" in value or "\n" in value:
+        if not _TOKEN.fullmatch(name) or "\r" in value or "\n" in value:
             raise ValueError("bad response header %r" % (item,))
         if name.lower() in _HOP_BY_HOP:
             raise ValueError("hop-by-hop header %r is the server's business (PEP 3333)" % name)
@@ -392,15 +391,15 @@ class WSGIResponse:
             self._internalError()
 
     def _internalError(self):
+        """The application failed before sending anything: the 500 page,
+        without whatever headers the application had set."""
         request = self.request
-        body = error.page(500, phrase(500), "The application failed; see the server log.")
-        body = body.encode("utf-8")
-        request.responseHeaders = Headers()   # drop whatever the application had set
-        request.setResponseCode(500)
-        request.setHeader("Content-Type", "text/html; charset=utf-8")
-        request.setHeader("Content-Length", str(len(body)))
-        request.write(body)
-        self._release()
+        request.responseHeaders = Headers()
+        try:
+            request.respondWithError(error.InternalServerError(
+                detail="The application failed; see the server log."))
+        except RuntimeError:
+            pass   # the client left first; notifyFinish has told whoever asked
 
     def _cut(self):
         """Part of the response went out, the rest never will: close the

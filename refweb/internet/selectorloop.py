@@ -44,7 +44,7 @@ import ssl
 import threading
 import time
 
-from refweb import error, wire
+from refweb import wire
 from refweb.internet.protocol import SocketTransport
 from refweb.python import log
 
@@ -337,13 +337,8 @@ class _Listening:
 def _refuse(sock, isTLS):
     """Beyond the connection cap: a short 503, without waiting, and close."""
     if not isTLS:  # on a TLS port, plain bytes would be noise: just close
-        head, body = wire.errorResponse("HTTP/1.1", _tooMany(), "GET", "refweb")
         try:
-            sock.send(head + body, socket.MSG_DONTWAIT)
+            sock.send(wire.connectionRefusal(), socket.MSG_DONTWAIT)
         except OSError:
             pass
     sock.close()
-
-
-def _tooMany():
-    return error.ServiceUnavailable(detail="too many connections; try again shortly")
