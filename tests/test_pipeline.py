@@ -227,5 +227,5 @@ def test_connectionRefusal_isThe503Page():
     status, headers, body = parseResponse(data)
     assert (status, headers["connection"]) == (503, ["close"])
     assert body == error.page(503, "Service Unavailable",
-                              "The server has as many connections open as it takes.").encode()
+                              "The server has too many connections open; try again shortly.").encode()
     assert headers["content-length"] == [str(len(body))]
