@@ -267,6 +267,10 @@ class ConnectionSelector:
                 self._selector.unregister(fd)
 
     def _readable(self, protocol):
+        if not self._waiting.get(protocol):
+            # Handed to a worker earlier in this same batch of events (a
+            # command resumed it): the worker owns its socket now.
+            return
         if protocol.transport.disconnected:
             return  # its close notice is on its way
         data = protocol.transport.receiveNow()
