@@ -168,7 +168,11 @@ def _badSegment(name):
 
 def _inside(root, path):
     """True if ``path``, every symlink resolved, is ``root`` or below it."""
-    real = os.path.realpath(path)
+    return _isBelow(root, os.path.realpath(path))
+
+
+def _isBelow(root, real):
+    """True if the symlink-free path ``real`` is ``root`` or below it."""
     return real == root or real.startswith(root.rstrip(os.sep) + os.sep)
 
 
@@ -212,7 +216,20 @@ class File(resource.Resource):
         # Copies, so that changing one site's settings never changes another's.
         self.processors = dict(self.processors)
         self.indexNames = list(self.indexNames)
-        self.root = os.path.realpath(self.path)  # nothing outside this is served
+        self._root = None  # see root
+
+    @property
+    def root(self):
+        """The real (symlink-free) folder nothing outside of which is served.
+        Worked out on first use: a child made by getChild is given its
+        parent's, which saves a realpath() per request."""
+        if self._root is None:
+            self._root = os.path.realpath(self.path)
+        return self._root
+
+    @root.setter
+    def root(self, value):
+        self._root = value
 
     def __repr__(self):
         return "<%s %r>" % (type(self).__name__, self.path)
@@ -251,9 +268,8 @@ class File(resource.Resource):
     def _servable(self, path):
         """Inside the root, and a folder or a regular file (no FIFO, socket,
         device or dangling link: opening a FIFO would hang the thread)."""
-        if not _inside(self.root, path):
-            return False
-        if self.hiddenPaths and os.path.realpath(path) in self.hiddenPaths:
+        real = os.path.realpath(path)  # once: it costs a system call per folder
+        if not _isBelow(self.root, real) or real in self.hiddenPaths:
             return False
         try:
             mode = os.stat(path).st_mode
