@@ -12,9 +12,14 @@ function turns them into responses: ``pageResponse`` (headers and the
 request is processed (traversal, rendering, a proxy's 502/504, a CGI or
 WSGI failure), ``wire.errorResponse`` for errors found while a request is
 read off the wire (and the connection cap's 503).  Any *other* exception
-is a bug: ``http_request.Request.processingFailed`` logs its traceback and
-answers 500, showing the traceback only when the Site's
-``displayTracebacks`` is on.
+is a bug.  ``processingFailed`` is defined once, on the base request class
+(``http_request.Request``; ``server.Request`` inherits it), and called by
+whoever catches the exception: ``server.Request.process`` and ``render``,
+``http.HTTPChannel`` around ``requestReceived``, ``distrib``.  It logs the
+traceback and answers 500 through ``respondWithError`` (so the page is
+``pageResponse``'s too), or closes the connection if the response has
+already begun.  The page shows the traceback only when the request's
+``displayTracebacks`` is true: ``server.Request`` takes it from its Site.
 
 Where this sits in a request's path: raised anywhere from the parser
 (``wire``) to a render method; rendered at the end of it.

@@ -73,7 +73,7 @@ class HTTPChannel(Protocol):
 
     maxRequestLineLength = 8190  # bytes in "GET /path HTTP/1.1" -> 414 beyond
     maxHeaderCount = 100  # header lines -> 431 beyond
-    maxHeaderBytes = 65536  # bytes in the whole head -> 431 beyond
+    maxHeaderBytes = 65536  # plus maxRequestLineLength: bytes in the whole head -> 431 beyond
     maxBodySize = 64 * 1024 * 1024  # request body bytes -> 413 beyond
     readTimeout = 30.0  # seconds any single read may wait mid-request -> 408
     writeTimeout = 60.0  # seconds any single write may wait on a client that does not read
@@ -289,8 +289,9 @@ class HTTPChannel(Protocol):
             raise error.URITooLong(detail="the request line may be at most %d bytes"
                                    % self.maxRequestLineLength)
         if len(buffer) > self.maxRequestLineLength + self.maxHeaderBytes:
-            raise error.HeaderFieldsTooLarge(detail="the headers may be at most %d bytes"
-                                             % self.maxHeaderBytes)
+            raise error.HeaderFieldsTooLarge(
+                detail="the request line and headers may be at most %d bytes together"
+                % (self.maxRequestLineLength + self.maxHeaderBytes))
 
     # -- step 4: the body -------------------------------------------------
     def _recv(self, sock, deadline, timeoutDetail):

@@ -1,7 +1,7 @@
 # -*- test-case-name: tests.test_httpclient -*-
 """HTTPClient: the client half of HTTP/1.1, written by hand like the server half.
 
-Guide section: "Proxies and reverse proxies" -- "ProxyClient inherits from
+Guide: "Proxies and reverse proxies" -- "ProxyClient inherits from
 http.HTTPClient".  (refweb.http re-exports this class as refweb.http.HTTPClient.)
 
 Where it sits in a proxied request's journey::

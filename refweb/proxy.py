@@ -1,7 +1,7 @@
 # -*- test-case-name: tests.test_proxy -*-
 """Proxies and reverse proxies: relay a request to another server and back.
 
-Guide section: "Proxies and reverse proxies" (and "Using VHostMonster" for a
+Guide: "Proxies and reverse proxies" (and "Using VHostMonster" for a
 ReverseProxyResource in front of an internal server).
 
 The classes, and how they fit (the guide's own description)::

@@ -156,6 +156,8 @@ def headerBytes(monkeypatch, tmp_path):
         assert len(head) == 250
         assert status(port, head + b"\r\n\r\n") == 200
         assert status(port, head + b"p\r\n\r\n") == 431
+        page, _ = exchange(port, head + b"p\r\n\r\n")
+        assert b"the request line and headers may be at most 250 bytes together" in page
 
 
 @exceeds(CHANNEL, "maxBodySize")
