@@ -15,8 +15,13 @@ Where it sits in a proxied request's journey::
 It is a *push* parser: bytes arrive in whatever pieces TCP delivers, and the
 parser keeps just enough state (which part of the message it is in, how many
 body bytes are left) to turn them into callbacks, so it can be fed by hand
-in a test with no socket at all.  Only ``handleConnection`` (the client
-thread's recv loop) touches the socket.
+in a test with no socket at all.  It never touches the socket: the client
+thread runs ``protocol.Protocol.handleConnection``, the recv loop every
+refweb protocol shares, which feeds ``dataReceived`` until the transport is
+closed -- by the upstream, or by this class once the response is complete
+or refused.  That loop's reads are bounded by the socket's own timeout
+(connectTCP's ``timeout``); one that runs out ends the exchange with a
+TimeoutError, so that a proxy can tell "slow" (504) from "broken" (502).
 
 Hooks a subclass overrides (Twisted's names)::
 
@@ -43,12 +48,9 @@ body runs until the server closes the connection.  Interim 1xx responses
 """
 
 import re
-import socket
 
 from refweb import error, grammar, wire
-from refweb.internet import error as netError, protocol
-from refweb.python import log
-from refweb.python.failure import Failure
+from refweb.internet import protocol
 
 # RFC 9110 section 5.6.2: a token (header names, methods), from refweb.grammar.
 _TOKEN = grammar.pattern("token", bytes)
@@ -174,38 +176,6 @@ class HTTPClient(protocol.Protocol):
 
     # -- receiving ----------------------------------------------------------
 
-    def handleConnection(self):
-        """The client thread's loop: recv -> dataReceived until the response
-        is complete or the upstream closes.
-
-        The socket's own timeout (connectTCP's ``timeout``) bounds each wait;
-        a wait that runs out ends the exchange with a TimeoutError, so that a
-        proxy can tell "slow" (504) from "broken" (502).
-        """
-        reason = Failure(netError.ConnectionDone("the server closed the connection"))
-        sock = self.transport.socket
-        try:
-            while self._state not in ("done", "error") and not self.transport.disconnected:
-                try:
-                    data = sock.recv(protocol.RECEIVE_SIZE)
-                except socket.timeout:
-                    reason = Failure(netError.TimeoutError("no answer within %ss"
-                                                           % sock.gettimeout()))
-                    break
-                except OSError as exc:
-                    reason = Failure(netError.ConnectionLost(str(exc)))
-                    break
-                if not data:
-                    break
-                self.dataReceived(data)
-        except Exception:
-            reason = Failure()
-            log.err(reason, "Unhandled error in %s:" % (type(self).__name__,))
-        finally:
-            self.transport.loseConnection()
-            self.connected = False
-            self.connectionLost(reason)
-
     def dataReceived(self, data):
         """Feed bytes in; callbacks fire as soon as they can."""
         if self._state in ("done", "error"):
@@ -220,6 +190,10 @@ class HTTPClient(protocol.Protocol):
             self._state = "error"
             self._buffer = None
             self.handleMalformedResponse(str(exc))
+        if self._state in ("done", "error"):
+            # One response a connection: nothing more to read.  Closing is
+            # also what ends Protocol.handleConnection's loop of recv calls.
+            self.transport.loseConnection()
 
     def connectionLost(self, reason=None):
         """EOF: the end of a close-delimited body, or a truncated message."""

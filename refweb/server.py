@@ -212,8 +212,7 @@ class Site(http.HTTPFactory):
         self.sessions = SessionStore()
 
     def buildProtocol(self, addr):
-        channel = self.protocol()
-        channel.factory = self
+        channel = super().buildProtocol(addr)
         channel.site = self
         channel.requestFactory = self.requestFactory
         return channel

@@ -19,6 +19,8 @@ from refweb import error, static, wire
 from refweb.http_headers import Headers
 from refweb.http_request import Request
 
+from support import RecordingTransport
+
 HOST = b"a.example"
 
 SEEDS = [
@@ -184,32 +186,13 @@ REFERENCE_REQUEST_LINE = re.compile(rb"[!#$%&'*+\-.^_`|~0-9A-Za-z]+ [\x21-\x7e]+
 REFERENCE_FIELD_LINE = re.compile(rb"[!#$%&'*+\-.^_`|~0-9A-Za-z]+:[\t\x20-\x7e\x80-\xff]*")
 
 
-class _Transport:
-    disconnected = False
-
-    def __init__(self):
-        self.written = []
-
-    def write(self, data):
-        self.written.append(data)
-
-    def loseConnection(self):
-        self.disconnected = True
-
-    def getPeer(self):
-        from refweb.internet.address import IPv4Address
-        return IPv4Address("TCP", "127.0.0.1", 40000)
-
-    getHost = getPeer
-
-
 class _Channel:
     persistent = True
     wireLog = False
     factory = None
 
     def __init__(self):
-        self.transport = _Transport()
+        self.transport = RecordingTransport()
 
     def connectionHeader(self, version):
         return ""

@@ -12,6 +12,8 @@ import re
 import socket
 import time
 
+from support import receive
+
 STATUS_LINE = re.compile(rb"HTTP/1\.[01] ([0-9]{3}) [\t\x20-\x7e\x80-\xff]*")
 FIELD_LINE = re.compile(rb"([!#$%&'*+\-.^_`|~0-9A-Za-z]+):[ \t]*([\t\x20-\x7e\x80-\xff]*?)[ \t]*")
 CHUNK_LINE = re.compile(rb"([0-9A-Fa-f]{1,16})(?:;[!-~]*)?")
@@ -121,27 +123,20 @@ def parseAll(data, methods):
     return responses
 
 
-def exchange(port, data, timeout=5.0):
-    """Send ``data`` on a fresh connection (half-closing nothing) and read
-    until the server closes; (bytes, closed cleanly?)."""
+def exchange(port, data, timeout=5.0, halfClose=False):
+    """Send ``data`` on a fresh connection and read until the server closes
+    or ``timeout`` passes: (bytes, closed by the server?).
+
+    ``halfClose``: shut down our sending side after ``data``, so a server
+    waiting for more of a cut request sees the end at once."""
     with socket.create_connection(("127.0.0.1", port), timeout=timeout) as sock:
         try:
             sock.sendall(data)
+            if halfClose:
+                sock.shutdown(socket.SHUT_WR)
         except OSError:
             pass  # the server may have answered and closed before we finished
-        chunks = []
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            try:
-                chunk = sock.recv(65536)
-            except socket.timeout:
-                return b"".join(chunks), False
-            except ConnectionResetError:
-                return b"".join(chunks), True
-            if not chunk:
-                return b"".join(chunks), True
-            chunks.append(chunk)
-        return b"".join(chunks), False
+        return receive(sock, timeout)
 
 
 class RecordingUpstream:

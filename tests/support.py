@@ -25,6 +25,7 @@ import pytest
 
 from refweb import resource, server
 from refweb.internet import reactor
+from refweb.internet.address import IPv4Address
 
 
 class Hello(resource.Resource):
@@ -54,6 +55,29 @@ def helloTree(isLeaf=True):
     root.putChild("fred", fred)
     root.putChild("bob", bob)
     return root
+
+
+class RecordingTransport:
+    """Stands in for a connection's transport in tests that feed bytes by
+    hand: keeps what is written, remembers being closed, has an address."""
+
+    disconnected = False
+
+    def __init__(self):
+        self.written = []
+
+    def write(self, data):
+        self.written.append(data)
+
+    def loseConnection(self):
+        self.disconnected = True
+
+    abortConnection = loseConnection
+
+    def getPeer(self):
+        return IPv4Address("TCP", "127.0.0.1", 40000)
+
+    getHost = getPeer
 
 
 @contextlib.contextmanager
@@ -145,7 +169,7 @@ def receive(sock, timeout=5.0, settle=None):
             chunk = sock.recv(65536)
         except socket.timeout:
             break
-        except ConnectionResetError:
+        except ConnectionError:  # reset or aborted: the peer is gone all the same
             closed = True
             break
         if not chunk:

@@ -20,9 +20,7 @@ makes it again.
 
 import concurrent.futures
 import os
-import socket
 import threading
-import time
 
 import pytest
 
@@ -30,7 +28,7 @@ import fuzzing
 from refweb import proxy, resource, script, server, static, wsgi
 from refweb.internet import reactor
 from refweb.python.threadpool import ThreadPool
-from strict import StrictError, parseOne
+from strict import StrictError, exchange, parseOne
 from support import served, siteWith, waitUntil
 
 SEED = int(os.environ.get("REFWEB_FUZZ_SEED", "12"))
@@ -115,30 +113,6 @@ def _openFds():
         return 0
 
 
-def _exchange(port, data, halfClose):
-    """Send one case; (bytes received, closed by the server?)."""
-    with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
-        try:
-            sock.sendall(data)
-            if halfClose:
-                sock.shutdown(socket.SHUT_WR)
-        except OSError:
-            pass
-        chunks = []
-        deadline = time.monotonic() + 5
-        while time.monotonic() < deadline:
-            try:
-                chunk = sock.recv(65536)
-            except socket.timeout:
-                return b"".join(chunks), False
-            except OSError:
-                return b"".join(chunks), True
-            if not chunk:
-                return b"".join(chunks), True
-            chunks.append(chunk)
-        return b"".join(chunks), False
-
-
 def _check(raw, closed, data, method):
     """None when ``raw`` is well-formed responses ending in a close; else why not."""
     if not closed:
@@ -161,8 +135,7 @@ def test_fuzz_live_server(live, logged):
     """Mutated requests to a live Site (files, Range, .rpy, listing, reverse proxy, WSGI):
     strictly well-formed answers or clean closes, no 5xx, nothing unhandled, nothing leaked."""
     port = live
-    warm, _ = _exchange(port, b"GET /proxy/x HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n",
-                        False)
+    warm, _ = exchange(port, b"GET /proxy/x HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n")
     assert warm.startswith(b"HTTP/1.1 200 "), warm[:100]
     # The worker pool grows under load and shrinks after idleSeconds: a
     # short idle time here lets "no thread left behind" be checked in seconds.
@@ -175,7 +148,7 @@ def test_fuzz_live_server(live, logged):
         # A proxied request would be abandoned on our half-close; those wait for
         # the server's own timeouts instead.
         halfClose = b"/proxy" not in data
-        raw, closed = _exchange(port, data, halfClose)
+        raw, closed = exchange(port, data, halfClose=halfClose)
         why = _check(raw, closed, data, method)
         return None if why is None else _describe(index, data, why + "\n    got %r" % raw[:300])
 
@@ -186,8 +159,8 @@ def test_fuzz_live_server(live, logged):
     assert not failures, "%d of %d live cases failed:\n%s" % (
         len(failures), LIVE_CASES, "\n".join(failures[:MAX_SHOWN]))
     assert not unhandled, unhandled[0][:2000]
-    good, closed = _exchange(port, b"GET /a.txt HTTP/1.1\r\nHost: a\r\nRange: bytes=0-3\r\n"
-                             b"Connection: close\r\n\r\n", False)
+    good, closed = exchange(port, b"GET /a.txt HTTP/1.1\r\nHost: a\r\nRange: bytes=0-3\r\n"
+                            b"Connection: close\r\n\r\n")
     assert good.startswith(b"HTTP/1.1 206 ") and good.endswith(b"\x00\x01\x02\x03")
     try:
         assert waitUntil(lambda: threading.active_count() <= threadsBefore, timeout=15), \

@@ -16,22 +16,7 @@ from refweb.internet import error as netError
 from refweb.internet import protocol, reactor
 from refweb.python.failure import Failure
 
-
-class FakeTransport:
-    """Records what the client writes; remembers being closed."""
-
-    disconnected = False
-
-    def __init__(self):
-        self.written = []
-
-    def write(self, data):
-        self.written.append(data)
-
-    def loseConnection(self):
-        self.disconnected = True
-
-    abortConnection = loseConnection
+from support import RecordingTransport
 
 
 class Recorder(HTTPClient):
@@ -40,7 +25,7 @@ class Recorder(HTTPClient):
     def __init__(self, method="GET"):
         self.requestMethod = method
         self.events = []
-        self.makeConnection(FakeTransport())
+        self.makeConnection(RecordingTransport())
 
     def handleStatus(self, version, status, message):
         self.events.append(("status", version, status, message))
@@ -206,12 +191,12 @@ def test_default_client_buffers_the_body_for_handleResponse():
             got.append(body)
 
     c = Client()
-    c.makeConnection(FakeTransport())
+    c.makeConnection(RecordingTransport())
     feed(c, b"HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\nabcdef", 2)
     assert got == [b"abcdef"]
     # Twisted's behaviour: a truncated body is still handed over.
     c = Client()
-    c.makeConnection(FakeTransport())
+    c.makeConnection(RecordingTransport())
     feed(c, b"HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\nab")
     c.connectionLost(Failure(netError.ConnectionDone()))
     assert got[-1] == b"ab"
@@ -221,9 +206,31 @@ def test_default_buffering_is_bounded():
     """The default buffering refuses bodies above maxBufferedBody and drops the connection."""
     c = HTTPClient()
     c.maxBufferedBody = 10
-    c.makeConnection(FakeTransport())
+    c.makeConnection(RecordingTransport())
     feed(c, b"HTTP/1.1 200 OK\r\nContent-Length: 20\r\n\r\n" + b"x" * 20)
     assert c.transport.disconnected and c._state == "error"
+
+
+def test_transport_closed_once_the_response_is_complete():
+    """One response a connection: once it is complete the client closes its
+    transport (which is what ends the reading loop), and not before."""
+    c = Recorder()
+    feed(c, b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nab")
+    assert not c.transport.disconnected
+    feed(c, b"c")
+    assert c.transport.disconnected and c.events[-1] == ("end",)
+
+
+def test_transport_closed_after_a_malformed_response_even_if_the_hook_keeps_it():
+    """A handleMalformedResponse that does not drop the connection still
+    leaves nothing to wait for: the client closes the transport itself."""
+    class Lenient(Recorder):
+        def handleMalformedResponse(self, why):
+            self.events.append(("malformed",))
+
+    c = Lenient()
+    feed(c, b"HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n")
+    assert c.events[-1] == ("malformed",) and c.transport.disconnected
 
 
 def test_sending_a_request_is_one_write():
