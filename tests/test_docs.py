@@ -909,7 +909,7 @@ def test_module_docstring_names_its_guide_section(name):
     import ast
     with open(os.path.join(ROOT, "refweb", name), encoding="utf-8") as f:
         docstring = ast.get_docstring(ast.parse(f.read())) or ""
-    assert re.search(r"^Guide( section)?: ", docstring, re.M), name
+    assert re.search(r"^Guide: ", docstring, re.M), name
 
 
 def test_package_docstring_is_a_ten_line_map_of_real_names():
