@@ -28,7 +28,7 @@ import ssl
 import struct
 import threading
 
-from refweb.internet import address, error, quicksend
+from refweb.internet import address, error
 from refweb.python import log
 from refweb.python.failure import Failure
 
@@ -65,9 +65,7 @@ class SocketTransport:
     def write(self, data):
         """Send all of ``data``; silently dropped once the connection is gone.
 
-        A small write usually goes out at once through ``quicksend.sendNow``,
-        which keeps the GIL (see that module for why); ``sendall`` sends the
-        rest, waiting for the client as long as writeTimeout allows.
+        ``sendall`` waits for the client as long as writeTimeout allows.
         """
         if not data:
             return
@@ -75,9 +73,7 @@ class SocketTransport:
             if self.disconnected:
                 return
             try:
-                sent = quicksend.sendNow(self.socket, data)
-                if sent < len(data):
-                    self.socket.sendall(memoryview(data)[sent:] if sent else data)
+                self.socket.sendall(data)
             except OSError:
                 self._closeLocked()
 
