@@ -113,26 +113,25 @@ def parseDigits(text, maxDigits=18):
     leading zeros; anything else -> None.  Never calls int() on a long or
     non-ASCII string, so ``'³'``, ``'٣'``, ``'+5'``, ``'1_0'``, ``' 5'`` and a
     10,000-digit string are all refused cheaply."""
-    if isinstance(text, (bytes, bytearray)):
-        text = bytes(text).decode("latin-1")
-    if not _STR["Content-Length"].fullmatch(text):
-        return None
-    significant = text.lstrip("0") or "0"
-    if len(significant) > maxDigits:
-        return None
-    return int(significant)
+    return _parseNumber(text, "Content-Length", maxDigits, 10)
 
 
 def parseHex(text, maxDigits=16):
     """``'1A'`` -> 26: 1*HEXDIG, at most ``maxDigits`` significant; else None."""
+    return _parseNumber(text, "chunk-size", maxDigits, 16)
+
+
+def _parseNumber(text, rule, maxDigits, base):
+    """int() of ``text`` only once all of it matched ``rule`` and it has at
+    most ``maxDigits`` digits after its leading zeros; else None."""
     if isinstance(text, (bytes, bytearray)):
         text = bytes(text).decode("latin-1")
-    if not _STR["chunk-size"].fullmatch(text):
+    if not _STR[rule].fullmatch(text):
         return None
     significant = text.lstrip("0") or "0"
     if len(significant) > maxDigits:
         return None
-    return int(significant, 16)
+    return int(significant, base)
 
 
 def parsePort(text, allowEmpty=False):

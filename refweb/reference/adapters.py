@@ -26,6 +26,7 @@ when the site's behaviours are done.
 Part of refweb.reference: cli -> suite -> adapters -> launch / the server.
 """
 
+import contextlib
 import json
 import os
 import select
@@ -166,6 +167,16 @@ def _waitForListening(process, port, errPath):
             time.sleep(0.05)
 
 
+@contextlib.contextmanager
+def _stoppedIfStartFails(server):
+    """Stop ``server`` if the waiting for it to come up fails; the error goes on."""
+    try:
+        yield server
+    except Exception:
+        server.stop()
+        raise
+
+
 class PythonAdapter:
     """Start sites with a Python: refweb's own, or one with Twisted (``impl='twisted'``)."""
 
@@ -214,11 +225,8 @@ class PythonAdapter:
                     self.webCommand(site, root, port), cwd=top, stdin=subprocess.DEVNULL,
                     stdout=err, stderr=err, env=self._environment([root]))
                 server = SiteServer(self.name, site, port, root, process, top)
-                try:
+                with _stoppedIfStartFails(server):
                     _waitForListening(process, port, errPath)
-                except Exception:
-                    server.stop()
-                    raise
                 return server
             launcher = os.path.join(HERE, "launch.py")
             if self.name == "twisted":  # a copy, so that no refweb is on Twisted's path
@@ -231,11 +239,8 @@ class PythonAdapter:
                 cwd=top, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=err,
                 env=self._environment())
             server = SiteServer(self.name, site, None, root, process, top)
-            try:
+            with _stoppedIfStartFails(server):
                 announced = _waitForAnnouncement(process, errPath)
-            except Exception:
-                server.stop()
-                raise
             server.port, server.info = announced["port"], announced["info"]
             return server
         finally:
@@ -267,11 +272,8 @@ class CommandAdapter:
                                        stdout=err, stderr=err, env=env, start_new_session=True)
         server = SiteServer(self.name, site, port, root, process, top)
         server.stop = lambda: _stopGroup(server)
-        try:
+        with _stoppedIfStartFails(server):
             _waitForListening(process, port, errPath)
-        except Exception:
-            server.stop()
-            raise
         return server
 
 
