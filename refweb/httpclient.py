@@ -210,7 +210,7 @@ class HTTPClient(protocol.Protocol):
     #                     -> body-length | body-chunked | body-close | done
 
     def _step(self):
-        return getattr(self, "_step_" + self._state.replace("-", "_"))()
+        return self._STEPS[self._state](self)
 
     def _readLine(self, limit, what):
         """One line (without CRLF) from the buffer, or None if incomplete."""
@@ -335,6 +335,11 @@ class HTTPClient(protocol.Protocol):
         if self._decoder.done and self._state == "body-chunked":
             self._finish()   # trailers were read and dropped: hop-by-hop for us
         return False
+
+    # Which method reads the next piece in each state.
+    _STEPS = {"status": _step_status, "headers": _step_headers,
+              "body-length": _step_body_length, "body-chunked": _step_body_chunked,
+              "body-close": _step_body_close}
 
     def _finish(self):
         self._state = "done"

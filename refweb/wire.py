@@ -484,8 +484,7 @@ class ChunkedDecoder:
         self._buffer += data
         out = []
         while not self.done:
-            step = getattr(self, "_step_" + self._state.replace("-", "_"))
-            progressed = step(out)
+            progressed = self._STEPS[self._state](self, out)
             if not progressed:
                 break
         return b"".join(out)
@@ -560,6 +559,10 @@ class ChunkedDecoder:
         self._trailerCount += 1
         parseHeaderLines([line], self.maxTrailerCount - self._trailerCount + 1)
         return True
+
+    # Which method reads the next piece in each state.
+    _STEPS = {"size": _step_size, "data": _step_data, "data-crlf": _step_data_crlf,
+              "trailer": _step_trailer}
 
 
 def formatResponseHead(version, code, phrase, headers):
