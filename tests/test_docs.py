@@ -30,7 +30,7 @@ import pytest
 from refweb import distrib, proxy, static
 from refweb.python import log
 from refweb.resource import Resource
-from tests.support import freePort, get, rawHTTP, served
+from tests.support import freePort, get, rawHTTP, served, waitUntil
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DOCS = os.path.join(ROOT, "docs")
@@ -807,6 +807,9 @@ def serveAndLeave(namespace):
     with served(root) as port:
         with contextlib.redirect_stdout(printed):
             assert get(port, "/example")[::2] == (200, b"hello world")
+            # The client can have the last bytes before the server's thread,
+            # back from sending them, runs the notifyFinish callback.
+            assert waitUntil(lambda: printed.getvalue())
             with socket.create_connection(("127.0.0.1", port)) as sock:
                 sock.sendall(b"GET /example HTTP/1.1\r\nHost: x\r\n\r\n")
                 assert b"hello world" in sock.recv(65536)
