@@ -67,8 +67,9 @@ from bench_static import download
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 CACHE = os.path.join(os.path.expanduser("~"), ".cache", "refweb-bench")
-SERVER_NAMES = ("refweb", "twisted", "waitress", "floor")
-PEERS = ("twisted", "waitress", "floor")
+SERVER_NAMES = ("refweb", "twisted", "waitress", "floor", "baseline")
+PEERS = ("twisted", "waitress", "floor", "baseline")
+BASELINE = {}  # "tree": another refweb checkout (--baseline), run as server "baseline"
 BIG_FILE_LIMIT_MIB = 64
 
 Workload = collections.namedtuple(
@@ -196,7 +197,7 @@ def serverCommand(name, kind, port, pythons, workdir):
     """The argv that starts server ``name`` for a workload of ``kind``."""
     python = pythons[name]
     listen = "tcp:%d:interface=127.0.0.1" % port
-    if name == "refweb":
+    if name in ("refweb", "baseline"):
         if kind == "hello":
             return [python, script(workdir, "refweb_hello", REFWEB_HELLO), str(port)]
         root = ["--path", workdir] if kind == "static" else ["--wsgi", "benchapps.hello"]
@@ -233,8 +234,9 @@ def startServer(name, kind, pythons, workdir, pin):
     argv = serverCommand(name, kind, port, pythons, workdir)
     if pin:
         argv = ["taskset", "-c", "0"] + argv  # taskset execs: the pid is the server's
+    tree = BASELINE["tree"] if name == "baseline" else ROOT
     env = dict(os.environ, BENCH_DIR=workdir,
-               PYTHONPATH=os.pathsep.join([ROOT, workdir]))
+               PYTHONPATH=os.pathsep.join([tree, workdir]))
     proc = subprocess.Popen(argv, cwd=workdir, env=env, stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL, preexec_fn=raiseFileLimit)
     waitForPort(port, proc, timeout=30)
@@ -270,7 +272,7 @@ def importable(python, module):
 
 
 def choosePythons(names, peerPythonPath):
-    pythons = {"refweb": sys.executable, "floor": sys.executable}
+    pythons = {"refweb": sys.executable, "floor": sys.executable, "baseline": sys.executable}
     for name, module in (("twisted", "twisted.web"), ("waitress", "waitress")):
         if name in names:
             if peerPythonPath:
@@ -675,7 +677,11 @@ def parseOptions(argv=None):
                         help="3 s per figure and 1 s of warm-up (default 10 s and 2 s)")
     parser.add_argument("--only", default=",".join([w.key for w in WORKLOADS] + [HOLD]),
                         help="workloads to run: W1..W6 and HOLD, comma-separated")
-    parser.add_argument("--servers", default=",".join(SERVER_NAMES))
+    parser.add_argument("--servers", default=",".join(SERVER_NAMES[:-1]))
+    parser.add_argument("--baseline", metavar="TREE",
+                        help="also run another refweb checkout (e.g. `git worktree add "
+                             "/tmp/before main~5`) as server 'baseline': a before/after "
+                             "table in one run")
     parser.add_argument("--duration", type=int, help="seconds per figure")
     parser.add_argument("--rounds", type=int, default=1,
                         help="measure each workload this many times per server, servers "
@@ -689,6 +695,12 @@ def parseOptions(argv=None):
     options.warmup = 1 if options.quick else 2
     options.only = options.only.upper().split(",")
     options.servers = options.servers.split(",")
+    if options.baseline:
+        BASELINE["tree"] = os.path.abspath(options.baseline)
+        if "baseline" not in options.servers:
+            options.servers.append("baseline")
+    elif "baseline" in options.servers:
+        parser.error("the server 'baseline' needs --baseline TREE")
     unknown = set(options.servers) - set(SERVER_NAMES)
     if unknown:
         parser.error("unknown servers: %s" % ", ".join(sorted(unknown)))

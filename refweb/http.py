@@ -97,9 +97,8 @@ class HTTPChannel(Protocol):
     def __init__(self):
         self.persistent = True
         self.requestsServed = 0
-        self.requests = []  # the request being answered, while there is one
+        self.currentRequest = None  # the request being answered, from its head to its finish
         self._buffer = b""  # bytes read but not yet parsed (the next request's start)
-        self._openRequest = None  # a request whose response outlived its render (step 9)
         self._deadline = None  # when waiting for the next head must end (step 2)
         self._headDeadline = None  # when the head being collected must be whole
         self._workerIdent = None  # the worker thread serving the connection now
@@ -118,7 +117,7 @@ class HTTPChannel(Protocol):
     # -- steps 2 and 9: what the selector asks while the connection waits --
     def dataReceivedWhileWaiting(self, data):
         """The selector read ``data``; True if a worker should take over now."""
-        if self._openRequest is None:
+        if self.currentRequest is None:
             self._headArriving(bool(self._buffer))
         self._buffer += data
         return self.readyForWorker()
@@ -133,8 +132,8 @@ class HTTPChannel(Protocol):
 
     def readyForWorker(self):
         """True once a worker has something to do: a head, or a finished response."""
-        if self._openRequest is not None:
-            return self._openRequest.finished
+        if self.currentRequest is not None:
+            return self.currentRequest.finished
         buffer = wire.skipEmptyLines(self._buffer)
         if b"\r\n\r\n" in buffer:
             return True
@@ -152,14 +151,14 @@ class HTTPChannel(Protocol):
         maxPipelineBytes (and not at all on TLS, whose socket another thread
         is writing to).
         """
-        if self._openRequest is None:
+        if self.currentRequest is None:
             return True
         return not self.transport.isTLS and len(self._buffer) < self.maxPipelineBytes
 
     def waitingDeadline(self):
         """When the selector should stop waiting (time.monotonic()), or None:
         an open response waits as long as its resource takes."""
-        return None if self._openRequest is not None else self._deadline
+        return None if self.currentRequest is not None else self._deadline
 
     def waitTimedOut(self):
         """In a worker: the deadline passed.  A head that had begun gets a 408."""
@@ -180,8 +179,8 @@ class HTTPChannel(Protocol):
         self._workerIdent = threading.get_ident()
         reason = Failure(ConnectionDone())
         try:
-            if self._openRequest is not None:  # step 9 is over: finish() was called
-                self._requestEnded(self._openRequest)
+            if self.currentRequest is not None:  # step 9 is over: finish() was called
+                self._requestEnded()
             while self.persistent and not self.transport.disconnected:
                 head = self._takeHead()
                 if head is None:
@@ -212,7 +211,7 @@ class HTTPChannel(Protocol):
         request = self.requestFactory(self, queued=False)
         request.requestHeaders = headers
         request.clientproto = version  # so an error below answers in the client's version
-        self.requests = [request]
+        self.currentRequest = request
         tokens = wire.connectionTokens(headers.getRawHeaders("connection", ()))
         self.persistent = wire.wantsKeepAlive(version, tokens)
         request.content = self._readBody(self.transport.socket, version, headers)
@@ -221,14 +220,12 @@ class HTTPChannel(Protocol):
         except Exception:
             request.processingFailed(Failure())
         if not request.finished:
-            self._openRequest = request
-            return False
-        self._requestEnded(request)
+            return False  # it stays currentRequest while the selector holds the connection
+        self._requestEnded()
         return True
 
-    def _requestEnded(self, request):
-        self._openRequest = None
-        self.requests = []
+    def _requestEnded(self):
+        self.currentRequest = None
         self.requestsServed += 1
         if self.wireLog:
             self._logWireFate()
@@ -375,10 +372,9 @@ class HTTPChannel(Protocol):
             self.transport.selector.resume(self)
 
     def _abandonPending(self, reason):
-        for request in self.requests:
-            if not request.finished:
-                request.connectionLost(reason)
-        self.requests = []
+        request, self.currentRequest = self.currentRequest, None
+        if request is not None and not request.finished:
+            request.connectionLost(reason)
 
     # -- what a response needs from its connection -------------------------
     def connectionHeader(self, version):
@@ -408,7 +404,7 @@ class HTTPChannel(Protocol):
     def _sendErrorAndClose(self, exc):
         """An error found while reading the request: say so, then close.
         A HEAD gets the head alone (wire.errorResponse)."""
-        version = self.requests[0].clientproto if self.requests else "HTTP/1.1"
+        version = self.currentRequest.clientproto if self.currentRequest else "HTTP/1.1"
         head, body = wire.errorResponse(version, exc, wire.guessMethod(self._headStart),
                                         SERVER_NAME)
         self.persistent = False

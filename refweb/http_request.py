@@ -13,18 +13,20 @@ body off the socket (with ``wire``), fills in a request and calls
 overrides ``process`` to walk the resource tree and render.  Whatever
 renders then writes the response through this module, and only this one.
 
-The response pipeline, top to bottom in the second half of the class
-(its section comment numbers the steps):
+The response pipeline, top to bottom in the second half of the class:
+steps 8 (write) and 9 (finish) of the journey docs/internals/design.rst
+numbers, in the order a response goes out:
 
-    1. status and headers   setResponseCode, setHeader, addCookie...
-    2. framing decision     _startResponse, at the first write or finish:
-                            ``wire.framingToSend`` -- Content-Length when
-                            the application set one, chunks on HTTP/1.1,
-                            the close on HTTP/1.0 (RFC 9112 §6.3)
-    3. the encoder          useEncoder: gzip and the like, a body filter
-    4. writes               write, writeFile (os.sendfile when it can)
-    5. finish               the last chunk; a cut if the body fell short
-    6. the access log       the factory's log, then notifyFinish
+    8a. status and headers   setResponseCode, setHeader, addCookie...
+    8b. framing decision     _startResponse, at the first write or finish:
+                             ``wire.framingToSend`` -- Content-Length when
+                             the application set one, chunks on HTTP/1.1,
+                             the close on HTTP/1.0 (RFC 9112 §6.3)
+    8c. the encoder          useEncoder: gzip and the like, a body filter
+    8d. writes               write, writeFile (os.sendfile when it can)
+    9a. the access log       the factory's log, before the last bytes go out
+    9b. finish               the last chunk, or a cut if the body fell short;
+                             then notifyFinish
 
 Errors take the same road: ``respondWithError`` sets the status and
 ``error.pageResponse``'s page and finishes; ``processingFailed`` does so
@@ -325,15 +327,16 @@ class Request:
 
     # == the response pipeline, in the order a response goes out ==========
     #
-    #   1. status and headers   setResponseCode, setHeader, addCookie (above)
-    #   2. framing decision     _startResponse, at the first write or finish:
-    #                           wire.framingToSend says length, chunks, close
-    #                           or no body; formatHead makes the head's bytes
-    #   3. the encoder          an optional body filter (useEncoder): write
-    #                           passes each piece through it, finish flushes it
-    #   4. writes               write / writeFile -> _frame -> the transport
-    #   5. finish               the last chunk, or a cut if the body fell short
-    #   6. the access log       _logAccess, then notifyFinish's Deferreds
+    #   8a. status and headers   setResponseCode, setHeader, addCookie (above)
+    #   8b. framing decision     _startResponse, at the first write or finish:
+    #                            wire.framingToSend says length, chunks, close
+    #                            or no body; formatHead makes the head's bytes
+    #   8c. the encoder          an optional body filter (useEncoder): write
+    #                            passes each piece through it, finish flushes it
+    #   8d. writes               write / writeFile -> _frame -> the transport
+    #   9a. the access log       _logAccess, before the last bytes go out
+    #   9b. finish               _sendEnd: the last chunk, or a cut if the body
+    #                            fell short; then notifyFinish's Deferreds
     #
     # Errors take the same road: respondWithError sets a status and the page
     # of error.pageResponse, then writes and finishes like any response.
@@ -356,7 +359,7 @@ class Request:
             self.connectionLost(Failure(ConnectionLost("the connection closed mid-response")))
 
     def useEncoder(self, encoder):
-        """Step 3: pass the body through ``encoder`` (``encode(data)`` ->
+        """Step 8c: pass the body through ``encoder`` (``encode(data)`` ->
         bytes, ``finish()`` -> the last bytes), e.g. gzip.  Set by
         ``resource.EncodingResourceWrapper`` before rendering; the encoded
         body's length is unknown, so a Content-Length the application sets
@@ -364,7 +367,7 @@ class Request:
         self._encoder = encoder
 
     def _startResponse(self):
-        """Steps 1-2, once, at the first write (or a finish with nothing
+        """Steps 8a-8b, once, at the first write (or a finish with nothing
         written): complete the headers, decide the framing, return the head.
 
         A subclass that sends its response some other way than an HTTP/1.x
@@ -441,7 +444,7 @@ class Request:
         return pairs
 
     def write(self, data):
-        """Step 4: send part of the body (the head goes first, on the first call).
+        """Step 8d: send part of the body (the head goes first, on the first call).
 
         ``data`` is bytes, or str (sent as UTF-8, and then a default
         text/html Content-Type says charset=utf-8).
@@ -475,7 +478,7 @@ class Request:
         self.finish()
 
     def _frame(self, data):
-        """Body bytes as they go on the wire, by the framing decided in step 2."""
+        """Body bytes as they go on the wire, by the framing decided in step 8b."""
         framing = self._framing
         if framing == "none" or not data:
             return b""
@@ -493,7 +496,7 @@ class Request:
         return wire.formatChunk(data) if framing == "chunked" else data
 
     def writeFile(self, fileobj, offset, count):
-        """Step 4 for a file: send ``count`` bytes of it, from ``offset``, as body.
+        """Step 8d for a file: send ``count`` bytes of it, from ``offset``, as body.
 
         With a Content-Length set and nothing transforming the body, the
         kernel copies the file straight to the socket (os.sendfile), so
@@ -525,7 +528,7 @@ class Request:
         return count == 0
 
     def finish(self):
-        """Step 5 and 6: the response is complete.  Safe to call from any thread, once."""
+        """Steps 9a and 9b: the response is complete.  Safe to call from any thread, once."""
         if self.startedWriting:
             self._noticeLostTransport()
         with self._stateLock:
@@ -552,7 +555,7 @@ class Request:
             d.callback(None)
 
     def _sendEnd(self):
-        """Step 5: the head if nothing was written, the last chunk, or a cut
+        """Step 9b: the head if nothing was written, the last chunk, or a cut
         for a body that fell short of its Content-Length."""
         if not self.startedWriting:
             if not self.responseHeaders.hasHeader("content-length") and \
@@ -576,7 +579,7 @@ class Request:
             self.transport.write(self._frame(data))
 
     def _logAccess(self):
-        """Step 6: one line in the factory's access log (Site(logPath=...))."""
+        """Step 9a: one line in the factory's access log (Site(logPath=...))."""
         writeLog = getattr(getattr(self.channel, "factory", None), "log", None)
         if writeLog is not None:
             try:

@@ -360,3 +360,31 @@ def test_selector_ignores_an_event_for_a_connection_it_no_longer_watches():
     finally:
         ours.close()
         theirs.close()
+
+
+def test_tls_connections_wait_in_the_selector_too(certfiles):
+    """Over TLS: the handshake and the head are collected without a thread,
+    kept-alive and pipelined requests are answered in order, and silent TLS
+    connections do not take threads."""
+    from support import clientContext, serverContext
+    site = server.Site(Tree())
+    port = reactor.listenSSL(0, site, serverContext(certfiles), interface="127.0.0.1")
+    number = port.getHost().port
+    try:
+        threads = threadCount()
+        silent = [connect(number) for _ in range(50)]  # no handshake at all
+        try:
+            raw = connect(number)
+            with clientContext().wrap_socket(raw, server_hostname="127.0.0.1") as tls:
+                ask(tls, b"/one")
+                assert readResponse(tls) == (200, b"fast /one")
+                tls.sendall(b"GET /two HTTP/1.1\r\nHost: x\r\n\r\n"
+                            b"GET /later?s=0.2 HTTP/1.1\r\nHost: x\r\n\r\n")
+                assert readResponse(tls) == (200, b"fast /two")
+                assert readResponse(tls) == (200, b"later /later")
+            assert threadCount() <= threads + 2  # Tree's timer threads at most
+        finally:
+            for sock in silent:
+                sock.close()
+    finally:
+        port.stopListening()
