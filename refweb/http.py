@@ -433,11 +433,6 @@ class HTTPFactory(Factory):
         if timeout is not None:
             self.idleTimeout = timeout
 
-    def buildProtocol(self, addr):
-        channel = self.protocol()
-        channel.factory = self
-        return channel
-
     def startFactory(self):
         if self.logPath:
             self._logFile = open(self.logPath, "a", encoding="utf-8")

@@ -254,6 +254,7 @@ class ConnectionSelector:
             stale = self._selector.get_map().get(fd)
             if stale is not None:  # a closed connection whose notice has not come yet
                 self._stopWatching(stale.data)
+                self._handToWorker(stale.data, stale.data.waitLost)
             self._selector.register(fd, selectors.EVENT_READ, protocol)
         else:
             self._selector.unregister(fd)

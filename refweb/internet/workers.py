@@ -93,7 +93,9 @@ class WorkerPool:
             except queue.Empty:
                 with self._lock:
                     self._idle -= 1
-                    if self._threads > self.minimum:
+                    # A job submitted just as the wait ran out is counted in
+                    # _queued already: stay for it.
+                    if self._threads > self.minimum and self._queued == 0:
                         self._threads -= 1
                         return
                 continue
