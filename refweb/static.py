@@ -257,10 +257,14 @@ class File(resource.Resource):
     # -- traversal ----------------------------------------------------------
 
     def getChild(self, name, request):
-        """The resource for one more URL segment below this folder."""
-        if not os.path.isdir(self.path):
-            return self.childNotFound  # a file has no children
+        """The resource for one more URL segment below this folder.
+
+        A file has no children.  For a name, the lstat below says so (it
+        fails, with ENOTDIR), which spares an isdir() per request (a stat,
+        about 1.5 us; bench/bench_smallfile.py); "" is checked here."""
         if name == "":
+            if not os.path.isdir(self.path):
+                return self.childNotFound
             if request is not None and request.postpath:
                 return self  # '//x' is read as '/x', as most servers merge slashes
             return self._indexOrListing()

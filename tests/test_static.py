@@ -559,7 +559,16 @@ def test_file_with_children_is_404(docroot):
     """A regular file has no children: /a.txt/x is 404."""
     with served(static.File(str(docroot))) as port:
         assert get(port, "/a.txt/x")[0] == 404
+        assert get(port, "/a.txt/")[0] == 404
         assert get(port, "/missing.txt")[0] == 404
+        assert get(port, "/missing/x")[0] == 404
+    for ignored in ({"ignoredExts": [".txt"]}, {"allowExt": True}):
+        with served(static.File(str(docroot), **ignored)) as port:
+            assert get(port, "/a.txt/a")[0] == 404
+            assert get(port, "/a")[2] == b"alpha\n"  # the setting is on
+    with served(static.File(str(docroot / "a.txt"))) as port:  # a file as the root
+        assert get(port, "/x")[0] == 404
+        assert get(port, "/")[0] == 404
 
 
 # -- processors, ignoreExt, putChild, registry -----------------------------------
