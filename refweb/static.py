@@ -275,7 +275,7 @@ class File(resource.Resource):
             mode = os.lstat(childPath).st_mode
         except (OSError, ValueError):  # nothing by that name: perhaps name + an ignored ext
             childPath = self._ignoredExtSibling(name)
-            real = childPath and self._servableRealPath(childPath)
+            real = self._servableRealPath(childPath) if childPath else None
         else:
             if stat.S_ISLNK(mode):
                 real = self._servableRealPath(childPath)
