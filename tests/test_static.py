@@ -559,7 +559,16 @@ def test_file_with_children_is_404(docroot):
     """A regular file has no children: /a.txt/x is 404."""
     with served(static.File(str(docroot))) as port:
         assert get(port, "/a.txt/x")[0] == 404
+        assert get(port, "/a.txt/")[0] == 404
         assert get(port, "/missing.txt")[0] == 404
+        assert get(port, "/missing/x")[0] == 404
+    for ignored in ({"ignoredExts": [".txt"]}, {"allowExt": True}):
+        with served(static.File(str(docroot), **ignored)) as port:
+            assert get(port, "/a.txt/a")[0] == 404
+            assert get(port, "/a")[2] == b"alpha\n"  # the setting is on
+    with served(static.File(str(docroot / "a.txt"))) as port:  # a file as the root
+        assert get(port, "/x")[0] == 404
+        assert get(port, "/")[0] == 404
 
 
 # -- processors, ignoreExt, putChild, registry -----------------------------------
@@ -816,6 +825,34 @@ def test_root_that_is_a_symlink_still_serves(tmp_path, docroot):
     with served(static.File(str(tmp_path / "alias"))) as port:
         assert get(port, "/a.txt")[2] == b"alpha\n"
         assert get(port, "/link-out")[0] == 404
+
+
+def test_folder_linked_inside_the_root_keeps_every_check(docroot):
+    """Below a folder reached through a link that stays inside the root,
+    files are served, but a hidden file (named by its real path), a link
+    leaving the root and a FIFO are still refused."""
+    os.symlink("sub", docroot / "alias-sub")
+    write(docroot / "sub" / "refweb.log", "log line\n")
+    os.symlink(str(docroot.parent / "outside"), docroot / "sub" / "out")
+    os.mkfifo(docroot / "sub" / "pipe")
+    root = static.File(str(docroot))
+    root.hiddenPaths = frozenset([os.path.realpath(str(docroot / "sub" / "refweb.log"))])
+    with served(root) as port:
+        assert get(port, "/alias-sub/b.txt")[2] == b"beta\n"
+        assert get(port, "/alias-sub/refweb.log")[0] == 404
+        assert get(port, "/sub/refweb.log")[0] == 404
+        assert get(port, "/alias-sub/out/secret")[0] == 404
+        assert get(port, "/alias-sub/pipe")[0] == 404
+
+
+def test_child_knows_its_real_path(docroot):
+    """getChild hands each child its symlink-free path (its own children's
+    checks start from it): through a link, it is the link's target."""
+    os.symlink("sub", docroot / "alias-sub")
+    root = static.File(str(docroot))
+    assert root.getChild("sub", None).realPath == os.path.realpath(str(docroot / "sub"))
+    assert root.getChild("alias-sub", None).realPath == os.path.realpath(str(docroot / "sub"))
+    assert root.getChild("alias-sub", None).path == os.path.join(str(docroot), "alias-sub")
 
 
 # -- the command line with curl --------------------------------------------------

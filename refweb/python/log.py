@@ -42,9 +42,19 @@ class FileLogObserver:
 
     def __init__(self, file):
         self.file = file
+        self._stamp = (None, "")  # (second, its form): one tuple, replaced whole
+
+    def _stampFor(self, now):
+        """The time stamp, formatted once a second rather than once a line:
+        ``refweb web`` logs every request (0.4 us of each; bench_smallfile.py)."""
+        second, text = self._stamp
+        if second != now:
+            text = time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(now))
+            self._stamp = (now, text)
+        return text
 
     def __call__(self, text):
-        stamp = time.strftime("%Y-%m-%dT%H:%M:%S%z")
+        stamp = self._stampFor(int(time.time()))
         for line in text.splitlines() or [""]:
             self.file.write("%s %s\n" % (stamp, line))
         self.file.flush()
@@ -73,7 +83,7 @@ def _emit(text, fallback=None):
 
 def msg(*parts):
     """Log one informational line."""
-    _emit(" ".join(str(part) for part in parts))
+    _emit(" ".join(map(str, parts)))
 
 
 def err(failure=None, why=None):

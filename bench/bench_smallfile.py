@@ -1,0 +1,98 @@
+"""Benchmark: the server CPU one request for a 4 KiB file costs, in-process.
+
+Run from the checkout's root:  python bench/bench_smallfile.py [-n N] [--hello]
+                                   [--no-log] [--profile [SORT]]
+
+It builds what ``python -m refweb -n web --path DIR`` builds -- a Site over
+a static.File, its access log going to a log observer (here writing to
+/dev/null, as ``-n`` writes to stdout) -- and an HTTPChannel on a real
+SocketTransport over a socketpair whose other end a thread drains.  Then it
+hands the channel the same keep-alive GET head N times (``_serveRequest``:
+parse, walk, render, sendfile, log) and prints the serving thread's CPU time
+per request (``time.thread_time``, system time included), best to worst of
+five rounds.  CPU time, not wall time: neighbours on the machine do not
+change it much.  ``--hello`` serves a hello-world Resource instead (the
+floor a file's cost sits on), ``--no-log`` drops the access log, and
+``--profile`` prints cProfile's table instead (sorted by tottime, or SORT).
+
+What it leaves out: the selector thread and the hand-over to a worker, and
+the socket's read, which cost the same for every resource.
+"""
+
+import argparse
+import cProfile
+import os
+import pstats
+import socket
+import sys
+import tempfile
+import threading
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.dirname(HERE))
+
+from refweb import resource, server, static  # noqa: E402
+from refweb.internet.protocol import SocketTransport  # noqa: E402
+from refweb.python import log  # noqa: E402
+
+HEAD = (b"GET /file4k.bin HTTP/1.1\r\nHost: 127.0.0.1:8080\r\n"
+        b"User-Agent: wrk\r\nAccept: */*")
+
+
+class Hello(resource.Resource):
+    isLeaf = True
+
+    def render_GET(self, request):
+        return b"Hello, world!"
+
+
+def connectedChannel(site):
+    """An HTTPChannel of ``site`` on one end of a socketpair; the other end is drained."""
+    ours, theirs = socket.socketpair()
+
+    def drain():
+        while theirs.recv(1 << 20):
+            pass
+
+    threading.Thread(target=drain, daemon=True).start()
+    channel = site.buildProtocol(None)
+    channel.makeConnection(SocketTransport(ours))
+    return channel
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("-n", type=int, default=20000, help="requests per round")
+    parser.add_argument("--hello", action="store_true")
+    parser.add_argument("--no-log", action="store_true")
+    parser.add_argument("--profile", nargs="?", const="tottime", metavar="SORT")
+    options = parser.parse_args()
+    with tempfile.TemporaryDirectory() as folder, open(os.devnull, "w") as devnull:
+        with open(os.path.join(folder, "file4k.bin"), "wb") as f:
+            f.write(os.urandom(4096))
+        log.startLogging(devnull)
+        site = server.Site(Hello() if options.hello else static.File(folder))
+        if options.no_log:
+            site.log = lambda request: None
+        channel = connectedChannel(site)
+        for _ in range(2000):  # warm-up: caches, the first realpath
+            channel._serveRequest(HEAD)
+        if options.profile:
+            profile = cProfile.Profile(time.thread_time)
+            profile.runcall(lambda: [channel._serveRequest(HEAD) for _ in range(options.n)])
+            pstats.Stats(profile).sort_stats(options.profile).print_stats(40)
+            return
+        rounds = []
+        for _ in range(5):
+            start = time.thread_time()
+            for _ in range(options.n):
+                channel._serveRequest(HEAD)
+            rounds.append((time.thread_time() - start) / options.n * 1e6)
+        print("%s: %s us CPU per request (5 rounds, best first)"
+              % ("hello" if options.hello else "4 KiB file",
+                 " ".join("%.1f" % r for r in sorted(rounds))))
+
+
+if __name__ == "__main__":
+    main()
