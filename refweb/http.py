@@ -241,8 +241,11 @@ class HTTPChannel(Protocol):
     def _takeHead(self):
         """The next head, if all of it has arrived; None if not (yet).
 
-        A pipelined request may already be in the buffer; if it is not,
-        one read that does not wait looks for bytes that came meanwhile.
+        A pipelined request may already be in the buffer.  If it is not, a
+        worker with room in its pool waits up to lingerSeconds for the
+        client's next bytes (a poll that returns at once if they are there);
+        otherwise one read that does not wait looks for bytes that came
+        meanwhile.
         """
         self._buffer = buffer = wire.skipEmptyLines(self._buffer)  # RFC 9112 §2.2
         self._headStart = buffer[:16]  # the method, should an error need it (HEAD)
@@ -252,9 +255,10 @@ class HTTPChannel(Protocol):
             wire.checkLineEnds(buffer)
             if self.transport.isTLS:
                 return None  # its selector knows how to look inside the TLS layer
-            more = self.transport.receiveNow()
-            if more is None and self._mayLinger():
+            if self._mayLinger():
                 more = self.transport.receiveWithin(self.lingerSeconds)
+            else:
+                more = self.transport.receiveNow()
             if more is None:
                 return None
             if not more:
