@@ -54,7 +54,7 @@ from refweb import error, resource, rpc, server, wire
 from refweb.http_request import bodyLength
 from refweb.internet.address import IPv4Address, IPv6Address, UNIXAddress
 from refweb.internet.error import ConnectionDone, ConnectionLost
-from refweb.internet.protocol import Factory, Protocol
+from refweb.internet.protocol import Factory, Protocol, copyFileRange
 from refweb.python import log
 from refweb.python.failure import Failure
 
@@ -108,14 +108,8 @@ class _RelayTransport:
 
     def sendFile(self, fileobj, offset, count):
         """No sendfile through a relay: copy the file in DATA_CHUNK pieces."""
-        fileobj.seek(offset)
-        while count > 0 and not self.disconnected:
-            chunk = fileobj.read(min(count, rpc.DATA_CHUNK))
-            if not chunk:
-                return False
-            self.write(chunk)
-            count -= len(chunk)
-        return count == 0
+        return copyFileRange(fileobj, offset, count, self.write, rpc.DATA_CHUNK,
+                             isGone=lambda: self.disconnected)
 
     def loseConnection(self):
         # Shut down only: the connection's own thread is blocked reading this

@@ -47,6 +47,7 @@ from refweb import error, grammar, wire
 from refweb.http_headers import Headers
 from refweb.internet import defer
 from refweb.internet.error import ConnectionDone, ConnectionLost
+from refweb.internet.protocol import copyFileRange
 from refweb.python import log
 from refweb.python.failure import Failure
 from refweb.status import NOT_MODIFIED, PRECONDITION_FAILED, RESPONSES, phrase
@@ -518,14 +519,8 @@ class Request:
         return True
 
     def _copyFile(self, fileobj, offset, count):
-        fileobj.seek(offset)
-        while count > 0 and not self._disconnected and not self.transport.disconnected:
-            chunk = fileobj.read(min(count, 65536))
-            if not chunk:
-                return False
-            self.write(chunk)
-            count -= len(chunk)
-        return count == 0
+        return copyFileRange(fileobj, offset, count, self.write,
+                             isGone=lambda: self._disconnected or self.transport.disconnected)
 
     def finish(self):
         """Steps 9a and 9b: the response is complete.  Safe to call from any thread, once."""

@@ -156,14 +156,7 @@ class SocketTransport:
         return True
 
     def _copyFile(self, fileobj, offset, count):
-        fileobj.seek(offset)
-        while count > 0:
-            chunk = fileobj.read(min(count, RECEIVE_SIZE))
-            if not chunk:
-                return False
-            self.socket.sendall(chunk)
-            count -= len(chunk)
-        return True
+        return copyFileRange(fileobj, offset, count, self.socket.sendall)
 
     def loseConnection(self):
         """Close the socket (writes are synchronous, so nothing is pending)."""
@@ -202,6 +195,24 @@ class SocketTransport:
         except OSError:
             blank = "" if self._family == "AF_UNIX" else ("0.0.0.0", 0)
             return address.fromSocketAddress(self._family, blank)
+
+
+def copyFileRange(fileobj, offset, count, write, pieceSize=RECEIVE_SIZE, isGone=None):
+    """Copy ``count`` bytes of ``fileobj`` from ``offset`` to ``write``, a
+    piece at a time, stopping early once ``isGone()`` says the reader has
+    left.  True if all of them went; False if the file ended first.
+
+    Where the kernel cannot copy file to socket itself (TLS, chunks, an
+    encoder, a relay), this is the loop every sender uses.
+    """
+    fileobj.seek(offset)
+    while count > 0 and not (isGone is not None and isGone()):
+        piece = fileobj.read(min(count, pieceSize))
+        if not piece:
+            return False
+        write(piece)
+        count -= len(piece)
+    return count == 0
 
 
 def _timeval(seconds):
