@@ -909,3 +909,23 @@ def test_curl_get_head_range_and_conditional(webPath):
     code = curl("-o", "/dev/null", "-w", "%{http_code}", "-z", "Tue, 01 Jan 1980 00:00:00 GMT",
                 base + "/a.txt")
     assert code == b"200"
+
+
+def test_small_file_goes_out_with_its_head_and_a_large_one_through_sendfile(tmp_path, monkeypatch):
+    """A body of at most Request.smallFileBytes is sent with the head in one
+    write; a larger one is left to the kernel (sendfile)."""
+    from refweb.internet.protocol import SocketTransport
+    (tmp_path / "small.bin").write_bytes(b"s" * 4096)
+    (tmp_path / "large.bin").write_bytes(b"L" * 200000)
+    sent = []
+    original = SocketTransport.sendFile
+
+    def countingSendFile(self, fileobj, offset, count):
+        sent.append(count)
+        return original(self, fileobj, offset, count)
+    monkeypatch.setattr(SocketTransport, "sendFile", countingSendFile)
+    with served(static.File(str(tmp_path))) as port:
+        status, _, body = get(port, "/small.bin")
+        assert (status, body) == (200, b"s" * 4096) and sent == []
+        status, _, body = get(port, "/large.bin")
+        assert (status, body) == (200, b"L" * 200000) and sent == [200000]
