@@ -138,8 +138,7 @@ class HTTPChannel(Protocol):
         if b"\r\n\r\n" in buffer:
             return True
         try:  # a head already too long or malformed is answered now, not at its deadline
-            self._checkHeadSize(buffer)
-            wire.checkLineEnds(buffer)
+            self._checkPartialHead(buffer)
         except error.Error:
             return True
         return False
@@ -247,12 +246,14 @@ class HTTPChannel(Protocol):
         otherwise one read that does not wait looks for bytes that came
         meanwhile.
         """
-        self._buffer = buffer = wire.skipEmptyLines(self._buffer)  # RFC 9112 §2.2
-        self._headStart = buffer[:16]  # the method, should an error need it (HEAD)
-        end = buffer.find(b"\r\n\r\n")
-        if end < 0:
-            self._checkHeadSize(buffer)
-            wire.checkLineEnds(buffer)
+        while True:
+            self._buffer = buffer = wire.skipEmptyLines(self._buffer)  # RFC 9112 §2.2
+            self._headStart = buffer[:16]  # the method, should an error need it (HEAD)
+            end = buffer.find(b"\r\n\r\n")
+            if end >= 0:
+                self._buffer = buffer[end + 4:]
+                return buffer[:end]
+            self._checkPartialHead(buffer)
             if self.transport.isTLS:
                 return None  # its selector knows how to look inside the TLS layer
             if self._mayLinger():
@@ -264,9 +265,6 @@ class HTTPChannel(Protocol):
             if not more:
                 raise _ClientGone()
             self._buffer += more
-            return self._takeHead()
-        self._buffer = buffer[end + 4:]
-        return buffer[:end]
 
     def _mayLinger(self):
         selector = self.transport.selector
@@ -282,6 +280,12 @@ class HTTPChannel(Protocol):
         headers._addTrustedFields(fields)
         wire.checkHost(version, headers.getRawHeaders("host", ()))
         return method, target, version, headers
+
+    def _checkPartialHead(self, buffer):
+        """A head still without its CRLF CRLF: refuse it now if it is already
+        too long, or ends its lines with LF alone (it never will be whole)."""
+        self._checkHeadSize(buffer)
+        wire.checkLineEnds(buffer)
 
     def _checkHeadSize(self, buffer):
         lineEnd = buffer.find(b"\r\n")

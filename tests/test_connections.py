@@ -388,3 +388,47 @@ def test_tls_connections_wait_in_the_selector_too(certfiles):
                 sock.close()
     finally:
         port.stopListening()
+
+
+LOW_LIMIT_SERVER = """\
+import resource, sys
+resource.setrlimit(resource.RLIMIT_NOFILE, (64, 64))  # soft and hard: it cannot raise it
+from refweb import server
+from refweb.internet import reactor
+from refweb.resource import Resource
+
+class Hello(Resource):
+    isLeaf = True
+    def render_GET(self, request):
+        return b"hello"
+
+port = reactor.listenTCP(0, server.Site(Hello()), interface="127.0.0.1")
+print(port.connectionLimit(), port.getHost().port, flush=True)
+reactor.run()
+"""
+
+
+def test_a_small_descriptor_limit_lowers_the_cap_and_the_server_keeps_serving(tmp_path):
+    """Under a 64-file limit the cap is what the limit leaves (32): the rest
+    get a 503, and once the idle sockets close a request is served again."""
+    import subprocess
+    import sys
+    script = tmp_path / "low_limit.py"
+    script.write_text(LOW_LIMIT_SERVER)
+    proc = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE)
+    idle = []
+    try:
+        limit, port = map(int, proc.stdout.readline().split())
+        assert limit == 32
+        idle = [connect(port) for _ in range(limit)]
+        time.sleep(0.3)
+        assert timedGet(port)[0] == 503
+        for sock in idle:
+            sock.close()
+        assert waitUntil(lambda: timedGet(port)[0] == 200, WAIT)
+    finally:
+        for sock in idle:
+            sock.close()
+        proc.kill()
+        proc.wait()
+        proc.stdout.close()

@@ -116,9 +116,10 @@ class SocketTransport:
         The kernel keeps the timers (SO_RCVTIMEO, SO_SNDTIMEO): a read that
         waits longer raises one of READ_TIMED_OUT, a write an OSError.
         Python's own socket timeouts would poll() before every call; these
-        cost nothing until they fire, so a read is one system call.
+        cost nothing until they fire, so a read is one system call.  The
+        socket is in blocking mode already (the selector made it so when it
+        accepted it).
         """
-        self.socket.settimeout(None)
         self.setReadTimeout(read)
         self.socket.setsockopt(socket.SOL_SOCKET, socket.SO_SNDTIMEO, _timeval(write))
 

@@ -117,8 +117,10 @@ class Port:
         reactor._connectionSelector().addPort(self)
 
     def connectionLimit(self):
-        """maxConnections, or fewer if the process may not open that many files."""
-        return min(self.maxConnections, self._descriptors - self.descriptorReserve)
+        """maxConnections, or fewer if the process may not open that many files
+        (keeping descriptorReserve of them, or half under a tiny limit)."""
+        reserve = min(self.descriptorReserve, self._descriptors // 2)
+        return min(self.maxConnections, self._descriptors - reserve)
 
     def getHost(self):
         return self._host

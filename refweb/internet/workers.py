@@ -15,7 +15,15 @@ another, up to ``maximum``; beyond that, work queues until a thread is free.
 A thread above the minimum that has had nothing to do for ``idleSeconds``
 ends, so after a burst of slow renders the pool shrinks back.
 
-Threads are named ``refweb-worker-N``.
+Threads are named ``refweb-worker-N``.  They are daemons and live as long
+as the reactor (a notebook may run() and stop() it many times), so the pool
+has no stop().
+
+Why not ``refweb.python.threadpool.ThreadPool``, the guide's pool for WSGI?
+That one keeps every thread it starts, as Twisted's does; this one must
+shrink back after a burst of slow renders, tell a lingering worker whether
+other work would wait (``isFull``), and is used twice for every request, so
+it takes the lighter ``queue.SimpleQueue``.
 """
 
 import itertools
@@ -23,8 +31,6 @@ import queue
 import threading
 
 from refweb.python import log
-
-_STOP = None  # put on the queue once per thread by stop()
 
 
 class WorkerPool:
@@ -71,13 +77,6 @@ class WorkerPool:
                 self._startThread()
         self._jobs.put(job)
 
-    def stop(self):
-        """Ask every thread to end once the jobs queued before this are done."""
-        with self._lock:
-            count = self._threads
-        for _ in range(count):
-            self._jobs.put(_STOP)
-
     def _startThread(self):
         # Called with _lock held.
         self._threads += 1
@@ -101,9 +100,6 @@ class WorkerPool:
                 continue
             with self._lock:
                 self._idle -= 1
-                if job is _STOP:
-                    self._threads -= 1
-                    return
                 self._queued -= 1
             try:
                 job()
