@@ -409,7 +409,7 @@ class WSGIResponse:
 
     def _release(self):
         """finish(): ends the response, or, after a cut or a hang-up, just
-        lets the connection's thread go (its bytes go nowhere)."""
+        lets the connection's worker go (its bytes go nowhere)."""
         try:
             self.request.finish()
         except RuntimeError:

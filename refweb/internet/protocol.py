@@ -41,7 +41,8 @@ READ_TIMED_OUT = (BlockingIOError, ssl.SSLWantReadError, socket.timeout)
 class SocketTransport:
     """One connected socket, shared safely by the threads that write to it.
 
-    Reads happen only in the connection's own thread.  Writes may come from
+    Reads happen in one thread at a time: the selector's while the
+    connection waits, then the worker's that has it.  Writes may come from
     any thread (a WSGI worker, the reactor's timer thread), so they go
     through ``_writeLock``; ``sendall`` blocks while the peer is slow, which
     is the back-pressure that keeps memory flat for large responses.
