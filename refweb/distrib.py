@@ -15,7 +15,7 @@ Journey of a relayed request::
       -> ResourceSubscription.render  --(rpc frames, refweb.rpc)-->
     personal server: PublisherProtocol.handleConnection -> RelayRequest
       -> Site root, traversal of the remaining segments -> render
-      -> RelayRequest.write / finish  --(head, data..., finish)-->
+      -> request.write / finish -> RelayChannel  --(head, data..., finish)-->
     user server: _Relay (a thread) -> request.write ... request.finish
 
 Twisted relays "over a PB connection"; refweb uses the small JSON-and-bytes
@@ -52,6 +52,7 @@ import urllib.parse
 
 from refweb import error, resource, rpc, server, wire
 from refweb.http_request import bodyLength
+from refweb.http_response import ResponseChannel
 from refweb.internet.address import IPv4Address, IPv6Address, UNIXAddress
 from refweb.internet.error import ConnectionDone, ConnectionLost
 from refweb.internet.protocol import Factory, Protocol, copyFileRange
@@ -91,25 +92,17 @@ def decodeAddress(triple):
 # ---------------------------------------------------------------------------
 
 class _RelayTransport:
-    """What a RelayRequest writes to: body bytes become "D" frames on the
-    connection back to the user server.  Addresses are the ones the user
-    server saw (the browser's, and the Host it was asked for)."""
+    """The transport a RelayRequest sees: the addresses the user server saw
+    (the browser's, and the Host it was asked for), and whether the real
+    connection back to the user server is still there."""
 
-    def __init__(self, connection, transport, client, host, secure):
-        self.connection, self.real = connection, transport
+    def __init__(self, transport, client, host, secure):
+        self.real = transport
         self.client, self.host, self.isTLS = client, host, secure
 
     @property
     def disconnected(self):
         return self.real.disconnected
-
-    def write(self, data):
-        self.connection.sendData(data)
-
-    def sendFile(self, fileobj, offset, count):
-        """No sendfile through a relay: copy the file in DATA_CHUNK pieces."""
-        return copyFileRange(fileobj, offset, count, self.write, rpc.DATA_CHUNK,
-                             isGone=lambda: self.disconnected)
 
     def loseConnection(self):
         # Shut down only: the connection's own thread is blocked reading this
@@ -128,17 +121,47 @@ class _RelayTransport:
         return self.host
 
 
-class _RelayChannel:
-    """Stands where an HTTPChannel stands for a RelayRequest."""
-
-    persistent = True  # keep-alive is the user server's business
+class RelayChannel(ResponseChannel):
+    """The ResponseChannel of a relayed request: its response goes back to
+    the user server as messages -- ``head`` (status and headers, no framing:
+    the user server's own channel frames them for the browser), ``data``
+    frames, then ``finish``."""
 
     def __init__(self, protocol, transport):
         self.protocol, self.transport = protocol, transport
-        self.site = self.factory = protocol.factory.site
+        self.site = protocol.factory.site
+        self._bodyless = False
 
-    def requestDone(self, request):
+    def sendHead(self, request, code, reason, headers):
+        self._bodyless = request.method == "HEAD" or code in (204, 304) or code < 200
+        relayed = [[name, value] for name, value in headers
+                   if name.lower() not in _NOT_RELAYED]
+        self.protocol.connection.send(
+            {"type": "head", "code": code, "message": reason, "headers": relayed})
+
+    def startRawResponse(self, request):
+        raise error.InternalServerError(detail="an as-is response cannot be relayed")
+
+    def sendData(self, data):
+        if self._bodyless or not data:
+            return 0
+        self.protocol.connection.sendData(data)
+        return len(data)
+
+    def sendFile(self, fileobj, offset, count):
+        """No sendfile through a relay: the file goes in DATA_CHUNK pieces."""
+        whole = copyFileRange(fileobj, offset, count, self.sendData, rpc.DATA_CHUNK,
+                              isGone=lambda: self.transport.disconnected)
+        return count if whole else None
+
+    def endResponse(self, request):
         self.protocol.requestDone(request)
+
+    def logAccess(self, request):
+        self.site.log(request)
+
+    def abortConnection(self):
+        self.transport.loseConnection()
 
 
 class RelayRequest(server.Request):
@@ -146,8 +169,7 @@ class RelayRequest(server.Request):
 
     Resources see a normal request (args, content, headers, cookies,
     sessions of the personal site, the browser's address, the user server's
-    host); its response goes back as messages: ``head`` when writing starts
-    (instead of an HTTP head), then ``data`` frames, then ``finish``."""
+    host); its response goes back through a RelayChannel."""
 
     def __init__(self, channel, message, queued=False):
         server.Request.__init__(self, channel, queued)
@@ -155,32 +177,12 @@ class RelayRequest(server.Request):
         for name, value in message["headers"]:
             self.requestHeaders.addRawHeader(name, value)
 
-    def process(self):
-        """Traverse the personal site from what the user server left over:
-        ``prepath`` keeps the user server's part (``alice.refweb``), so that
-        URLs built with prePathURL, childLink and getRootURL lead back
-        through the user server (as server.Request.process, otherwise)."""
-        self.site = self.channel.site
-        self.prepath = list(self.relayed["prepath"])
-        self.postpath = list(self.relayed["postpath"])
-        try:
-            self.render(self.site.getResourceFor(self))
-        except Exception:
-            self.processingFailed(Failure())
-
-    def _startResponse(self):
-        """Send the status and headers as a ``head`` message, not HTTP bytes.
-        (Overrides http_request.Request._startResponse, which frames the body
-        and formats an HTTP/1.x head: here each ``data`` frame is one piece.)"""
-        self.startedWriting = True
-        bodyless = self.method == "HEAD" or self.code in (204, 304) or self.code < 200
-        self._framing = "none" if bodyless else "close"
-        self.setDefaultContentType()
-        relayed = [[name, value] for name, value in self.outgoingHeaders()
-                   if name.lower() not in _NOT_RELAYED]
-        self.channel.transport.connection.send(
-            {"type": "head", "code": self.code, "message": self.code_message, "headers": relayed})
-        return b""
+    def splitPath(self):
+        """The walk starts from what the user server left over: ``prepath``
+        keeps the user server's part (``alice.refweb``), so that URLs built
+        with prePathURL, childLink and getRootURL lead back through the user
+        server.  Everything else of server.Request.process is the same."""
+        return list(self.relayed["prepath"]), list(self.relayed["postpath"])
 
 
 class PublisherProtocol(Protocol):
@@ -238,8 +240,8 @@ class PublisherProtocol(Protocol):
             body.write(part["data"])
 
     def buildRequest(self, message, body):
-        channel = _RelayChannel(self, _RelayTransport(
-            self.connection, self.transport, decodeAddress(message["client"]),
+        channel = RelayChannel(self, _RelayTransport(
+            self.transport, decodeAddress(message["client"]),
             decodeAddress(message["host"]), message["secure"]))
         request = RelayRequest(channel, message)
         request.content = body
@@ -265,11 +267,7 @@ class PublisherProtocol(Protocol):
             self.connection.send({"type": "error", "code": code, "message": str(exc)})
 
     def requestDone(self, request):
-        """finish() was called (in any thread): log it, say ``finish``, hang up."""
-        try:
-            self.factory.site.log(request)
-        except Exception:
-            log.err(None, "distrib: error writing the access log:")
+        """finish() was called (in any thread): say ``finish``, hang up."""
         self.connection.send({"type": "finish"})
         request.channel.transport.loseConnection()
 

@@ -1,37 +1,38 @@
 # -*- test-case-name: tests.test_http -*-
-"""HTTP/1.1 connections: HTTPChannel reads requests off a socket, one at a time.
+"""HTTP/1.1 connections: HTTPChannel moves bytes between a socket and the
+sans-I/O connection that understands them.
 
 Guide: "Site Objects" (a Site is an HTTPFactory: it makes an HTTPChannel per
 connection) and "Proxies" ("Proxy inherits from http.HTTPChannel").
 
-A connection spends most of its life waiting, and waiting costs no thread:
-the reactor's selector thread (``internet/selectorloop.py``) holds it, and
-a worker thread (``internet/workers.py``) takes it only when there is work.
-The journey of one request, numbered as in docs/internals/design.rst:
+An HTTPChannel owns one socket and knows nothing of HTTP's rules itself:
+``http11.ServerConnection`` decides what the bytes mean (heads, bodies,
+framing, keep-alive) and the channel does the waiting, the reading and the
+writing.  Waiting costs no thread: the reactor's selector thread
+(``internet/selectorloop.py``) holds the connection through the waiting
+interface ``Protocol`` declares, and a worker thread takes it only when
+there is work.  The journey of one request, numbered as in
+docs/internals/design.rst (``refweb.journey`` holds the table):
 
     in the selector thread, while the connection waits (no thread of its own)
-    1. accept; Site.buildProtocol makes this HTTPChannel  (selectorloop.py)
-    2. wait for the next head: its first bytes            (readTimeout for a
-       new connection, idleTimeout between requests), then the rest
-                                                          (headTimeout, size
-                                                          limits)
+    1. accept; Site.buildProtocol makes this HTTPChannel    (selectorloop.py)
+    2. wait: each read goes into the connection (dataReceivedWhileWaiting),
+       which finds the head -- once, there -- and says when it is whole
     in a worker thread, from ``serveInWorker``
-    3. parse the head with ``refweb.wire``                 (errors -> 4xx, close)
-    4. read the body by Content-Length or chunks          (maxBodySize,
-                                                          bodyTimeout)
-    5-8. the request takes over: requestReceived, traversal, render, write
-       (http_request.py, server.py, resource.py)
-    9. finish: a response still open (NOT_DONE_YET) goes back to the
-       selector until finish() is called from another thread; the selector
-       notices meanwhile if the client goes away
-    10. keep the connection for another request (step 2), or close it
-        (RFC 9112 §9.3)
+    3. take the head the connection found                 (errors -> 4xx, close)
+    4. read the body, by its framing, into request.content
+    5-7. the request takes over: requestReceived, traversal, render
+    8-9. the response comes back through the ResponseChannel methods below:
+       sendHead, sendData, sendFile, endResponse -- each asks the connection
+       for the bytes and writes them
+    10. keep the connection for another request, or close it: the
+        connection decided which when the response ended
 
-Requests on one connection are therefore answered strictly in order, even
-when they were pipelined: a pipelined head is answered by the same worker,
-straight after the response before it.  Every limit below is a class
-attribute; a factory (a Site) may override any of them by setting an
-attribute of the same name.
+Requests on one connection are answered strictly in order, even when they
+were pipelined.  Every limit below is a class attribute; a factory (a
+Site) may override any of them by setting an attribute of the same name.
+
+Start reading at ``HTTPChannel.serveInWorker``.
 """
 
 import io
@@ -40,12 +41,13 @@ import tempfile
 import threading
 import time
 
-from refweb import error, wire
-from refweb.http_headers import Headers
+from refweb import error, http11, wire
 from refweb.http_request import CACHED, Request, SERVER_NAME  # noqa: F401 (re-exported)
+from refweb.http_response import ResponseChannel
 from refweb.internet.error import ConnectionDone, ConnectionLost
-from refweb.internet.protocol import READ_TIMED_OUT, Factory, Protocol
+from refweb.internet.protocol import READ_TIMED_OUT, Factory, Protocol, copyFileRange
 from refweb.python import log
+from refweb.python.clock import EverySecond
 from refweb.python.failure import Failure
 from refweb.status import *  # noqa: F401,F403  (the status names: http.OK, http.NOT_FOUND...)
 from refweb.status import RESPONSES, phrase  # noqa: F401
@@ -65,7 +67,7 @@ class _ClientGone(Exception):
     """The peer closed the connection while we were reading from it."""
 
 
-class HTTPChannel(Protocol):
+class HTTPChannel(Protocol, ResponseChannel):
     """One HTTP connection; see the module docstring for its journey."""
 
     requestFactory = Request
@@ -85,9 +87,8 @@ class HTTPChannel(Protocol):
     # After a response, how long the worker waits for this client's next
     # request before handing the connection back to the selector -- unless
     # other work would wait meanwhile (the pool is full).  A client that asks
-    # again at once (a page's next resource, a benchmark) is then served
-    # without a trip through the selector; bench/bench_workloads.py W1 shows
-    # what it saves.  0 turns it off.
+    # again at once (a page's next resource) is then served without a trip
+    # through the selector.  0 turns it off.
     lingerSeconds = 0.01
 
     site = None
@@ -95,13 +96,15 @@ class HTTPChannel(Protocol):
     wireName = ""  # "conn-N" in those log lines
 
     def __init__(self):
-        self.persistent = True
         self.requestsServed = 0
         self.currentRequest = None  # the request being answered, from its head to its finish
-        self._buffer = b""  # bytes read but not yet parsed (the next request's start)
+        self.connection = None  # the http11.ServerConnection, made in connectionMade
+        self._events = []  # events the connection produced and no worker has taken yet
+        self._refused = None  # an error.Error the connection raised while we waited
         self._deadline = None  # when waiting for the next head must end (step 2)
         self._headDeadline = None  # when the head being collected must be whole
         self._workerIdent = None  # the worker thread serving the connection now
+        self._pendingHead = b""  # a response head held back to go out with its first bytes
         self._lost = False  # connectionLost has been called
 
     def connectionMade(self):
@@ -111,16 +114,26 @@ class HTTPChannel(Protocol):
                 if value is not None:
                     setattr(self, name, value)
             self.wireLog = getattr(self.factory, "wire", False)
+        self.connection = http11.ServerConnection(
+            self.maxRequestLineLength, self.maxHeaderCount, self.maxHeaderBytes,
+            self.maxBodySize)
         self.transport.setTimeouts(read=self.readTimeout, write=self.writeTimeout)
         self._deadline = time.monotonic() + self.readTimeout
 
-    # -- steps 2 and 9: what the selector asks while the connection waits --
+    # -- step 2: the waiting interface the selector calls (see Protocol) --
     def dataReceivedWhileWaiting(self, data):
-        """The selector read ``data``; True if a worker should take over now."""
-        if self.currentRequest is None:
-            self._headArriving(bool(self._buffer))
-        self._buffer += data
+        """The selector read ``data``: the connection looks for the head in it."""
+        begun = self.connection.headBegun
+        self._receive(data)
+        if self.currentRequest is None and self.connection.headBegun:
+            self._headArriving(begun)
         return self.readyForWorker()
+
+    def _receive(self, data):
+        try:
+            self._events += self.connection.receive(data)
+        except error.Error as exc:
+            self._refused = exc
 
     def _headArriving(self, begun):
         """A head has begun: it has headTimeout to arrive whole, and readTimeout
@@ -131,44 +144,34 @@ class HTTPChannel(Protocol):
         self._deadline = min(self._headDeadline, now + self.readTimeout)
 
     def readyForWorker(self):
-        """True once a worker has something to do: a head, or a finished response."""
+        """True once a worker has something to do: a head, a refusal, or a
+        response that ended while the connection waited here."""
         if self.currentRequest is not None:
-            return self.currentRequest.finished
-        buffer = wire.skipEmptyLines(self._buffer)
-        if b"\r\n\r\n" in buffer:
-            return True
-        try:  # a head already too long or malformed is answered now, not at its deadline
-            self._checkPartialHead(buffer)
-        except error.Error:
-            return True
-        return False
+            return self.connection.state is not http11.RESPONDING
+        return bool(self._events) or self._refused is not None
 
     def readsWhileWaiting(self):
-        """False: leave what the client sends in the kernel for now.
-
-        While a response is open, pipelined bytes are read ahead only up to
-        maxPipelineBytes (and not at all on TLS, whose socket another thread
-        is writing to).
-        """
+        """While a response is open, pipelined bytes are read ahead only up
+        to maxPipelineBytes (and not at all on TLS, whose socket another
+        thread may be writing to)."""
         if self.currentRequest is None:
             return True
-        return not self.transport.isTLS and len(self._buffer) < self.maxPipelineBytes
+        return not self.transport.isTLS and len(self.connection.buffer) < self.maxPipelineBytes
 
     def waitingDeadline(self):
-        """When the selector should stop waiting (time.monotonic()), or None:
-        an open response waits as long as its resource takes."""
+        """An open response waits as long as its resource takes: no deadline."""
         return None if self.currentRequest is not None else self._deadline
 
     def waitTimedOut(self):
-        """In a worker: the deadline passed.  A head that had begun gets a 408."""
-        if wire.skipEmptyLines(self._buffer):
-            self._sendErrorAndClose(error.RequestTimeout(
+        """The deadline passed.  A head that had begun gets a 408."""
+        if self.connection.headBegun:
+            self._sendRefusal(error.RequestTimeout(
                 detail="the request head did not arrive in time"))
         self._close(Failure(ConnectionDone()))
         return False
 
     def waitLost(self):
-        """In a worker: the client went away (or the socket was closed) while waiting."""
+        """The client went away (or the socket was closed) while waiting."""
         self._close(Failure(ConnectionDone()))
         return False
 
@@ -180,20 +183,18 @@ class HTTPChannel(Protocol):
         try:
             if self.currentRequest is not None:  # step 9 is over: finish() was called
                 self._requestEnded()
-            while self.persistent and not self.transport.disconnected:
-                head = self._takeHead()
+            while self.connection.state is not http11.MUST_CLOSE and \
+                    not self.transport.disconnected:
+                head = self._nextHead()
                 if head is None:
-                    if self._buffer:  # part of a pipelined head
-                        self._headArriving(False)
-                    else:
-                        self._deadline = time.monotonic() + self.idleTimeout
+                    self._waitForNextHead()
                     return True
                 if not self._serveRequest(head):
                     return True  # the response is still open: step 9
         except _ClientGone:
             pass
         except error.Error as exc:
-            self._sendErrorAndClose(exc)
+            self._sendRefusal(exc)
         except OSError as exc:
             reason = Failure(ConnectionLost(str(exc)))
         except Exception:
@@ -206,28 +207,39 @@ class HTTPChannel(Protocol):
 
     def _serveRequest(self, head):
         """Steps 3 to 8 for one request; False if its response is still open."""
-        method, target, version, headers = self._parseHead(head)
         request = self.requestFactory(self, queued=False)
-        request.requestHeaders = headers
-        request.clientproto = version  # so an error below answers in the client's version
+        request.requestHeaders = head.headers
+        request.clientproto = head.version  # so an error below answers in the client's version
         self.currentRequest = request
-        tokens = wire.connectionTokens(headers.getRawHeaders("connection", ()))
-        self.persistent = wire.wantsKeepAlive(version, tokens)
-        request.content = self._readBody(self.transport.socket, version, headers)
+        if self.wireLog:
+            self.logWire("request", head.raw.decode("latin-1"))
+        request.content = self._readBody()
         try:
-            request.requestReceived(method, target, version)
+            request.requestReceived(head.method, head.target, head.version)
         except Exception:
             request.processingFailed(Failure())
-        if not request.finished:
+        if self.connection.state is http11.RESPONDING:
             return False  # it stays currentRequest while the selector holds the connection
         self._requestEnded()
         return True
 
     def _requestEnded(self):
+        """Step 10: the response is out.  Keep the connection (and take any
+        pipelined request already here) or close it, as the connection decided."""
         self.currentRequest = None
         self.requestsServed += 1
         if self.wireLog:
             self._logWireFate()
+        if self.connection.state is http11.DONE:
+            self._events = self.connection.startNextCycle()
+
+    def _waitForNextHead(self):
+        """Back to the selector until the next head: its deadline is the
+        head's own if part of it is here, else idleTimeout."""
+        if self.connection.headBegun:
+            self._headArriving(False)
+        else:
+            self._deadline = time.monotonic() + self.idleTimeout
 
     def _close(self, reason):
         self.transport.loseConnection()
@@ -237,23 +249,17 @@ class HTTPChannel(Protocol):
             self.connectionLost(reason)
 
     # -- step 3: the head --------------------------------------------------
-    def _takeHead(self):
-        """The next head, if all of it has arrived; None if not (yet).
+    def _nextHead(self):
+        """The next request's head, once the connection has found it; None if not (yet).
 
-        A pipelined request may already be in the buffer.  If it is not, a
-        worker with room in its pool waits up to lingerSeconds for the
-        client's next bytes (a poll that returns at once if they are there);
-        otherwise one read that does not wait looks for bytes that came
-        meanwhile.
+        A pipelined head may have been found already.  If not, a worker with
+        room in its pool waits up to lingerSeconds for the client's next
+        bytes (a poll that returns at once if they are there); otherwise one
+        read that does not wait looks for bytes that came meanwhile.
         """
-        while True:
-            self._buffer = buffer = wire.skipEmptyLines(self._buffer)  # RFC 9112 §2.2
-            self._headStart = buffer[:16]  # the method, should an error need it (HEAD)
-            end = buffer.find(b"\r\n\r\n")
-            if end >= 0:
-                self._buffer = buffer[end + 4:]
-                return buffer[:end]
-            self._checkPartialHead(buffer)
+        while not self._events:
+            if self._refused is not None:
+                raise self._refused
             if self.transport.isTLS:
                 return None  # its selector knows how to look inside the TLS layer
             if self._mayLinger():
@@ -264,134 +270,116 @@ class HTTPChannel(Protocol):
                 return None
             if not more:
                 raise _ClientGone()
-            self._buffer += more
+            self._events = self.connection.receive(more)
+        return self._events.pop(0)
 
     def _mayLinger(self):
         selector = self.transport.selector
         return (self.lingerSeconds > 0 and selector is not None
                 and not selector.workers.isFull())
 
-    def _parseHead(self, head):
-        self._checkHeadSize(head)
-        if self.wireLog:
-            self.logWire("request", head.decode("latin-1"))
-        method, target, version, fields = wire.parseHead(head, self.maxHeaderCount)
-        headers = Headers()
-        headers._addTrustedFields(fields)
-        wire.checkHost(version, headers.getRawHeaders("host", ()))
-        return method, target, version, headers
-
-    def _checkPartialHead(self, buffer):
-        """A head still without its CRLF CRLF: refuse it now if it is already
-        too long, or ends its lines with LF alone (it never will be whole)."""
-        self._checkHeadSize(buffer)
-        wire.checkLineEnds(buffer)
-
-    def _checkHeadSize(self, buffer):
-        lineEnd = buffer.find(b"\r\n")
-        lineLength = len(buffer) if lineEnd < 0 else lineEnd
-        if lineLength > self.maxRequestLineLength:
-            raise error.URITooLong(detail="the request line may be at most %d bytes"
-                                   % self.maxRequestLineLength)
-        if len(buffer) > self.maxRequestLineLength + self.maxHeaderBytes:
-            raise error.HeaderFieldsTooLarge(
-                detail="the request line and headers may be at most %d bytes together"
-                % (self.maxRequestLineLength + self.maxHeaderBytes))
-
     # -- step 4: the body -------------------------------------------------
-    def _recv(self, sock, deadline, timeoutDetail):
+    def _readBody(self):
+        """The request body, read by the connection's framing, in a file."""
+        event = self._events.pop(0) if self._events else None
+        if event is http11.END_OF_BODY:
+            return io.BytesIO()  # the common case: no body at all
+        body = self._bodyFile(self.connection.bodyLength)
+        deadline = time.monotonic() + self.bodyTimeout
+        while event is not http11.END_OF_BODY:
+            if event is not None:
+                body.write(event.data)
+            if not self._events:
+                self.transport.write(self.connection.takeContinue())
+                self._events = self.connection.receive(self._recv(deadline))
+            event = self._events.pop(0) if self._events else None
+        body.seek(0)
+        return body
+
+    def _recv(self, deadline):
         """One read mid-request; RequestTimeout (408) if it stalls or the deadline passed."""
+        timeout = "the request body did not arrive in time"
         if time.monotonic() > deadline:
-            raise error.RequestTimeout(timeoutDetail)
+            raise error.RequestTimeout(timeout)
         try:
-            data = sock.recv(65536)
+            data = self.transport.socket.recv(65536)
         except READ_TIMED_OUT:
-            raise error.RequestTimeout(timeoutDetail) from None
+            raise error.RequestTimeout(timeout) from None
         if not data:
+            self.connection.receiveEOF()
             raise _ClientGone()
         return data
-
-    def _readBody(self, sock, version, headers):
-        kind, length = wire.bodyFraming(headers.getRawHeaders("transfer-encoding", ()),
-                                        headers.getRawHeaders("content-length", ()),
-                                        self.maxBodySize, version)
-        if kind == "length" and length == 0:
-            return io.BytesIO()
-        self._handleExpect(version, headers)
-        if kind == "length":
-            return self._readFixedBody(sock, length)
-        return self._readChunkedBody(sock)
-
-    def _handleExpect(self, version, headers):
-        expect = headers.getRawHeaders("expect")
-        if not expect:
-            return
-        if [v.strip().lower() for v in expect] != ["100-continue"]:
-            raise error.ExpectationFailed(detail="only Expect: 100-continue is understood")
-        if version == "HTTP/1.1" and not self._buffer:
-            # RFC 9110 §10.1.1: tell the client to go ahead and send the body.
-            self.transport.write(b"HTTP/1.1 100 Continue\r\n\r\n")
 
     def _bodyFile(self, expected):
         if expected is not None and expected <= self.memoryBodyLimit:
             return io.BytesIO()
         return tempfile.SpooledTemporaryFile(max_size=self.memoryBodyLimit)
 
-    def _readFixedBody(self, sock, length):
-        body = self._bodyFile(length)
-        deadline = time.monotonic() + self.bodyTimeout
-        timeout = "the request body did not arrive in time"
-        piece, self._buffer = self._buffer[:length], self._buffer[length:]
-        body.write(piece)
-        remaining = length - len(piece)
-        while remaining > 0:
-            data = self._recv(sock, deadline, timeout)
-            if len(data) > remaining:
-                data, self._buffer = data[:remaining], data[remaining:]
-            body.write(data)
-            remaining -= len(data)
-        body.seek(0)
-        return body
-
-    def _readChunkedBody(self, sock):
-        body = self._bodyFile(None)
-        decoder = wire.ChunkedDecoder(self.maxBodySize)
-        deadline = time.monotonic() + self.bodyTimeout
-        timeout = "the request body did not arrive in time"
-        data, self._buffer = self._buffer, b""
-        while True:
-            body.write(decoder.feed(data))
-            if decoder.done:
-                self._buffer = decoder.unused()
-                body.seek(0)
-                return body
-            data = self._recv(sock, deadline, timeout)
-
-    # -- step 9: a response that finishes later -----------------------------
-    def requestDone(self, request):
-        """Called by request.finish(), from whichever thread finished it.
-
-        A finish() inside the worker serving the connection needs nothing:
-        that worker sees ``request.finished`` when the render returns.  From
-        any other thread, the connection may be waiting in the selector
-        (step 9), so the selector is asked to look again.
-        """
-        if threading.get_ident() != self._workerIdent and self.transport.selector is not None:
-            self.transport.selector.resume(self)
-
     def _abandonPending(self, reason):
         request, self.currentRequest = self.currentRequest, None
         if request is not None and not request.finished:
             request.connectionLost(reason)
 
-    # -- what a response needs from its connection -------------------------
-    def connectionHeader(self, version):
-        """The Connection line for a response head, given our keep-alive decision."""
-        if not self.persistent:
-            return "Connection: close"
-        if version == "HTTP/1.0":
-            return "Connection: keep-alive"
-        return ""
+    # -- steps 8 and 9: the ResponseChannel the request writes through -------
+    def sendHead(self, request, code, reason, headers):
+        """The connection frames the head; it goes out with the first body bytes."""
+        head = self.connection.startResponse(code, reason, headers, request.method)
+        if self.wireLog:
+            self.logWire("response", head.decode("latin-1"))
+        self._pendingHead = head
+
+    def startRawResponse(self, request):
+        self.connection.startRawResponse()
+
+    def sendData(self, data):
+        framed = self.connection.sendData(data)
+        self._write(framed)
+        return self.connection.lastBodyBytes
+
+    def sendFile(self, fileobj, offset, count):
+        """The kernel copies the file when the framing allows (os.sendfile)."""
+        allowed = self.connection.rawFileBytes(count)
+        if allowed is None:  # chunks: each piece framed on its way
+            return copyFileRange(fileobj, offset, count, self.sendData,
+                                 isGone=lambda: self.transport.disconnected)
+        self._write(b"")
+        if allowed and not self.transport.sendFile(fileobj, offset, allowed):
+            return False
+        return allowed == count
+
+    def endResponse(self, request):
+        """The bytes that end the body; then keep or close, as the connection
+        decided, and tell the selector if this response was waiting there."""
+        self._write(self.connection.endResponse())
+        if self.connection.state is http11.MUST_CLOSE:
+            self.transport.loseConnection()  # the close is what ends this response
+        if threading.get_ident() != self._workerIdent and self.transport.selector is not None:
+            self.transport.selector.resume(self)
+
+    def logAccess(self, request):
+        if self.factory is not None and hasattr(self.factory, "log"):
+            self.factory.log(request)
+
+    def abortConnection(self):
+        self.transport.loseConnection()
+
+    def _write(self, data):
+        head, self._pendingHead = self._pendingHead, b""
+        if head or data:
+            self.transport.write(head + data)
+
+    # -- what goes wrong while reading -----------------------------------------
+    def _sendRefusal(self, exc):
+        """An error found while reading the request: say so, then close.
+        A HEAD gets the head alone."""
+        data = self.connection.refusal(exc, SERVER_NAME)
+        if self.wireLog:
+            self.logWire("response", data.split(b"\r\n\r\n", 1)[0].decode("latin-1"))
+        self.transport.write(data)
+        if self.wireLog:
+            self._logWireFate()
+        peer = self.transport.getPeer()
+        log.msg("%s: %s (connection closed)" % (getattr(peer, "host", peer), exc))
 
     def logWire(self, direction, head):
         """With Site(wire=True): each raw head line, ">>" in and "<<" out."""
@@ -404,24 +392,8 @@ class HTTPChannel(Protocol):
                     log.msg("wire %s %s %s" % (self.wireName, arrow, line))
 
     def _logWireFate(self):
-        kept = self.persistent and not self.transport.disconnected
+        kept = self.connection.state is http11.DONE and not self.transport.disconnected
         log.msg("wire %s -- %s" % (self.wireName, "kept open" if kept else "closed"))
-
-    _headStart = b""  # the first bytes of the request head being read
-
-    def _sendErrorAndClose(self, exc):
-        """An error found while reading the request: say so, then close.
-        A HEAD gets the head alone (wire.errorResponse)."""
-        version = self.currentRequest.clientproto if self.currentRequest else "HTTP/1.1"
-        head, body = wire.errorResponse(version, exc, wire.guessMethod(self._headStart),
-                                        SERVER_NAME)
-        self.persistent = False
-        self.logWire("response", head.decode("latin-1"))
-        self.transport.write(head + body)
-        if self.wireLog:
-            self._logWireFate()
-        peer = self.transport.getPeer()
-        log.msg("%s: %s (connection closed)" % (getattr(peer, "host", peer), exc))
 
 
 class HTTPFactory(Factory):
@@ -451,6 +423,11 @@ class HTTPFactory(Factory):
                 self._logFile.close()
                 self._logFile = None
 
+    def refusalBytes(self):
+        """What a port at its connection cap sends a connection it will not
+        serve (internet/ knows no HTTP: it asks the factory): a 503 page."""
+        return wire.connectionRefusal(SERVER_NAME)
+
     def log(self, request):
         """Write one access-log line for a finished request."""
         if self._logFile is None and not log.isObserved():
@@ -464,19 +441,7 @@ class HTTPFactory(Factory):
         log.msg(line)
 
 
-# (second, its access-log form): time.strftime once a second, not once a
-# request.  One tuple, replaced whole, so that threads never see half of it.
-_logStamp = (None, "")
-
-
-def _logTime():
-    global _logStamp
-    now = int(time.time())
-    second, text = _logStamp
-    if second != now:
-        text = time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime(now))
-        _logStamp = (now, text)
-    return text
+_logTime = EverySecond(lambda now: time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime(now)))
 
 
 def _quoted(value):
@@ -485,7 +450,7 @@ def _quoted(value):
 
 def combinedLogFormat(request):
     """'127.0.0.1 - - [25/Nov/2026:10:00:00 +0000] "GET / HTTP/1.1" 200 12 "-" "curl/8"'."""
-    stamp = _logTime()  # about 1 us less than a strftime per request (bench_smallfile.py)
+    stamp = _logTime()
     return '%s - - [%s] "%s %s %s" %d %s "%s" "%s"' % (
         request.getClientIP() or "-", stamp, request.method, _quoted(request.uri),
         request.clientproto, request.code, request.sentLength or "-",

@@ -17,7 +17,9 @@ to send ("header injection").
 import functools
 
 
-def _text(value):
+def toText(value):
+    """A header name or value, or any text given as str or bytes, as str
+    (bytes are read as latin-1, HTTP's byte-for-byte text)."""
     if type(value) is str:  # the common case first: this runs for every header lookup
         return value
     if isinstance(value, bytes):
@@ -35,7 +37,7 @@ def _checkedKey(name):
 
 def _checkedValue(name, value):
     if type(value) is not str:
-        value = _text(value)
+        value = toText(value)
     if "\r" in value or "\n" in value:
         raise ValueError("header %s: a value may not contain CR or LF: %r" % (name, value))
     return value
@@ -58,7 +60,7 @@ class Headers:
                 self.setRawHeaders(name, values)
 
     def addRawHeader(self, name, value):
-        name = _text(name)
+        name = toText(name)
         key = _checkedKey(name)
         value = _checkedValue(name, value)
         if key in self._values:
@@ -81,7 +83,7 @@ class Headers:
 
     def setRawHeaders(self, name, values):
         if type(name) is not str:
-            name = _text(name)
+            name = toText(name)
         if isinstance(values, (str, bytes)):
             raise TypeError("setRawHeaders takes a list of values, not %r" % (values,))
         key = _checkedKey(name)
@@ -91,18 +93,18 @@ class Headers:
     # The lookups below run several times for every request, so each one
     # tests for a str name itself rather than calling _text.
     def getRawHeaders(self, name, default=None):
-        values = self._values.get((name if type(name) is str else _text(name)).lower())
+        values = self._values.get((name if type(name) is str else toText(name)).lower())
         return list(values) if values else default
 
     def getFirst(self, name, default=None):
-        values = self._values.get((name if type(name) is str else _text(name)).lower())
+        values = self._values.get((name if type(name) is str else toText(name)).lower())
         return values[0] if values else default
 
     def hasHeader(self, name):
-        return (name if type(name) is str else _text(name)).lower() in self._values
+        return (name if type(name) is str else toText(name)).lower() in self._values
 
     def removeHeader(self, name):
-        key = (name if type(name) is str else _text(name)).lower()
+        key = (name if type(name) is str else toText(name)).lower()
         self._values.pop(key, None)
         self._names.pop(key, None)
 

@@ -12,10 +12,11 @@ Where it sits in a proxied request's journey::
            -> handleStatus / handleHeader / handleEndHeaders /
               handleResponsePart / handleResponseEnd   (the hooks below)
 
-It is a *push* parser: bytes arrive in whatever pieces TCP delivers, and the
-parser keeps just enough state (which part of the message it is in, how many
-body bytes are left) to turn them into callbacks, so it can be fed by hand
-in a test with no socket at all.  It never touches the socket: the client
+It reads with the client role of the server's own machinery: bytes arrive
+in whatever pieces TCP delivers, ``http11.ClientConnection`` turns them
+into events (a head, body data, the end), and ``_deliver`` turns the events
+into the callbacks below, so it can be fed by hand in a test with no socket
+at all.  It never touches the socket: the client
 thread runs ``protocol.Protocol.handleConnection``, the recv loop every
 refweb protocol shares, which feeds ``dataReceived`` until the transport is
 closed -- by the upstream, or by this class once the response is complete
@@ -41,7 +42,7 @@ and two refweb additions for the unhappy paths::
                                      (default: drop the connection)
 
 The body's framing follows RFC 9112 section 6.3, by the rules the server
-uses too (``wire.responseFraming``): no body after HEAD or for
+uses too (``wire.responseFraming``, read by http11's READERS table): no body after HEAD or for
 1xx/204/304; else Transfer-Encoding: chunked; else Content-Length; else the
 body runs until the server closes the connection.  Interim 1xx responses
 (100 Continue, 103 Early Hints) are skipped without any callback.
@@ -49,19 +50,15 @@ body runs until the server closes the connection.  Interim 1xx responses
 
 import re
 
-from refweb import error, grammar, wire
+from refweb import error, grammar, http11
 from refweb.internet import protocol
 
 # RFC 9110 section 5.6.2: a token (header names, methods), from refweb.grammar.
 _TOKEN = grammar.pattern("token", bytes)
-# RFC 9112 section 4: HTTP-version SP 3DIGIT SP [reason-phrase]
-_STATUS_LINE = re.compile(rb"(HTTP/\d\.\d) (\d{3})(?: ([^\x00-\x08\x0a-\x1f\x7f]*))?\Z")
 # A request-target we are willing to put on the wire: no spaces, no controls.
 _TARGET = re.compile(r"[\x21-\x7e]+\Z")
 # A field value: no CR, LF or NUL (the bytes that would smuggle a new header).
 _BAD_VALUE = re.compile(r"[\r\n\x00]")
-# Response bodies are streamed, not stored: only the framing limits them.
-_UNLIMITED = 1 << 62
 
 
 class MalformedResponse(Exception):
@@ -94,9 +91,10 @@ class HTTPClient(protocol.Protocol):
     maxInterimResponses = 16
     maxBufferedBody = 16 * 1024 * 1024   # only the default handleResponsePart buffers
 
-    # Parser state (class defaults, so subclasses need not call __init__).
-    _state = "status"
-    _buffer = None
+    # State (class defaults, so subclasses need not call __init__): "reading"
+    # until the response has ended ("done") or been refused ("error").
+    _state = "reading"
+    _connection = None  # the http11.ClientConnection, made at the first bytes
     _pending = None
     _bodyParts = None
     _bodySize = 0
@@ -174,174 +172,53 @@ class HTTPClient(protocol.Protocol):
         """The upstream sent something we refuse to parse; stop reading."""
         self.transport.loseConnection()
 
-    # -- receiving ----------------------------------------------------------
+    # -- receiving: the client half of http11 does the reading ----------------
 
     def dataReceived(self, data):
         """Feed bytes in; callbacks fire as soon as they can."""
-        if self._state in ("done", "error"):
+        if self._state != "reading":
             return  # anything after the response is not ours to read
-        if self._buffer is None:
-            self._buffer = bytearray()
-        self._buffer += data
+        if self._connection is None:
+            self._connection = http11.ClientConnection(self.requestMethod)
+            for name in ("maxStatusLineLength", "maxHeaderCount", "maxHeaderBytes",
+                         "maxInterimResponses"):
+                setattr(self._connection, name, getattr(self, name))
         try:
-            while self._state not in ("done", "error") and self._step():
-                pass
-        except MalformedResponse as exc:
+            self._deliver(self._connection.receive(data))
+        except (MalformedResponse, error.Error) as exc:
             self._state = "error"
-            self._buffer = None
-            self.handleMalformedResponse(str(exc))
-        if self._state in ("done", "error"):
+            self.handleMalformedResponse(getattr(exc, "detail", None) or str(exc))
+        if self._state != "reading":
             # One response a connection: nothing more to read.  Closing is
             # also what ends Protocol.handleConnection's loop of recv calls.
             self.transport.loseConnection()
 
     def connectionLost(self, reason=None):
         """EOF: the end of a close-delimited body, or a truncated message."""
-        state = self._state
-        if state == "body-close":
-            self._finish()
-        elif state not in ("done", "error"):
+        if self._state != "reading":
+            return
+        try:
+            events = self._connection.receiveEOF() if self._connection else None
+        except error.Error:
+            events = None
+        if events is None:
             self._state = "error"
             self.handleResponseTruncated(reason)
-
-    # -- the state machine: each step consumes one piece, or returns False --
-    #
-    #   status -> headers -> (interim: back to status)
-    #                     -> body-length | body-chunked | body-close | done
-
-    def _step(self):
-        return self._STEPS[self._state](self)
-
-    def _readLine(self, limit, what):
-        """One line (without CRLF) from the buffer, or None if incomplete."""
-        end = self._buffer.find(b"\n", 0, limit + 1)
-        if end < 0:
-            if len(self._buffer) > limit:
-                raise MalformedResponse("%s longer than %d bytes" % (what, limit))
-            return None
-        line = bytes(self._buffer[:end])
-        del self._buffer[:end + 1]
-        return line[:-1] if line.endswith(b"\r") else line
-
-    def _step_status(self):
-        line = self._readLine(self.maxStatusLineLength, "status line")
-        if line is None:
-            return False
-        match = _STATUS_LINE.match(line)
-        if not match:
-            raise MalformedResponse("bad status line %r" % (line[:80],))
-        self._version, status, self._message = (
-            g.decode("latin-1") if g else "" for g in match.groups())
-        self._status = int(status)
-        self._headerLines = []
-        self._headerBytes = 0
-        if self._isInterim():
-            # RFC 9110 section 15.2: 1xx is interim; the final answer follows.
-            self._interims = getattr(self, "_interims", 0) + 1
-            if self._interims > self.maxInterimResponses:
-                raise MalformedResponse("more than %d interim responses"
-                                        % self.maxInterimResponses)
-        self._state = "headers"
-        return True
-
-    def _isInterim(self):
-        # 101 Switching Protocols is final: the connection stops being HTTP.
-        return 100 <= self._status < 200 and self._status != 101
-
-    def _step_headers(self):
-        line = self._readLine(self.maxHeaderBytes, "header line")
-        if line is None:
-            return False
-        if not line:
-            self._endOfHead()
-            return True
-        self._headerBytes += len(line) + 2
-        if self._headerBytes > self.maxHeaderBytes:
-            raise MalformedResponse("response head larger than %d bytes" % self.maxHeaderBytes)
-        self._headerLines.append(line)
-        return True
-
-    def _endOfHead(self):
-        """Blank line: skip an interim response, or deliver the final head."""
-        try:
-            # The same field rules as for requests (wire.py): a proxy that
-            # receives obs-fold may answer 502 (RFC 9112 section 5.2).
-            headers = wire.parseHeaderLines(self._headerLines, self.maxHeaderCount)
-        except error.Error as exc:
-            raise MalformedResponse(exc.detail or str(exc))
-        self._headerLines = None
-        if self._isInterim():
-            self._state = "status"
-            return
-        framing, length = self._framing(headers)
-        self.handleStatus(self._version, "%03d" % self._status, self._message)
-        for name, value in headers:
-            self.handleHeader(name, value)
-        self.handleEndHeaders()
-        if self._state != "headers":
-            return  # a hook ended the exchange
-        if framing == "none" or framing == "length" and length == 0:
-            self._finish()
-        elif framing == "length":
-            self._remaining = length
-            self._state = "body-length"
-        elif framing == "chunked":
-            self._decoder = wire.ChunkedDecoder(_UNLIMITED)
-            self._state = "body-chunked"
         else:
-            self._state = "body-close"
+            self._deliver(events)
 
-    def _framing(self, headers):
-        """RFC 9112 section 6.3, by the table shared with the server
-        (``wire.responseFraming``): how is this response's body delimited?"""
-        try:
-            return wire.responseFraming(self.requestMethod, self._status,
-                                        wire.fieldValues(headers, "transfer-encoding"),
-                                        wire.fieldValues(headers, "content-length"))
-        except error.Error as exc:
-            raise MalformedResponse(exc.detail or str(exc))
-
-    def _takeBuffer(self, limit=None):
-        """Remove and return up to ``limit`` buffered bytes."""
-        if limit is None or limit >= len(self._buffer):
-            data, self._buffer = bytes(self._buffer), bytearray()   # the usual case: no copy-down
-            return data
-        data = bytes(self._buffer[:limit])
-        del self._buffer[:limit]
-        return data
-
-    def _step_body_close(self):
-        data = self._takeBuffer()
-        if data:
-            self.handleResponsePart(data)
-        return False
-
-    def _step_body_length(self):
-        data = self._takeBuffer(self._remaining)
-        self._remaining -= len(data)
-        if data:
-            self.handleResponsePart(data)
-        if self._remaining == 0 and self._state == "body-length":
-            self._finish()
-        return False
-
-    def _step_body_chunked(self):
-        try:
-            data = self._decoder.feed(self._takeBuffer())
-        except error.Error as exc:
-            raise MalformedResponse(exc.detail or str(exc))
-        if data:
-            self.handleResponsePart(data)
-        if self._decoder.done and self._state == "body-chunked":
-            self._finish()   # trailers were read and dropped: hop-by-hop for us
-        return False
-
-    # Which method reads the next piece in each state.
-    _STEPS = {"status": _step_status, "headers": _step_headers,
-              "body-length": _step_body_length, "body-chunked": _step_body_chunked,
-              "body-close": _step_body_close}
-
-    def _finish(self):
-        self._state = "done"
-        self._buffer = None
-        self.handleResponseEnd()
+    def _deliver(self, events):
+        """Turn the connection's events into the hooks, in order."""
+        for event in events:
+            if self._state != "reading":
+                return  # a hook ended the exchange
+            if isinstance(event, http11.ResponseHead):
+                self.handleStatus(event.version, "%03d" % event.code, event.reason)
+                for name, value in event.fields:
+                    self.handleHeader(name, value)
+                self.handleEndHeaders()
+            elif event is http11.END_OF_BODY:
+                self._state = "done"
+                self.handleResponseEnd()
+            else:
+                self.handleResponsePart(event.data)

@@ -47,7 +47,7 @@ import threading
 import urllib.parse
 
 from refweb import error, http, wire
-from refweb.http_headers import Headers
+from refweb.http_headers import Headers, toText
 from refweb.http_request import bodyLength
 from refweb.httpclient import HTTPClient
 from refweb.internet import error as netError
@@ -70,10 +70,6 @@ def hostHeader(host, port, defaultPort=80):
     if ":" in host and not host.startswith("["):
         host = "[%s]" % (host,)
     return host if port == defaultPort else "%s:%d" % (host, port)
-
-
-def _text(value):
-    return value.decode("latin-1") if isinstance(value, bytes) else str(value)
 
 
 def upstreamHeaders(request, host, forwardedFor=False):
@@ -131,9 +127,9 @@ class ProxyClient(HTTPClient):
     requestVersion = "HTTP/1.1"   # so upstreams may stream with chunked framing
 
     def __init__(self, command, rest, version, headers, data, father):
-        self.command = _text(command)
-        self.rest = _text(rest)
-        self.version = _text(version)
+        self.command = toText(command)
+        self.rest = toText(rest)
+        self.version = toText(version)
         self.headers = list(headers.items()) if isinstance(headers, dict) else list(headers)
         self.data = data
         self.father = father
@@ -357,7 +353,7 @@ class ReverseProxyRequest(http.Request):
 
     def process(self):
         factory = self.channel.factory
-        host, port = _text(factory.host), int(factory.port)
+        host, port = toText(factory.host), int(factory.port)
         rest = self.path + ("?" + self.uri.partition("?")[2] if "?" in self.uri else "")
         headers = upstreamHeaders(self, hostHeader(host, port), forwardedFor=True)
         relay(self, self.reactor, self.proxyClientFactoryClass, host, port, rest, headers,
@@ -404,9 +400,9 @@ class ReverseProxyResource(Resource):
 
     def __init__(self, host, port, path, reactor=globalReactor):
         Resource.__init__(self)
-        self.host = _text(host)
+        self.host = toText(host)
         self.port = int(port)
-        self.path = _text(path)
+        self.path = toText(path)
         self.reactor = reactor
         self._base = self.path  # the prefix nothing may climb above
         self._below = []  # quoted segments under _base

@@ -3,11 +3,12 @@
 Guide: not in the guide (the guide leaves the wire to Twisted); the tables
 are shown on docs/internals/wire.rst.
 
-Nothing here runs on a request's path.  The code that applies these rules
-lives in ``refweb.wire`` (parsing), ``refweb.http`` (the channel's limits and
-keep-alive decision) and ``refweb.http_request`` (response framing); this
-module only *describes* them, row by row, with the RFC clause beside each.
-Two things read the tables:
+The keep-alive table is read on every response: the one method that
+decides whether a connection stays open (``http11.ServerConnection.
+_decideKeepAlive``) looks the case up in it.  The other tables describe
+rules applied in ``refweb.wire`` (parsing) and ``refweb.http`` (the
+channel's limits), row by row, with the RFC clause beside each.
+Besides the server, two things read the tables:
 
 * ``tools/make_tables.py`` writes them into the documentation between
   ``.. BEGIN GENERATED <name>`` and ``.. END GENERATED <name>`` lines, and
@@ -39,6 +40,8 @@ REFUSALS = (
             b"G(T / HTTP/1.1\r\nHost: x\r\n\r\n", 400, "RFC 9112 §3.1"),
     Refusal("a control character in the target",
             b"GET /a\x7fb HTTP/1.1\r\nHost: x\r\n\r\n", 400, "RFC 9112 §3.2"),
+    Refusal("a fragment (``#...``) in the target",
+            b"GET /a?x=1#frag HTTP/1.1\r\nHost: x\r\n\r\n", 400, "RFC 9112 §3.2"),
     Refusal("a version other than HTTP/1.x",
             b"GET / HTTP/2.0\r\nHost: x\r\n\r\n", 505, "RFC 9110 §15.6.6"),
     Refusal("a version that is not ``HTTP/digit.digit``",
@@ -200,33 +203,56 @@ def webOption(limit):
 KeepAlive = collections.namedtuple("KeepAlive", "version connection framing keep header clause")
 KeepAlive.__doc__ = """After one response, whether the connection stays open.
 
-``version``: the request's; ``connection``: its Connection header ("" for
-none); ``framing``: how the response body was delimited (see FRAMINGS);
+``version``: the request's; ``connection``: what its Connection header
+says ("" for nothing that matters here; "close" wins over "keep-alive");
+``framing``: how the response body was delimited (see FRAMINGS);
 ``keep``: True if the server reads another request; ``header``: the
 Connection line the response carries ("" for none); ``clause``: the RFC's
-say."""
+say.  "*" matches anything.
+
+This is the table the server reads: ``http11.ServerConnection._decideKeepAlive``
+looks every response up here (``keepAliveRow``)."""
 
 FRAMINGS = {
-    "length": "``Content-Length``, as many bytes as it says",
-    "unknown": "length unknown (``NOT_DONE_YET``, several writes): chunks on "
-               "HTTP/1.1, the close on HTTP/1.0",
+    "length": "``Content-Length``, as many bytes as it says (or no body at all: "
+              "HEAD, 204, 304)",
+    "chunked": "length unknown (``NOT_DONE_YET``, several writes): chunks",
+    "close": "length unknown on HTTP/1.0, or a ``Content-Length`` the server cannot "
+             "read: the body ends at the close",
     "past": "the resource wrote more bytes than its ``Content-Length``",
     "short": "the resource finished before writing its ``Content-Length``",
+    "refused": "no response of the resource's: the request was refused while it "
+               "was read (a 4xx from the parser)",
 }
 
 KEEP_ALIVE = (
     KeepAlive("HTTP/1.1", "", "length", True, "", "RFC 9112 §9.3"),
     KeepAlive("HTTP/1.1", "keep-alive", "length", True, "", "RFC 9112 §9.3"),
     KeepAlive("HTTP/1.1", "close", "length", False, "close", "RFC 9112 §9.6"),
-    KeepAlive("HTTP/1.1", "keep-alive, close", "length", False, "close", "RFC 9112 §9.6"),
-    KeepAlive("HTTP/1.1", "", "unknown", True, "", "RFC 9112 §7.1"),
+    KeepAlive("HTTP/1.1", "", "chunked", True, "", "RFC 9112 §7.1"),
+    KeepAlive("HTTP/1.1", "keep-alive", "chunked", True, "", "RFC 9112 §7.1"),
+    KeepAlive("HTTP/1.1", "close", "chunked", False, "close", "RFC 9112 §9.6"),
+    KeepAlive("HTTP/1.1", "*", "close", False, "close", "RFC 9112 §6.3 item 8"),
     KeepAlive("HTTP/1.0", "", "length", False, "close", "RFC 9112 §9.3"),
     KeepAlive("HTTP/1.0", "keep-alive", "length", True, "keep-alive", "RFC 9112 Appendix C.2.2"),
-    KeepAlive("HTTP/1.0", "keep-alive", "unknown", False, "close", "RFC 9112 §6.3 rule 8"),
+    KeepAlive("HTTP/1.0", "close", "length", False, "close", "RFC 9112 §9.6"),
+    KeepAlive("HTTP/1.0", "*", "close", False, "close", "RFC 9112 §6.3 item 8"),
     # The two below decide to close after the head went out, so the head
     # cannot say so: the close itself is all the client sees.
-    KeepAlive("HTTP/1.1", "", "past", False, "", "RFC 9112 §6.3"),
-    KeepAlive("HTTP/1.1", "", "short", False, "", "RFC 9112 §8"),
+    KeepAlive("*", "*", "past", False, "", "RFC 9112 §6.3"),
+    KeepAlive("*", "*", "short", False, "", "RFC 9112 §8"),
+    KeepAlive("*", "*", "refused", False, "close", "RFC 9112 §9.6"),
 )
+
+_KEEP_ALIVE_INDEX = {(row.version, row.connection, row.framing): row for row in KEEP_ALIVE}
+
+
+def keepAliveRow(version, connection, framing):
+    """The KEEP_ALIVE row for this case: the most specific one, "*" matching anything."""
+    index = _KEEP_ALIVE_INDEX
+    return (index.get((version, connection, framing))
+            or index.get((version, "*", framing))
+            or index[("*", "*", framing)])
+
 
 TABLES = ("refusals", "limits", "keep-alive")

@@ -7,7 +7,7 @@ rendering", "Session", "Request encoders", "Knowing When We're Not Wanted".
 
 Journey: http.HTTPChannel -> Request.requestReceived (http_request) ->
 Request.process (here) -> Site.getResourceFor -> resource.getChildForRequest
--> Request.render (here) -> http_request's response pipeline (write/finish).
+-> Request.render (here) -> http_response's pipeline (write/finish).
 
 ``Request.render`` is where a render method's outcome becomes a response:
 a str or bytes body is sent with its length (``_sendWholeBody``);
@@ -44,8 +44,8 @@ class Request(http.Request):
 
     It adds what the resource layer needs -- traversal (``process``), the
     render dispatch (``render``), sessions, URLs (``prePathURL``...) --
-    and leaves the response itself (headers, framing, encoder, writes,
-    finish, error pages) to ``http_request.Request``, overriding none of it.
+    and leaves the response itself (headers, encoder, writes, finish,
+    error pages) to ``http_response.Response``, overriding none of it.
     """
 
     defaultContentType = "text/html"
@@ -68,15 +68,20 @@ class Request(http.Request):
                 self.setHeader("content-length", "0")
                 self.finish()
                 return
-            if not self.path.startswith("/"):
-                raise error.BadRequest(detail="the request target must be a path")
-            self.postpath = splitSegments(self.path)
+            self.prepath, self.postpath = self.splitPath()
             resource = self.site.getResourceFor(self)
             self.render(resource)
         except error.Error as exc:
             self.respondWithError(exc)
         except Exception:
             self.processingFailed(Failure())
+
+    def splitPath(self):
+        """(prepath, postpath) for the walk to start from: nothing walked
+        yet, and the path's segments ("/a/b/" -> [], ["a", "b", ""])."""
+        if not self.path.startswith("/"):
+            raise error.BadRequest(detail="the request target must be a path")
+        return [], splitSegments(self.path)
 
     def render(self, resource):
         """Render ``resource`` and send what it returns (see the module docstring)."""

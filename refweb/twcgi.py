@@ -42,6 +42,7 @@ import threading
 import time
 
 from refweb import error, grammar, resource, server, wire
+from refweb.http_headers import toText
 from refweb.python import log
 
 CHUNK = 64 * 1024
@@ -83,8 +84,8 @@ def cgiEnvironment(request, filename):
     env = {
         "PATH": os.environ.get("PATH", DEFAULT_PATH),  # the only inherited variable
         "GATEWAY_INTERFACE": "CGI/1.1",
-        "SERVER_SOFTWARE": _text(server.version),
-        "SERVER_NAME": _text(request.getRequestHostname()),
+        "SERVER_SOFTWARE": toText(server.version),
+        "SERVER_NAME": toText(request.getRequestHostname()),
         "SERVER_PORT": str(request.getHost().port),
         "SERVER_PROTOCOL": request.clientproto,
         "REQUEST_METHOD": request.method,
@@ -118,16 +119,12 @@ def headerVariables(request):
     fields joined with ", " (``Cookie`` with "; ", RFC 6265 §5.4)."""
     env = {}
     for name, values in request.requestHeaders.getAllRawHeaders():
-        name = _text(name)
+        name = toText(name)
         if name.lower() in HIDDEN_REQUEST_HEADERS or not _ENV_HEADER_NAME.match(name):
             continue
         joiner = "; " if name.lower() == "cookie" else ", "
-        env["HTTP_" + name.upper().replace("-", "_")] = joiner.join(_text(v) for v in values)
+        env["HTTP_" + name.upper().replace("-", "_")] = joiner.join(toText(v) for v in values)
     return env
-
-
-def _text(value):
-    return value.decode("latin-1") if isinstance(value, bytes) else str(value)
 
 
 def _bodySize(content):

@@ -82,7 +82,10 @@ def parseVersion(version):
 
 
 def splitAbsoluteTarget(target):
-    """"http://a.example:8080/p?q" -> ("http", "a.example", 8080, "/p?q").
+    """"http://a.example:8080/p?q" -> ("http", "a.example:8080", "a.example", 8080, "/p?q").
+
+    The authority is also given as written: it replaces Host (§3.2.2), so a
+    port the client did not write is not added to it.
 
     RFC 9112 §3.2.2 absolute-form: only http and https (RFC 9110 §4.2),
     a non-empty host, a port of 0-65535, no userinfo (RFC 9110 §4.2.4).
@@ -108,12 +111,15 @@ def splitAbsoluteTarget(target):
         port = 443 if scheme == "https" else 80
     if not pathQuery.startswith("/"):
         pathQuery = "/" + pathQuery
-    return scheme, host, port, pathQuery
+    return scheme, authority, host, port, pathQuery
 
 
 def checkTarget(method, target):
     """The request-target's forms (RFC 9112 §3.2): origin-form "/...",
-    asterisk-form "*" (OPTIONS), authority-form (CONNECT), absolute-form."""
+    asterisk-form "*" (OPTIONS), authority-form (CONNECT), absolute-form.
+    None of them has a fragment: a "#" is refused, never routed."""
+    if "#" in target:
+        raise BadRequest(detail="a request target has no fragment (RFC 9112 §3.2)")
     if target.startswith("/") or target == "*" or method == "CONNECT":
         return
     if "://" in target:
@@ -198,7 +204,7 @@ def parseHead(head, maxHeaderCount):
         method, target, version = parseRequestLine(requestLine)
         return method, target, version, parseHeaderLines(headerLines, maxHeaderCount)
     method, target, version = lines[0].split(" ")
-    if target[0] != "/":
+    if target[0] != "/" or "#" in target:
         checkTarget(method, target)
     fields = []
     for line in lines[1:]:
@@ -563,6 +569,21 @@ class ChunkedDecoder:
     # Which method reads the next piece in each state.
     _STEPS = {"size": _step_size, "data": _step_data, "data-crlf": _step_data_crlf,
               "trailer": _step_trailer}
+
+
+# RFC 9112 §4: status-line = HTTP-version SP status-code SP [ reason-phrase ]
+# (a missing SP before an empty reason is tolerated, as clients do).
+_STATUS_LINE = re.compile(rb"(HTTP/\d\.\d) (\d{3})(?: ([^\x00-\x08\x0a-\x1f\x7f]*))?")
+
+
+def parseStatusLine(line):
+    """b"HTTP/1.1 200 OK" -> ("HTTP/1.1", 200, "OK").  Raises BadRequest
+    (the client half turns it into a 502)."""
+    match = _STATUS_LINE.fullmatch(line)
+    if match is None:
+        raise BadRequest(detail="bad status line %r" % (line[:80],))
+    version, code, reason = match.groups()
+    return version.decode("ascii"), int(code), (reason or b"").decode("latin-1")
 
 
 def formatResponseHead(version, code, phrase, headers):

@@ -4,9 +4,8 @@ Every case is made by ``case(seed, index)`` from ``random.Random`` seeded
 with both numbers, so a failure printed as "seed S case I" is remade with
 ``case(S, I)`` -- its bytes are printed too, as a bytes literal.
 
-``parseStream`` is the sans-I/O parser: the steps ``http.HTTPChannel`` takes
-on bytes from a socket (skip CRLFs, find the head, size limits, parseHead,
-checkHost, bodyFraming, Expect, Content-Length or chunks), then
+``parseStream`` drives the sans-I/O connection ``http.HTTPChannel`` uses
+(``http11.ServerConnection``) over bytes with no socket, then
 ``Request.requestReceived`` with a request that only records what it saw.
 No socket, no thread: tens of thousands of cases a second.
 """
@@ -15,9 +14,9 @@ import io
 import random
 import re
 
-from refweb import error, static, wire
-from refweb.http_headers import Headers
+from refweb import error, http11, static, wire
 from refweb.http_request import Request
+from refweb.http_response import ResponseChannel
 
 from support import RecordingTransport
 
@@ -186,19 +185,23 @@ REFERENCE_REQUEST_LINE = re.compile(rb"[!#$%&'*+\-.^_`|~0-9A-Za-z]+ [\x21-\x7e]+
 REFERENCE_FIELD_LINE = re.compile(rb"[!#$%&'*+\-.^_`|~0-9A-Za-z]+:[\t\x20-\x7e\x80-\xff]*")
 
 
-class _Channel:
-    persistent = True
-    wireLog = False
-    factory = None
+class _Channel(ResponseChannel):
+    """The ResponseChannel the probes answer through: bytes go to a
+    RecordingTransport, framed by the connection that parsed the request."""
 
-    def __init__(self):
+    def __init__(self, connection):
+        self.connection = connection
         self.transport = RecordingTransport()
 
-    def connectionHeader(self, version):
-        return ""
+    def sendHead(self, request, code, reason, headers):
+        self.transport.write(self.connection.startResponse(code, reason, headers, request.method))
 
-    def requestDone(self, request):
-        pass
+    def sendData(self, data):
+        self.transport.write(self.connection.sendData(data))
+        return self.connection.lastBodyBytes
+
+    def endResponse(self, request):
+        self.transport.write(self.connection.endResponse())
 
 
 class _Probe(Request):
@@ -217,67 +220,43 @@ class _Probe(Request):
 
 def parseStream(data, maxHeaderCount=100, maxRequestLineLength=8190, maxHeaderBytes=65536,
                 maxBodySize=1 << 20):
-    """The requests in ``data`` as HTTPChannel reads them: ([(method, target,
-    version, fields, body)], outcome) where outcome is None (all read),
+    """The requests in ``data`` as HTTPChannel reads them -- through the same
+    ``http11.ServerConnection`` -- : ([(method, target, version, fields,
+    body, request)], outcome) where outcome is None (all read),
     "incomplete" (waiting for more) or the refweb.error.Error that ends the
     connection.  Any other exception is a refweb bug and propagates."""
     requests = []
-    buffer = data
+    connection = http11.ServerConnection(maxRequestLineLength, maxHeaderCount, maxHeaderBytes,
+                                         maxBodySize)
     try:
-        while True:
-            buffer = wire.skipEmptyLines(buffer)
-            if not buffer:
-                return requests, None
-            end = buffer.find(b"\r\n\r\n")
-            if end < 0:
-                _checkHeadSize(buffer, maxRequestLineLength, maxHeaderBytes)
-                wire.checkLineEnds(buffer)
+        unread, events = data, connection.receive(data)
+        while events:
+            head, body = events[0], b""
+            _reference(head.raw)
+            for event in events[1:]:
+                if event is not http11.END_OF_BODY:
+                    body += event.data
+            if events[-1] is not http11.END_OF_BODY:
                 return requests, "incomplete"
-            head, buffer = buffer[:end], buffer[end + 4:]
-            _checkHeadSize(head, maxRequestLineLength, maxHeaderBytes)
-            method, target, version, fields = wire.parseHead(head, maxHeaderCount)
-            _reference(head)
-            headers = Headers()
-            headers._addTrustedFields(fields)
-            wire.checkHost(version, headers.getRawHeaders("host", ()))
-            keepAlive = wire.wantsKeepAlive(
-                version, wire.connectionTokens(headers.getRawHeaders("connection", ())))
-            kind, length = wire.bodyFraming(headers.getRawHeaders("transfer-encoding", ()),
-                                            headers.getRawHeaders("content-length", ()),
-                                            maxBodySize, version)
-            expect = headers.getRawHeaders("expect")
-            if expect and not (kind == "length" and length == 0) and \
-                    [v.strip().lower() for v in expect] != ["100-continue"]:
-                raise error.ExpectationFailed()
-            if kind == "length":
-                if len(buffer) < length:
-                    return requests, "incomplete"
-                body, buffer = buffer[:length], buffer[length:]
-            else:
-                decoder = wire.ChunkedDecoder(maxBodySize)
-                body = decoder.feed(buffer)
-                if not decoder.done:
-                    return requests, "incomplete"
-                used = len(buffer) - len(decoder.unused())
-                _referenceChunked(buffer[:used], body)
-                buffer = decoder.unused()
-            request = _Probe(_Channel())
-            request.requestHeaders = headers
+            headEnd = unread.index(head.raw) + len(head.raw) + 4
+            consumed = unread[headEnd:len(unread) - len(connection.buffer)]
+            if head.headers.getRawHeaders("transfer-encoding"):
+                _referenceChunked(consumed, body)
+            request = _Probe(_Channel(connection))
+            request.requestHeaders = head.headers
             request.content = io.BytesIO(body)
-            request.requestReceived(method, target, version)
-            requests.append((method, target, version, fields, body, request))
-            if not keepAlive:
+            request.requestReceived(head.method, head.target, head.version)
+            requests.append((head.method, head.target, head.version,
+                             list(head.headers.items()), body, request))
+            if connection.state is not http11.DONE:
                 return requests, None
+            unread = connection.buffer
+            events = connection.startNextCycle()
+        if connection.headBegun:
+            return requests, "incomplete"
+        return requests, None
     except error.Error as exc:
         return requests, exc
-
-
-def _checkHeadSize(buffer, maxRequestLineLength, maxHeaderBytes):
-    lineEnd = buffer.find(b"\r\n")
-    if (len(buffer) if lineEnd < 0 else lineEnd) > maxRequestLineLength:
-        raise error.URITooLong()
-    if len(buffer) > maxRequestLineLength + maxHeaderBytes:
-        raise error.HeaderFieldsTooLarge()
 
 
 class ReferenceDisagrees(Exception):

@@ -6,7 +6,7 @@ import inspect
 
 import pytest
 
-from refweb import error, http_request, resource, server, wire
+from refweb import error, http_request, http_response, resource, server, wire
 from refweb.http_headers import Headers
 from refweb.wsgi import WSGIResource
 from support import parseResponse, rawHTTP, served
@@ -171,13 +171,14 @@ def test_lowerCaseMethodDoesNotReachAHelper():
 
 # -- the shape a learner reads ---------------------------------------------------
 
-@pytest.mark.parametrize("name", ["write", "finish", "writeFile", "formatHead",
-                                  "_startResponse", "setDefaultContentType",
-                                  "respondWithError", "processingFailed"])
+@pytest.mark.parametrize("name", ["write", "finish", "writeFile", "_startResponse",
+                                  "setDefaultContentType", "respondWithError",
+                                  "processingFailed"])
 def test_serverRequestLeavesThePipelineToTheBase(name):
-    """server.Request overrides no step of writing a response: it lives in http_request alone."""
-    assert name in vars(http_request.Request)
+    """server.Request overrides no step of writing a response: it lives in http_response alone."""
+    assert name in vars(http_response.Response)
     assert name not in vars(server.Request)
+    assert name not in vars(http_request.Request)
 
 
 def test_errorKindsAreClassStatements():
@@ -188,25 +189,6 @@ def test_errorKindsAreClassStatements():
     assert len(kinds) > 15
     for kind in kinds:
         assert "\nclass %s(" % kind.__name__ in source
-
-
-def test_formatHeadChangesNothing():
-    """formatHead only formats: calling it twice gives the same bytes and starts nothing."""
-    class Channel:
-        transport = None
-        wireLog = False
-        persistent = True
-
-        def connectionHeader(self, version):
-            return ""
-
-    request = http_request.Request(Channel())
-    request.responseHeaders = Headers()
-    request.setHeader("date", "Tue, 14 Nov 2023 22:13:20 GMT")
-    first = request.formatHead()
-    assert first == request.formatHead()
-    assert not request.startedWriting
-    assert not request.responseHeaders.hasHeader("transfer-encoding")
 
 
 def test_unsatisfiableRangeGetsTheErrorPage(tmp_path):

@@ -27,6 +27,7 @@ import socket
 import ssl
 import struct
 import threading
+import time
 
 from refweb.internet import address, error
 from refweb.python import log
@@ -160,6 +161,18 @@ class SocketTransport:
     def _copyFile(self, fileobj, offset, count):
         return copyFileRange(fileobj, offset, count, self.socket.sendall)
 
+    def shutdownWriting(self):
+        """Say "no more bytes from us" (a FIN) and keep reading: how a refusal
+        ends without a reset.  On TLS, nothing: shutting the socket under
+        the TLS layer would end the reading too."""
+        if self.isTLS:
+            return
+        with self._writeLock:
+            try:
+                self.socket.shutdown(socket.SHUT_WR)
+            except OSError:
+                pass
+
     def loseConnection(self):
         """Close the socket (writes are synchronous, so nothing is pending)."""
         with self._writeLock:
@@ -224,14 +237,50 @@ def _timeval(seconds):
 
 
 class Protocol:
-    """What to do with one connection.  Subclasses override the hooks."""
+    """What to do with one connection.  Subclasses override the hooks.
+
+    Methods for the caller (the reactor, a transport)::
+
+        makeConnection(transport)   the connection is up: sets transport,
+                                    calls connectionMade
+
+    Methods a subclass overrides::
+
+        connectionMade()            the connection is up
+        dataReceived(data)          bytes arrived (handleConnection's default)
+        connectionLost(reason)      the connection is gone (a Failure)
+        handleConnection()          run the whole connection in the worker
+                                    thread it was given (default: a recv
+                                    loop feeding dataReceived)
+
+    The waiting interface, for a protocol that sets ``waitsInSelector``
+    (``http.HTTPChannel``): the reactor's selector thread holds such a
+    connection whenever it has nothing to do, and calls, in its own thread::
+
+        dataReceivedWhileWaiting(data) -> bool  bytes read while waiting;
+                                    True: a worker should take over now
+        readyForWorker() -> bool    asked when the connection starts waiting
+                                    again, or another thread may have made it
+                                    ready (a response finished)
+        readsWhileWaiting() -> bool False: leave the client's bytes in the
+                                    kernel for now (back-pressure)
+        waitingDeadline() -> float or None   when to stop waiting (monotonic)
+
+    and, in a worker thread, one of these jobs; each returns True to wait in
+    the selector again, False when the connection is over::
+
+        serveInWorker()             there is work (readyForWorker said so)
+        waitTimedOut()              waitingDeadline passed
+        waitLost()                  the peer closed, or the socket did
+    """
 
     factory = None
     transport = None
     connected = False
-    # True for a protocol that can wait in the reactor's selector between
-    # bursts of work (http.HTTPChannel).  Any other keeps a worker thread
-    # for its whole connection, running serveInWorker() -> handleConnection().
+    # True for a protocol that waits in the reactor's selector between
+    # bursts of work and implements the waiting interface above.  Any other
+    # keeps a worker thread for its whole connection, running
+    # serveInWorker() -> handleConnection().
     waitsInSelector = False
 
     def makeConnection(self, transport):
@@ -249,6 +298,27 @@ class Protocol:
 
     def connectionLost(self, reason):
         """The connection is gone; ``reason`` is a Failure."""
+
+    # -- the waiting interface (waitsInSelector protocols override these) --
+    def dataReceivedWhileWaiting(self, data):
+        raise NotImplementedError
+
+    def readyForWorker(self):
+        return False
+
+    def readsWhileWaiting(self):
+        return True
+
+    def waitingDeadline(self):
+        return None
+
+    def waitTimedOut(self):
+        self.transport.loseConnection()
+        return False
+
+    def waitLost(self):
+        self.transport.loseConnection()
+        return False
 
     def serveInWorker(self):
         """What a worker thread runs; False: the connection is over, nothing to wait for."""
@@ -284,11 +354,71 @@ class Protocol:
             self.connectionLost(reason)
 
 
+class Refusal(Protocol):
+    """A connection past a port's cap: it gets the factory's refusal bytes
+    (an HTTP factory's 503 page), then the close.
+
+    It waits in the selector, like any connection, until the client's first
+    bytes come (on TLS, after the handshake) or ``patience`` runs out; a
+    worker then sends the refusal and shuts the sending side, and the
+    selector reads what the client still sends until it closes or
+    ``linger`` runs out.  Closing with the client's request unread would
+    make the kernel answer with a reset, and the client would see that, not
+    the page.
+    """
+
+    waitsInSelector = True
+    patience = 1.0  # seconds to wait for the client's request
+    linger = 2.0  # seconds to wait, after the refusal, for the client to close
+
+    def __init__(self, refusal):
+        self.refusal = refusal
+        self.sent = False
+        self.arrived = False
+        self.deadline = None
+
+    def connectionMade(self):
+        self.transport.setTimeouts(read=self.linger, write=self.linger)
+        self.deadline = _now() + self.patience
+
+    def dataReceivedWhileWaiting(self, data):
+        self.arrived = True
+        return not self.sent  # after the refusal, bytes are only drained
+
+    def readyForWorker(self):
+        return self.arrived and not self.sent
+
+    def waitingDeadline(self):
+        return self.deadline
+
+    def serveInWorker(self):
+        self.sent = True
+        self.transport.write(self.refusal)
+        if not self.transport.disconnected:
+            self.transport.shutdownWriting()
+        self.deadline = _now() + self.linger
+        return not self.transport.disconnected
+
+    def waitTimedOut(self):
+        if not self.sent:
+            return self.serveInWorker()
+        return Protocol.waitTimedOut(self)
+
+
+def _now():
+    return time.monotonic()
+
+
 class Factory:
     """Makes a protocol for each new connection."""
 
     protocol = None
     numPorts = 0
+
+    def refusalBytes(self):
+        """What a connection past a port's cap is sent before the close
+        (``Refusal``); an HTTP factory sends a 503 page.  b"": nothing."""
+        return b""
 
     def buildProtocol(self, addr):
         p = self.protocol()

@@ -18,7 +18,9 @@ What the loop does, each time ``select`` wakes it:
 
 * a listening socket is readable: accept every waiting connection (until the
   kernel has no more), make its protocol (``factory.buildProtocol``) and
-  start watching it -- or refuse it with a 503 beyond ``port.maxConnections``;
+  start watching it -- or, beyond ``port.maxConnections``, watch it as a
+  ``protocol.Refusal``, which sends the factory's refusal (an HTTP site's
+  503 page) once the client has spoken, and closes without a reset;
 * a connection is readable: read what has arrived, without waiting, and give
   it to the protocol (``dataReceivedWhileWaiting``); when the protocol says it
   is ready (a whole request head is here), stop watching and hand it to a
@@ -44,8 +46,7 @@ import ssl
 import threading
 import time
 
-from refweb import wire
-from refweb.internet.protocol import SocketTransport
+from refweb.internet.protocol import Refusal, SocketTransport
 from refweb.python import log
 
 _OUT_OF_DESCRIPTORS = (errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM)
@@ -55,6 +56,7 @@ class ConnectionSelector:
     """Accepts connections and watches them while they wait; see the module docstring."""
 
     sweepInterval = 0.25  # seconds between deadline checks: timeouts are this exact
+    maxRefusing = 256  # connections past a port's cap being refused at once; more: closed
     acceptPause = 0.1  # seconds to stop accepting when the process is out of descriptors
 
     def __init__(self, workers):
@@ -166,12 +168,15 @@ class ConnectionSelector:
                 elif exc.errno not in (errno.ECONNABORTED, errno.EPROTO):
                     log.err(None, "Error accepting a connection on %r:" % (port,))
                 return
-            if listening.open >= port.connectionLimit():
-                _refuse(sock, port.isTLS)
-                continue
-            listening.open += 1
-            self.openConnections += 1
-            self._connectionMade(sock, listening)
+            if listening.open < port.connectionLimit():
+                listening.open += 1
+                self.openConnections += 1
+                self._connectionMade(sock, listening)
+            elif listening.refusing < self.maxRefusing:
+                listening.refusing += 1  # not counted as open: it is on its way out
+                self._connectionMade(sock, listening, Refusal(port.factory.refusalBytes()))
+            else:
+                sock.close()  # a flood: even a refusal costs too much now
 
     def _pauseAccepting(self, listening, exc):
         """Out of file descriptors: the queued connection stays readable, so stop
@@ -180,7 +185,9 @@ class ConnectionSelector:
         self._selector.unregister(listening.port.socket)
         self._paused[listening] = time.monotonic() + self.acceptPause
 
-    def _connectionMade(self, sock, listening):
+    def _connectionMade(self, sock, listening, refusal=None):
+        """Make the connection's transport and protocol (the factory's, or
+        ``refusal`` past the cap) and start it waiting."""
         port = listening.port
         try:
             sock.setblocking(True)
@@ -191,22 +198,23 @@ class ConnectionSelector:
                                                    do_handshake_on_connect=False)
         except (OSError, ssl.SSLError):
             sock.close()
-            self._closed(None, listening)
+            self._closed(None, listening, refusal is not None)
             return
         transport = SocketTransport(sock, isTLS=port.sslContext is not None)
         try:
-            protocol = port.factory.buildProtocol(transport.getPeer())
+            protocol = refusal or port.factory.buildProtocol(transport.getPeer())
         except Exception:
             log.err(None, "Error building a protocol for %r:" % (port,))
             protocol = None
         if protocol is None:
             transport.loseConnection()
-            self._closed(None, listening)
+            self._closed(None, listening, False)
             return
         if getattr(protocol, "factory", None) is None:
             protocol.factory = port.factory  # a buildProtocol override may not set it
         transport.selector = self
-        transport.whenClosed = functools.partial(self.call, self._closed, protocol, listening)
+        transport.whenClosed = functools.partial(self.call, self._closed, protocol, listening,
+                                                 refusal is not None)
         if not protocol.waitsInSelector and port.connectionTimeout is not None:
             sock.settimeout(port.connectionTimeout)  # it will read in a worker, blocking
         try:
@@ -220,10 +228,13 @@ class ConnectionSelector:
         else:
             self._handToWorker(protocol)
 
-    def _closed(self, protocol, listening):
+    def _closed(self, protocol, listening, refused):
         """A connection's socket was closed, by whichever thread."""
-        listening.open -= 1
-        self.openConnections -= 1
+        if refused:
+            listening.refusing -= 1
+        else:
+            listening.open -= 1
+            self.openConnections -= 1
         if protocol in self._waiting:
             self._stopWatching(protocol)
             self._handToWorker(protocol, protocol.waitLost)
@@ -337,13 +348,4 @@ class _Listening:
     def __init__(self, port):
         self.port = port
         self.open = 0
-
-
-def _refuse(sock, isTLS):
-    """Beyond the connection cap: a short 503, without waiting, and close."""
-    if not isTLS:  # on a TLS port, plain bytes would be noise: just close
-        try:
-            sock.send(wire.connectionRefusal(), socket.MSG_DONTWAIT)
-        except OSError:
-            pass
-    sock.close()
+        self.refusing = 0  # connections past the cap, being sent their refusal

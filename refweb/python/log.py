@@ -15,6 +15,7 @@ import threading
 import time
 import traceback
 
+from refweb.python.clock import EverySecond
 from refweb.python.failure import Failure
 
 _observers = []
@@ -42,19 +43,12 @@ class FileLogObserver:
 
     def __init__(self, file):
         self.file = file
-        self._stamp = (None, "")  # (second, its form): one tuple, replaced whole
-
-    def _stampFor(self, now):
-        """The time stamp, formatted once a second rather than once a line:
-        ``refweb web`` logs every request (0.4 us of each; bench_smallfile.py)."""
-        second, text = self._stamp
-        if second != now:
-            text = time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(now))
-            self._stamp = (now, text)
-        return text
+        # ``refweb web`` logs every request: the stamp is made once a second.
+        self._stamp = EverySecond(
+            lambda now: time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(now)))
 
     def __call__(self, text):
-        stamp = self._stampFor(int(time.time()))
+        stamp = self._stamp()
         for line in text.splitlines() or [""]:
             self.file.write("%s %s\n" % (stamp, line))
         self.file.flush()
