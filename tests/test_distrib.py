@@ -701,3 +701,22 @@ def test_user_directory_defaults_use_pwd():
     assert ud.home("no-such-user-refweb-test") is None and ud.home("a\0b") is None
     assert (ud.userDirName, ud.userSocketName) == ("public_html", ".refweb-web-pb")
     assert isinstance(ud.listUsers(), list)
+
+
+class RaisesInGetChild(resource.Resource):
+    """Its getChild raises error.NotFound: a status, not a bug."""
+
+    def getChild(self, name, request):
+        raise error.NotFound(detail="no page called %s here" % name)
+
+
+def test_error_raised_in_getChild_keeps_its_status_through_the_relay(tmp_path, ports):
+    """An error.Error raised while the personal site is walked (getChild) reaches the
+    browser with its own status, as on any Site: RelayRequest reuses server.Request.process."""
+    sock = str(tmp_path / "pb.sock")
+    root = resource.Resource()
+    root.putChild("walk", RaisesInGetChild())
+    ports.append(reactor.listenUNIX(sock, distrib.ResourcePublisher(server.Site(root))))
+    web = Client(front(ports, **{"me.refweb": distrib.ResourceSubscription(sock)}))
+    r = web("/me.refweb/walk/missing")
+    assert r.status == 404 and b"no page called missing here" in r.body
