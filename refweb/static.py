@@ -151,6 +151,15 @@ class File(resource.Resource):
     def __repr__(self):
         return "<%s %r>" % (type(self).__name__, self.path)
 
+    def describeLabel(self):
+        """For ``resource.describe``: the class, then the folder, its
+        processors' extensions and its index names."""
+        parts = [super().describeLabel(), "folder=%s" % self.path]
+        if self.processors:
+            parts.append("processors=%s" % ",".join(sorted(self.processors)))
+        parts.append("indexNames=%s" % ",".join(self.indexNames))
+        return " ".join(parts)
+
     def isdir(self):  # a File is a FilePath in Twisted; this much of it is kept
         return os.path.isdir(self.path)
 
