@@ -33,6 +33,7 @@ class ASISProcessor(resource.Resource):
 
     isLeaf = True
     maxHeadSize = 65536  # the status line and headers must fit in this
+    listingType = "as-is HTTP response"  # a directory listing's Type column
 
     def __init__(self, path, registry=None):
         super().__init__()

@@ -24,7 +24,7 @@ import time
 import urllib.parse
 
 from refweb import error, resource
-from refweb.mediatypes import getTypeAndEncoding
+from refweb.mediatypes import getTypeAndEncoding, processorFor
 
 def formatFileSize(size):
     """A short human size for listings: 512B, 2.8M, 12M, 2G.
@@ -44,6 +44,17 @@ def formatFileSize(size):
 def _count(number, noun):
     """'1 file', '3 files', '0 folders'."""
     return "%d %s%s" % (number, noun, "" if number == 1 else "s")
+
+
+def processorKind(factory):
+    """What the Type column says of a file a processor renders rather than
+    sends: the factory's ``listingType`` ("resource script" for
+    script.ResourceScript, "CGI script" for twcgi.CGIScript), else
+    "rendered by" and its name."""
+    kind = getattr(factory, "listingType", None)
+    if kind:
+        return kind
+    return "rendered by " + getattr(factory, "__name__", type(factory).__name__)
 
 
 def _quoteName(name):
@@ -115,7 +126,8 @@ class DirectoryLister(resource.Resource):
 
     A link to the parent folder (except at the top of the URL space), then
     folders, then files; each with a human size (the exact byte count in its
-    tooltip), its modification time in UTC and its content type.  The column
+    tooltip), its modification time in UTC and its content type -- or, for a
+    file one of ``processors`` renders, what it is ("resource script").  The column
     headings are links that sort by name, size or date, ascending or
     descending (``?sort=size&order=desc``) -- plain links, no JavaScript --
     and folders stay first in every order.  Every name is HTML-escaped in the
@@ -126,7 +138,7 @@ class DirectoryLister(resource.Resource):
     isLeaf = True
 
     def __init__(self, pathname, dirs=None, contentTypes=None, contentEncodings=None,
-                 defaultType="text/html"):
+                 defaultType="text/html", processors=None):
         super().__init__()
         self.path = pathname
         self.dirs = dirs
@@ -137,6 +149,7 @@ class DirectoryLister(resource.Resource):
         self.contentEncodings = (File.contentEncodings if contentEncodings is None
                                  else contentEncodings)
         self.defaultType = defaultType
+        self.processors = processors or {}  # File's: their files are typed by processorKind
 
     def _names(self):
         """The names given (File.listNames), else everything in the folder."""
@@ -158,10 +171,19 @@ class DirectoryLister(resource.Resource):
             if stat.S_ISDIR(st.st_mode):
                 folders.append(_Entry(name, st, True, "folder"))
             else:
-                ctype, enc = getTypeAndEncoding(name, self.contentTypes,
-                                                self.contentEncodings, self.defaultType)
-                files.append(_Entry(name, st, False, ctype, enc or ""))
+                files.append(_Entry(name, st, False, *self._fileType(name)))
         return folders, files
+
+    def _fileType(self, name):
+        """(type, content coding) for a file's row: what a processor makes of
+        it (an .rpy is a resource script, not text/plain), else what a File
+        would send it as."""
+        processor = processorFor(self.processors, name)
+        if processor is not None:
+            return processorKind(processor), ""
+        ctype, encoding = getTypeAndEncoding(name, self.contentTypes,
+                                             self.contentEncodings, self.defaultType)
+        return ctype, encoding or ""
 
     def sortedEntries(self, column="name", descending=False):
         """Folders, then files, each sorted by ``column``; the listing's rows."""
@@ -177,8 +199,8 @@ class DirectoryLister(resource.Resource):
         if entry.isFolder:
             size = '<td class="size">-</td>'
         else:
-            size = '<td class="size" title="%d bytes">%s</td>' % (entry.size,
-                                                                 formatFileSize(entry.size))
+            size = '<td class="size" title="%s">%s</td>' % (_count(entry.size, "byte"),
+                                                           formatFileSize(entry.size))
         kind = html.escape(entry.ctype + (", " + entry.encoding if entry.encoding else ""))
         return ('<tr><td class="name"><a href="%s">%s</a></td>%s'
                 '<td class="date"><time datetime="%s">%s</time></td>'

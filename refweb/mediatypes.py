@@ -12,6 +12,8 @@ Where it sits in a request's journey: after traversal has found a
 here touches a socket or a file's bytes: a name goes in, a type comes out.
 
 Start with ``getTypeAndEncoding``; ``loadMimeTypes`` builds the table it reads.
+``processorFor`` answers the other question a name raises: is the file
+rendered by one of ``File.processors`` rather than sent?
 """
 
 import mimetypes
@@ -34,6 +36,26 @@ _BUILTIN_TYPES = {
     ".zip": "application/zip",
 }
 
+# A compressed file is served as what it is -- the archive a user downloads,
+# saved byte for byte -- as nginx and Apache's defaults do; never as its
+# contents with a Content-Encoding (see TWISTED_CONTENT_ENCODINGS).  Keys are
+# lower case: ``.Z`` is looked up as ``.z``.
+_COMPRESSED_TYPES = {
+    ".gz": "application/gzip", ".tgz": "application/gzip",  # RFC 6713
+    ".bz2": "application/x-bzip2", ".tbz": "application/x-bzip2",
+    ".tbz2": "application/x-bzip2",
+    ".xz": "application/x-xz", ".txz": "application/x-xz",
+    ".zst": "application/zstd",  # RFC 8878 §7.1
+    ".br": "application/x-brotli", ".z": "application/x-compress",
+    ".lz": "application/x-lzip", ".lzma": "application/x-lzma",
+    ".7z": "application/x-7z-compressed",
+}
+
+# Twisted's static.File sends ``page.html.gz`` as text/html with
+# ``Content-Encoding: gzip``.  refweb's File does not (its contentEncodings is
+# empty); give File.contentEncodings this table to get Twisted's behaviour.
+TWISTED_CONTENT_ENCODINGS = {".gz": "gzip", ".bz2": "bzip2"}
+
 
 def loadMimeTypes(mimetype_locations=()):
     """Extension -> content type: the stdlib's defaults, then any mime.types
@@ -45,14 +67,18 @@ def loadMimeTypes(mimetype_locations=()):
             db.read(location)
     types = dict(db.types_map[True])
     types.update(_BUILTIN_TYPES)
+    types.update(_COMPRESSED_TYPES)
     return types
 
 
 def getTypeAndEncoding(filename, types, encodings, defaultType):
     """(content type, content encoding or None) for a file name.
 
-    ``page.html.gz`` is ``text/html`` sent with ``Content-Encoding: gzip``, as
-    in Twisted; extensions are matched case-insensitively.
+    An extension found in ``encodings`` names a content coding and the type
+    is the one before it: with ``TWISTED_CONTENT_ENCODINGS``, ``page.html.gz``
+    is ``text/html`` sent with ``Content-Encoding: gzip``.  With no encodings
+    (File's default) it is ``application/gzip``.  Extensions are matched
+    case-insensitively.
     """
     stem, ext = os.path.splitext(filename)
     ext = ext.lower()
@@ -60,3 +86,10 @@ def getTypeAndEncoding(filename, types, encodings, defaultType):
     if encoding is not None:
         ext = os.path.splitext(stem)[1].lower()
     return types.get(ext, defaultType), encoding
+
+
+def processorFor(processors, filename):
+    """The factory of ``processors`` (extension -> factory) that renders a file
+    of this name, or None: the extension as written first, then lower-cased."""
+    ext = os.path.splitext(filename)[1]
+    return processors.get(ext) or processors.get(ext.lower())

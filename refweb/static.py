@@ -37,7 +37,8 @@ import urllib.parse
 from refweb import error, http, resource
 from refweb.asis import ASISProcessor
 from refweb.listing import DirectoryLister, formatFileSize
-from refweb.mediatypes import getTypeAndEncoding, loadMimeTypes
+from refweb.mediatypes import (TWISTED_CONTENT_ENCODINGS, getTypeAndEncoding, loadMimeTypes,
+                               processorFor)
 from refweb.ranges import MAX_RANGES, makeETag, parseRange, planBody, requestedRanges, writeParts
 from refweb.registry import Registry
 from refweb.server import NOT_DONE_YET
@@ -45,7 +46,7 @@ from refweb.server import NOT_DONE_YET
 __all__ = [
     "File", "Data", "DirectoryLister", "Registry", "ASISProcessor", "loadMimeTypes",
     "getTypeAndEncoding", "formatFileSize", "parseRange", "makeETag", "requestedRanges",
-    "MAX_RANGES",
+    "MAX_RANGES", "TWISTED_CONTENT_ENCODINGS",
 ]
 
 
@@ -95,7 +96,10 @@ class File(resource.Resource):
     Class attributes a site may change (the guide sets the first two):
     ``indexNames``, ``processors`` (extension -> ``factory(path, registry)``),
     ``contentTypes`` (extension -> type; extend it on the class or give an
-    instance its own dict), ``contentEncodings``, ``childNotFound``,
+    instance its own dict), ``contentEncodings`` (extension -> content
+    coding; empty, so that ``page.html.gz`` goes out as the ``application/gzip``
+    file it is; ``mediatypes.TWISTED_CONTENT_ENCODINGS`` gives Twisted's
+    ``text/html`` with ``Content-Encoding: gzip``), ``childNotFound``,
     ``hiddenPaths`` (files never listed nor served: ``refweb web`` puts its
     own pid and log files there).  Children made by ``getChild`` inherit all
     of them, plus ``registry``, ``defaultType``, ``ignoredExts`` and
@@ -103,7 +107,7 @@ class File(resource.Resource):
     """
 
     contentTypes = loadMimeTypes()
-    contentEncodings = {".gz": "gzip", ".bz2": "bzip2"}
+    contentEncodings = {}
     processors = {}
     indexNames = ["index", "index.html", "index.htm", "index.rpy"]
     childNotFound = resource.NoResource("File not found.")
@@ -251,8 +255,7 @@ class File(resource.Resource):
     def _resourceFor(self, path, real=None):
         """A processor's resource for a regular file with a known
         extension, else a File like this one (told its real path, if known)."""
-        ext = os.path.splitext(path)[1]
-        processor = self.processors.get(ext) or self.processors.get(ext.lower())
+        processor = processorFor(self.processors, path)
         if processor is not None and os.path.isfile(path):
             return processor(path, self.registry)
         child = self.createSimilarFile(path)
@@ -285,7 +288,7 @@ class File(resource.Resource):
 
     def directoryListing(self):
         return DirectoryLister(self.path, self.listNames(), self.contentTypes,
-                               self.contentEncodings, self.defaultType)
+                               self.contentEncodings, self.defaultType, self.processors)
 
     # -- rendering ----------------------------------------------------------
 
@@ -325,7 +328,9 @@ class File(resource.Resource):
         return os.fdopen(fd, "rb", buffering=0)
 
     def redirect(self, request):
-        """301 to the same URL with a slash added, query string kept."""
+        """301 to the same URL with a slash added, query string kept; the page
+        (for a client that does not follow it) links there, in the look of
+        every refweb page."""
         query = request.uri.partition("?")[2]
         try:
             url = request.prePathURL()
@@ -334,8 +339,9 @@ class File(resource.Resource):
         url = url + "/" + ("?" + query if query else "")
         request.setResponseCode(http.MOVED_PERMANENTLY)
         request.setHeader("Location", url)
+        request.setHeader("Content-Type", "text/html; charset=utf-8")
         href = html.escape(url, quote=True)
-        return '<html><body><a href="%s">%s</a></body></html>' % (href, href)
+        return (_MOVED_HEAD + _MOVED_BODY % {"href": href}).encode("utf-8")
 
     def _sendFile(self, request, fileobj):
         with fileobj:
@@ -364,3 +370,13 @@ class File(resource.Resource):
                 writeParts(request, fileobj, parts)
             request.finish()
             return NOT_DONE_YET
+
+
+# The 301 page for /folder: error pages' head (error.HEAD, error.STYLE) and a link.
+_MOVED_HEAD = error.HEAD % {"title": "301 Moved Permanently", "style": error.STYLE}
+_MOVED_BODY = """<body>
+<h1>301 Moved Permanently</h1>
+<p>A folder's address ends with a slash: <a href="%(href)s">%(href)s</a></p>
+<footer>refweb</footer>
+</body></html>
+"""
