@@ -172,7 +172,7 @@ class UnexposedMethodError(Exception):
 
 
 # The look shared by every page refweb makes itself: error pages and
-# static.DirectoryLister.  Plain CSS, no JavaScript; the viewport line and the
+# listing.DirectoryLister.  Plain CSS, no JavaScript; the viewport line and the
 # max-width keep it readable on a phone.
 STYLE = """
 body { font-family: system-ui, sans-serif; margin: 1.5em auto; padding: 0 1em; max-width: 60em;

@@ -46,6 +46,11 @@ class Resource:
     * ``isLeaf``: True stops traversal here; the rest stays in postpath.
     * ``getChild(name, request)``: a child made on demand (404 by default).
     * ``render_METHOD(request)``: return str, bytes or server.NOT_DONE_YET.
+    * ``describeLabel()`` and ``describeInner()``: what ``describe`` shows
+      for this resource -- the words on its line, and the resources reached
+      *through* it rather than below it (what a wrapper wraps, a virtual
+      host's sites), as ``[(label, resource)]``.  ``describe`` knows no
+      class by name: each one says what it is.
     """
 
     isLeaf = False
@@ -83,6 +88,22 @@ class Resource:
         if renderer is None:
             raise error.UnsupportedMethod(self.allowedMethods or allowedMethodsOf(self))
         return renderer(request)
+
+    def describeLabel(self):
+        """The words after this resource's URL path in ``describe``: its class
+        name, then "leaf", or "+getChild" when the class makes children on
+        demand.  A subclass may add its settings (``static.File`` does)."""
+        parts = [type(self).__name__]
+        if self.isLeaf:
+            parts.append("leaf")
+        elif type(self).getChild is not Resource.getChild:
+            parts.append("+getChild")
+        return " ".join(parts)
+
+    def describeInner(self):
+        """Resources reached through this one rather than below it, for
+        ``describe``: ``[(label, resource)]``, shown indented.  None here."""
+        return []
 
 
 def renderMethodFor(resource, method):
@@ -174,6 +195,15 @@ class EncodingResourceWrapper(Resource):
                 break
         return self.original.render(request)
 
+    def describeInner(self):
+        return describeWrapped(self.original)
+
+
+def describeWrapped(inner):
+    """``describeInner`` for a wrapper: ``[("(wraps)", inner)]``, or nothing
+    when ``inner`` is not a Resource."""
+    return [("(wraps)", inner)] if isinstance(inner, Resource) else []
+
 
 def describe(root, write=None):
     """Print the static shape of a resource tree (the learner's map).
@@ -181,7 +211,9 @@ def describe(root, write=None):
     One line per resource, with its URL path: putChild children, leaves,
     ``+getChild`` where a class makes children on demand, static.File
     folders with their processors and index names, and what wrappers,
-    virtual hosts and rewriters lead to.  Returns the text as well.
+    virtual hosts and rewriters lead to.  Each resource's line and what it
+    leads to come from its ``describeLabel`` and ``describeInner``.  Returns
+    the text as well.
     """
     lines = []
     _describe(root, "/", "/", "", lines, set())
@@ -210,32 +242,12 @@ def _describe(resource, label, urlPath, indent, lines, seen):
 
 def _innerResources(resource):
     """Resources reached through a resource rather than below it: [(label, resource)]."""
-    inner = []
-    for attribute in ("original", "resource"):  # EncodingResourceWrapper, RewriterResource
-        wrapped = resource.__dict__.get(attribute)
-        if isinstance(wrapped, Resource):
-            inner.append(("(wraps)", wrapped))
-    hosts = resource.__dict__.get("hosts")
-    if isinstance(hosts, dict):  # vhost.NameVirtualHost
-        for host, site in sorted(hosts.items()):
-            inner.append(("[host %s]" % host, site))
-        default = getattr(resource, "default", None)
-        if isinstance(default, Resource):
-            inner.append(("[default]", default))
-    return inner
+    describeInner = getattr(resource, "describeInner", None)
+    return describeInner() if describeInner is not None else []
 
 
 def _label(resource):
-    parts = [type(resource).__name__]
-    if resource.isLeaf:
-        parts.append("leaf")
-    elif type(resource).getChild is not Resource.getChild:
-        parts.append("+getChild")
-    folder = getattr(resource, "path", None)
-    if isinstance(folder, str) and hasattr(resource, "indexNames"):
-        parts.append("folder=%s" % folder)
-        processors = getattr(resource, "processors", {}) or {}
-        if processors:
-            parts.append("processors=%s" % ",".join(sorted(processors)))
-        parts.append("indexNames=%s" % ",".join(resource.indexNames))
-    return " ".join(parts)
+    describeLabel = getattr(resource, "describeLabel", None)
+    if describeLabel is None:  # not a Resource, but put in the tree all the same
+        return Resource.describeLabel(resource)
+    return describeLabel()

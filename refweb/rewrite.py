@@ -59,6 +59,9 @@ class RewriterResource(resource.Resource):
         self._rewrite(request)
         return self.resource.render(request)
 
+    def describeInner(self):
+        return resource.describeWrapped(self.resource)
+
 
 def tildeToUsers(request):
     """``/~foo/bar.html`` -> ``/users/foo/bar.html`` (the guide's one rule).

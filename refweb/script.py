@@ -158,6 +158,9 @@ def ResourceScript(path, registry):
         return ScriptErrorPage(path, failure)
 
 
+ResourceScript.listingType = "resource script"  # a directory listing's Type column
+
+
 class ResourceScriptWrapper(resource.Resource):
     """A resource that runs one script per request and lets the script's
     resource handle it, wherever the wrapper stands (``refweb web

@@ -383,6 +383,9 @@ class AddHeadersResource(resource.Resource):
         self._addHeaders(request)
         return self.original.render(request)
 
+    def describeInner(self):
+        return resource.describeWrapped(self.original)
+
 
 ROOTS = {"path": _fileRoot, "class": _classRoot, "resource_script": _scriptRoot,
          "wsgi": _wsgiRoot, "user": _userRoot, None: lambda config: DemoPage()}

@@ -341,6 +341,7 @@ class CGIScript(resource.Resource):
     isLeaf = True
     timeout = 30
     maxHeaderBytes = 64 * 1024
+    listingType = "CGI script"  # a directory listing's Type column
 
     def __init__(self, filename, registry=None):
         super().__init__()
@@ -440,6 +441,7 @@ class FilteredScript(CGIScript):
     needs no exec bit and no ``#!`` line."""
 
     filter = None
+    listingType = "script run by a filter"
 
     def command(self):
         if not self.filter:

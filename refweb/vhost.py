@@ -138,6 +138,13 @@ class NameVirtualHost(resource.Resource):
         """Rendered itself (no segment left): render the chosen site."""
         return self.getResourceForRequest(request).render(request)
 
+    def describeInner(self):
+        """For ``resource.describe``: each host's site, by name, then the default."""
+        inner = [("[host %s]" % host, site) for host, site in sorted(self.hosts.items())]
+        if isinstance(self.default, resource.Resource):
+            inner.append(("[default]", self.default))
+        return inner
+
 
 class VHostMonsterResource(resource.Resource):
     """``/vhost.rpy/SCHEME/HOST[:PORT]/rest``: serve ``/rest`` as if the client

@@ -54,13 +54,13 @@ def test_page_hintForEveryStatus(code):
 
 def test_page_sharesTheListingLook():
     """Error pages and directory listings use the same stylesheet and viewport line."""
-    from refweb import static
-    assert static._LISTING_STYLE.startswith(error.STYLE)
+    from refweb import listing
+    assert listing._LISTING_STYLE.startswith(error.STYLE)
     assert error.page(404, "Not Found").startswith(
         error.HEAD % {"title": "404 Not Found", "style": error.STYLE})
-    listing = static.DirectoryLister(".", [])
-    assert listing.render_GET(_Request("/a/")).startswith(
-        error.HEAD % {"title": "Directory listing for /a/", "style": static._LISTING_STYLE})
+    lister = listing.DirectoryLister(".", [])
+    assert lister.render_GET(_Request("/a/")).startswith(
+        error.HEAD % {"title": "Directory listing for /a/", "style": listing._LISTING_STYLE})
 
 
 class _Request:

@@ -403,3 +403,28 @@ def test_describe_filesWrappersAndSharedChildren(tmp_path):
         " indexNames=index.rpy  (shown above)\n"
         "/gz                       EncodingResourceWrapper leaf\n"
         "  (wraps)                 Hello leaf" % (tmp_path, tmp_path))
+
+
+class Mirror(Resource):
+    """A class that says for itself what describe shows of it."""
+
+    def __init__(self, front, back):
+        Resource.__init__(self)
+        self.front, self.back = front, back
+
+    def describeLabel(self):
+        return "Mirror of %d sides" % 2
+
+    def describeInner(self):
+        return [("[front]", self.front), ("[back]", self.back)]
+
+
+def test_describe_asksEachClassForItsLineAndWhatItLeadsTo():
+    """describe shows what a class's describeLabel and describeInner return, indented below it."""
+    root = Resource()
+    root.putChild("m", Mirror(static.Data(b"x", "text/plain"), Hello()))
+    assert describe(root, write=lambda t: None) == (
+        "/                         Resource\n"
+        "/m                        Mirror of 2 sides\n"
+        "  [front]                 Data leaf\n"
+        "  [back]                  Hello leaf")

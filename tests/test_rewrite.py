@@ -155,3 +155,11 @@ def test_rules_run_again_after_vhost_monster(tmp_path):
     base.putChild("vhost.rpy", vhost.VHostMonsterResource())
     with served(rewrite.RewriterResource(base, rewrite.tildeToUsers)) as port:
         assert get(port, "/vhost.rpy/http/example.com/~foo/bar.html")[::2] == (200, b"bar\n")
+
+
+def test_describe_shows_what_a_rewriter_wraps():
+    """resource.describe shows a RewriterResource's wrapped resource, indented, as "(wraps)"."""
+    root = rewrite.RewriterResource(static.Data(b"x", "text/plain"), rewrite.tildeToUsers)
+    assert resource.describe(root, write=lambda text: None) == (
+        "/                         RewriterResource\n"
+        "  (wraps)                 Data leaf")

@@ -107,13 +107,32 @@ def test_content_types_extended_on_the_class(docroot, monkeypatch):
         assert get(port, "/x.weird2")[1]["Content-Type"] == "application/x-weird2"
 
 
-def test_gzip_file_has_content_encoding(docroot):
-    """page.html.gz is text/html with Content-Encoding gzip, as in Twisted."""
-    write(docroot / "page.html.gz", b"\x1f\x8bnot really")
+@pytest.mark.parametrize("name, mediaType", [
+    ("page.html.gz", "application/gzip"), ("src.tgz", "application/gzip"),
+    ("a.tar.bz2", "application/x-bzip2"), ("a.tar.xz", "application/x-xz"),
+    ("a.zst", "application/zstd"), ("a.css.br", "application/x-brotli"),
+    ("old.tar.Z", "application/x-compress"), ("LOUD.GZ", "application/gzip")])
+def test_compressed_file_is_its_own_type_without_content_encoding(docroot, name, mediaType):
+    """A compressed file is sent as its own media type with no Content-Encoding, so
+    that a client saves the file as it is on disk (as nginx serves it, unlike Twisted)."""
+    write(docroot / name, b"\x1f\x8bnot really")
     with served(static.File(str(docroot))) as port:
+        status, headers, body = get(port, "/" + name, headers={"Accept-Encoding": "gzip"})
+    assert (status, headers["Content-Type"], body) == (200, mediaType, b"\x1f\x8bnot really")
+    assert "Content-Encoding" not in headers
+
+
+def test_content_encodings_give_twisteds_reading_of_gz(docroot):
+    """With File.contentEncodings = TWISTED_CONTENT_ENCODINGS, page.html.gz is text/html
+    with Content-Encoding: gzip, as in Twisted, and the listing says so."""
+    write(docroot / "page.html.gz", b"\x1f\x8bnot really")
+    root = static.File(str(docroot))
+    root.contentEncodings = static.TWISTED_CONTENT_ENCODINGS
+    with served(root) as port:
         status, headers, body = get(port, "/page.html.gz")
-        assert headers["Content-Type"] == "text/html"
-        assert headers["Content-Encoding"] == "gzip"
+        listing = get(port, "/")[2].decode("utf-8")
+    assert (headers["Content-Type"], headers["Content-Encoding"]) == ("text/html", "gzip")
+    assert '<td class="type">text/html, gzip</td>' in listing
 
 
 def test_last_modified_and_etag_then_304(docroot):
@@ -279,6 +298,18 @@ def test_keep_alive_after_file_and_range(docroot):
 
 # -- folders -------------------------------------------------------------------
 
+def test_folder_redirect_page_has_the_shared_look_and_a_link(docroot):
+    """The 301 for /sub has error pages' head (error.HEAD, error.STYLE) and links to /sub/."""
+    from refweb import error
+    with served(static.File(str(docroot))) as port:
+        status, headers, body = get(port, "/sub?a=1&b=2")
+    text = body.decode("utf-8")
+    assert status == 301 and headers["Content-Type"] == "text/html; charset=utf-8"
+    assert text.startswith(error.HEAD % {"title": "301 Moved Permanently", "style": error.STYLE})
+    href = headers["Location"].replace("&", "&amp;")
+    assert '<a href="%s">%s</a>' % (href, href) in text and "<h1>301 Moved Permanently</h1>" in text
+
+
 def test_folder_without_slash_redirects_keeping_query(docroot):
     """/sub redirects to /sub/ and keeps the query string."""
     with served(static.File(str(docroot))) as port:
@@ -410,6 +441,44 @@ def test_listing_shows_human_sizes_and_utc_dates(listed):
     assert ('<a href="zdir/">zdir/</a></td><td class="size">-</td><td class="date">'
             '<time datetime="1995-05-09T06:13:20Z">1995-05-09 06:13</time></td>'
             '<td class="type">folder</td>') in text
+
+
+def test_listing_says_1_byte_not_1_bytes(tmp_path):
+    """A one-byte file's tooltip reads "1 byte"; an empty one's "0 bytes"."""
+    write(tmp_path / "one", b"x")
+    write(tmp_path / "none", b"")
+    with served(static.File(str(tmp_path))) as port:
+        text = get(port, "/")[2].decode("utf-8")
+    assert '<td class="size" title="1 byte">1B</td>' in text
+    assert '<td class="size" title="0 bytes">0B</td>' in text
+
+
+def test_listing_types_what_a_processor_renders(tmp_path):
+    """Files a processor renders are listed as what they are ("resource script",
+    "CGI script", "rendered by" a plain factory's name), not as text/plain."""
+    from refweb import script, twcgi
+
+    def shout(path, registry):
+        return static.Data(b"!", "text/plain")
+
+    for name in ("counter.rpy", "env.cgi", "loud.shout", "notes.txt", "run.CGI"):
+        write(tmp_path / name, "x")
+    root = static.File(str(tmp_path))
+    root.processors = {".rpy": script.ResourceScript, ".cgi": twcgi.CGIScript, ".shout": shout}
+    with served(root) as port:
+        text = get(port, "/")[2].decode("utf-8")
+    types = dict(re.findall(r'<a href="([^"]*)">.*?<td class="type">([^<]*)</td>', text))
+    assert types == {"counter.rpy": "resource script", "env.cgi": "CGI script",
+                     "loud.shout": "rendered by shout", "notes.txt": "text/plain",
+                     "run.CGI": "CGI script"}
+
+
+def test_listing_types_compressed_files_as_themselves(tmp_path):
+    """A listed .gz file's type is application/gzip, as it is sent."""
+    write(tmp_path / "page.html.gz", b"\x1f\x8b")
+    with served(static.File(str(tmp_path))) as port:
+        text = get(port, "/")[2].decode("utf-8")
+    assert '<td class="type">application/gzip</td>' in text
 
 
 @pytest.mark.parametrize("query, wanted", [
@@ -909,6 +978,18 @@ def test_curl_get_head_range_and_conditional(webPath):
     code = curl("-o", "/dev/null", "-w", "%{http_code}", "-z", "Tue, 01 Jan 1980 00:00:00 GMT",
                 base + "/a.txt")
     assert code == b"200"
+
+
+@needCurl
+def test_curl_compressed_saves_a_gz_file_as_it_is(tmp_path):
+    """`curl --compressed` of a .gz file gets the gzip bytes on disk, not what they
+    unpack to (a Content-Encoding would have made curl unpack them)."""
+    import gzip
+    packed = gzip.compress(b"the text inside\n" * 100)
+    write(tmp_path / "notes.txt.gz", packed)
+    with served(static.File(str(tmp_path))) as port:
+        got = curl("--compressed", "http://127.0.0.1:%d/notes.txt.gz" % port)
+    assert got == packed
 
 
 def test_small_file_goes_out_with_its_head_and_a_large_one_through_sendfile(tmp_path, monkeypatch):
