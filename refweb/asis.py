@@ -63,12 +63,11 @@ _ASIS_HEAD = re.compile(rb"HTTP/\d\.\d (\d{3}) ?([^\r\n]*)\r?\n(?:[^\r\n]+\r?\n)
 def _sendRaw(request, status, fileobj, count):
     """Write ``count`` bytes of the file as the whole response, then close.
 
-    As in Twisted, marking the request as started keeps refweb from sending
-    a head of its own; without keep-alive the channel closes the connection
-    once the request finishes, which is what ends the body for the client.
+    ``startRawResponse`` keeps refweb from sending a head of its own (as
+    Twisted's marking the request as started does), and tells the
+    connection that only its close can end this body.
     """
     request.setResponseCode(status[0], status[1] or None)  # for the access log
-    request.startedWriting = True
-    request.channel.persistent = False
+    request.startRawResponse()
     request.writeFile(fileobj, 0, count)
     request.finish()

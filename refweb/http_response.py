@@ -248,6 +248,12 @@ class Response:
         is dropped (but ``_sendWholeBody`` sets the encoded one)."""
         self._encoder = encoder
 
+    def startRawResponse(self):
+        """The body that follows is a whole response, head and all (as-is
+        files): no head of ours goes out, and the close ends the body."""
+        self.startedWriting = True
+        self.channel.startRawResponse(self)
+
     # -- 8d. writes -------------------------------------------------------------
     def write(self, data):
         """Step 8d: send part of the body (the head goes first, on the first call).
