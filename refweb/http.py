@@ -306,8 +306,7 @@ class HTTPChannel(Protocol, ResponseChannel):
         except READ_TIMED_OUT:
             raise error.RequestTimeout(timeout) from None
         if not data:
-            self.connection.receiveEOF()
-            raise _ClientGone()
+            raise _ClientGone()  # mid-body: there is nobody left to answer
         return data
 
     def _bodyFile(self, expected):
@@ -348,11 +347,11 @@ class HTTPChannel(Protocol, ResponseChannel):
         return allowed == count
 
     def endResponse(self, request):
-        """The bytes that end the body; then keep or close, as the connection
-        decided, and tell the selector if this response was waiting there."""
+        """The bytes that end the body.  Keeping or closing the connection
+        (as the connection decided) is the worker's next step, after
+        finish() has told notifyFinish; if this response was waiting in the
+        selector, the selector is asked to hand it to a worker for that."""
         self._write(self.connection.endResponse())
-        if self.connection.state is http11.MUST_CLOSE:
-            self.transport.loseConnection()  # the close is what ends this response
         if threading.get_ident() != self._workerIdent and self.transport.selector is not None:
             self.transport.selector.resume(self)
 

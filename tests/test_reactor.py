@@ -47,6 +47,11 @@ class Echo(protocol.Protocol):
 class EchoFactory(protocol.Factory):
     protocol = Echo
 
+    def refusalBytes(self):
+        """What a connection past the cap is sent: here, the HTTP 503 a Site sends."""
+        from refweb import wire
+        return wire.connectionRefusal()
+
     def __init__(self):
         self.made = threading.Event()
         self.lost = threading.Event()

@@ -55,7 +55,8 @@ def test_refusal(row, serve):
 # -- keep-alive -----------------------------------------------------------------
 
 class Framed(Resource):
-    """/length, /unknown, /past, /short: a body framed as rules.FRAMINGS says."""
+    """/length, /chunked, /close, /past, /short: a body framed as rules.FRAMINGS says
+    (/chunked and /close both write twice with no length: the version decides)."""
     isLeaf = True
 
     def render_GET(self, request):
@@ -66,6 +67,8 @@ class Framed(Resource):
             request.setHeader("content-length", "2")
         elif framing == "short":
             request.setHeader("content-length", "10")
+        elif framing == "close" and request.clientproto == "HTTP/1.1":
+            request.setHeader("content-length", "five")  # unreadable: only the close ends it
         request.write(b"hel")
         request.write(b"lo")
         request.finish()
@@ -82,14 +85,17 @@ def test_every_framing_is_served():
 def test_keep_alive(row):
     """The response carries the row's Connection line, and the connection
     stays open (answering a second request) or is closed, as the row says."""
-    request = "GET /%s %s\r\nHost: x\r\n" % (row.framing, row.version)
-    if row.connection:
+    version = "HTTP/1.1" if row.version == "*" else row.version
+    request = "GET /%s %s\r\nHost: x\r\n" % (row.framing, version)
+    if row.connection not in ("", "*"):
         request += "Connection: %s\r\n" % row.connection
+    if row.framing == "refused":
+        request += "Bad Header: x\r\n"
     with served(Framed()) as port:
         with socket.create_connection(("127.0.0.1", port), timeout=WAIT) as sock:
             sock.sendall(request.encode("ascii") + b"\r\n")
             data, closed = receive(sock, settle=0.5)
-            assert statusOf(data) == 200
+            assert statusOf(data) == (400 if row.framing == "refused" else 200)
             _, headers, _ = parseResponse(data)
             assert headers.get("connection", [""]) == [row.header]
             assert closed is not row.keep
@@ -97,6 +103,16 @@ def test_keep_alive(row):
                 sock.sendall(b"GET /length HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
                 again, _ = receive(sock)
                 assert again.startswith(b"HTTP/1.1 200 ") and again.endswith(b"hello")
+
+
+def test_every_request_is_decided_by_a_row():
+    """keepAliveRow answers every case the server can meet (a KeyError would be a missing row)."""
+    for version in ("HTTP/1.0", "HTTP/1.1"):
+        for connection in ("", "keep-alive", "close"):
+            for framing in rules.FRAMINGS:
+                if version == "HTTP/1.0" and framing == "chunked":
+                    continue  # never sent: a 1.0 client knows no chunks
+                assert rules.keepAliveRow(version, connection, framing).framing == framing
 
 
 # -- limits ---------------------------------------------------------------------
@@ -276,9 +292,9 @@ def maxPipelineBytes(monkeypatch, tmp_path):
                     b"Content-Length: %d\r\n\r\n" % len(body) + body
             sender = threading.Thread(target=sock.sendall, args=(ahead,))
             sender.start()
-            assert waitUntil(lambda: held and len(held[0]._buffer) >= 1000)
+            assert waitUntil(lambda: held and len(held[0].connection.buffer) >= 1000)
             time.sleep(0.3)  # time to read on, if it did not stop
-            buffered = len(held[0]._buffer)
+            buffered = len(held[0].connection.buffer)
             release.set()
             sender.join(WAIT)
             data, closed = receive(sock)

@@ -358,13 +358,12 @@ class Refusal(Protocol):
     """A connection past a port's cap: it gets the factory's refusal bytes
     (an HTTP factory's 503 page), then the close.
 
-    It waits in the selector, like any connection, until the client's first
-    bytes come (on TLS, after the handshake) or ``patience`` runs out; a
-    worker then sends the refusal and shuts the sending side, and the
-    selector reads what the client still sends until it closes or
-    ``linger`` runs out.  Closing with the client's request unread would
-    make the kernel answer with a reset, and the client would see that, not
-    the page.
+    A worker sends the refusal at once -- on TLS, once the client's first
+    bytes show the handshake is done (or ``patience`` ran out) -- and shuts
+    the sending side; the selector then reads what the client still sends
+    until it closes or ``linger`` runs out.  Closing with the client's
+    request unread would make the kernel answer with a reset, and the client
+    would see that, not the page.
     """
 
     waitsInSelector = True
@@ -380,6 +379,7 @@ class Refusal(Protocol):
     def connectionMade(self):
         self.transport.setTimeouts(read=self.linger, write=self.linger)
         self.deadline = _now() + self.patience
+        self.arrived = not self.transport.isTLS
 
     def dataReceivedWhileWaiting(self, data):
         self.arrived = True
