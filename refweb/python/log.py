@@ -46,7 +46,7 @@ class FileLogObserver:
 
     def _stampFor(self, now):
         """The time stamp, formatted once a second rather than once a line:
-        ``refweb web`` logs every request (0.4 us of each; bench_smallfile.py)."""
+        ``refweb web`` logs every request (bench/README.rst: what it saves)."""
         second, text = self._stamp
         if second != now:
             text = time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(now))
