@@ -25,9 +25,9 @@ twice, for ``bytes`` and ``str``; ``matches(name, text)`` picks the right
 one.  Parsers built on the rules: ``parseDigits``, ``parseHex``,
 ``parsePort``, ``parseStatusCode``, ``checkAuthority`` (a Host value or a
 target's authority: ``vhost`` and ``wire``), ``parseStatusLine`` (a
-client's first line: ``httpclient``).  ``docs/internals/wire.rst`` shows the table, written there
-from ``ruleTable()`` by ``tools/make_tables.py``; ``tests/test_docs.py``
-fails if the page differs.
+client's first line: ``httpclient``).  ``docs/internals/wire.rst`` shows
+the table, written there from ``ruleTable()`` by ``tools/make_tables.py``;
+``tests/test_docs.py`` fails if the page differs.
 """
 
 import re

@@ -52,7 +52,8 @@ def _traceLeaf(resource, request):
 
 
 def renderRaised(request, resource, exc):
-    """The render method raised ``exc``: an ``error.Error`` gives its status, anything else a 500."""
+    """The render method raised ``exc``: an ``error.Error`` gives its
+    status, anything else a 500."""
     code = exc.code if isinstance(exc, error.Error) else 500
     _traceRender(request, resource, "raised %s -> %d" % (type(exc).__name__, code))
 

@@ -98,7 +98,8 @@ EXAMPLES = {
         ["", ": a", "Host : a", " Host: a", "Host a", "X-A: a\rb", "X-A: a\x00b", "X-A: \u20ac",
          "H\u00f6st: a"]),
     "status-line": (
-        ["HTTP/1.1 200 OK", "HTTP/1.0 404 Not Found", "HTTP/1.1 204 ", "HTTP/1.1 500 Gr\u00fc\u00dfe",
+        ["HTTP/1.1 200 OK", "HTTP/1.0 404 Not Found", "HTTP/1.1 204 ",
+         "HTTP/1.1 500 Gr\u00fc\u00dfe",
          b"HTTP/1.1 200 Gr\xc3\xbc\xc3\x9fe", "HTTP/1.1 200 \tweird"],
         ["", "HTTP/1.1 200", "HTTP/1.1 OK", "ICY 200 OK", "HTTP/1.1 20 OK", "HTTP/1.1 2000 OK",
          "HTTP/1.1  200 OK", "http/1.1 200 OK", "HTTP/1.1 \u0662\u0660\u0660 OK",
@@ -276,7 +277,7 @@ def test_checkAuthority_empty_host_refused_when_asked():
 
 
 def test_checkAuthority_port_of_six_digits_refused():
-    """A port is at most 5 digits, leading zeros included (the rule "port"): "a:000080" is refused."""
+    """A port is at most 5 digits, leading zeros included (rule "port"): "a:000080" is refused."""
     with pytest.raises(ValueError):
         grammar.checkAuthority("a:000080")
     assert grammar.checkAuthority("a:00080") == ("a", 80)
@@ -294,7 +295,7 @@ def test_checkAuthority_port_of_six_digits_refused():
     ("HTTP/1.1 301 Moved Permanently", ("HTTP/1.1", 301, "Moved Permanently")),
 ])
 def test_parseStatusLine(line, expected):
-    """A status-line (RFC 9112 §4) gives (version, code, reason); a missing SP before an empty reason is taken."""
+    """A status-line (RFC 9112 §4) gives (version, code, reason); an empty reason may lack its SP."""
     assert grammar.parseStatusLine(line) == expected
 
 

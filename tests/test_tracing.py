@@ -62,7 +62,8 @@ def test_trace_names_any_other_exception_as_500():
     """A render method raising something that is not an error.Error is traced as a 500."""
     root = resource.Resource()
     root.putChild("broken", Broken())
-    assert traced(root, "/broken")[-1] == "trace:   render Broken.render_GET raised ValueError -> 500"
+    assert traced(root, "/broken")[-1] == \
+        "trace:   render Broken.render_GET raised ValueError -> 500"
 
 
 def test_trace_says_not_done_yet_and_whether_it_finished():
@@ -70,7 +71,8 @@ def test_trace_says_not_done_yet_and_whether_it_finished():
     root = resource.Resource()
     root.putChild("now", Later(now=True))
     root.putChild("later", Later(now=False))
-    assert traced(root, "/now")[-1] == "trace:   render Later.render_GET -> NOT_DONE_YET (finished: 200)"
+    assert traced(root, "/now")[-1] == \
+        "trace:   render Later.render_GET -> NOT_DONE_YET (finished: 200)"
     assert traced(root, "/later")[-1] == "trace:   render Later.render_GET -> NOT_DONE_YET"
 
 
