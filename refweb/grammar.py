@@ -17,11 +17,17 @@ explicit ASCII character class, every match is ``re.fullmatch`` (the whole
 text, never a prefix, never "up to a newline"), and numbers are turned into
 ``int`` only after their digits passed, with their length bounded first.
 
-``RULES`` is the table: name, ABNF, RFC clause, pattern.  Each pattern is
-compiled twice, for ``bytes`` and ``str``; ``matches(name, text)`` picks the
-right one.  ``docs/internals/wire.rst`` shows the table, written there
-from ``ruleTable()`` by ``tools/make_tables.py``; ``tests/test_docs.py``
-fails if the page differs.
+``RULES`` is the table: name, ABNF, RFC clause, pattern.  Each rule is
+written once: the larger ones (request-line, field-line, status-line,
+Host) are joined from the smaller ones' patterns, and so is ``wire``'s
+whole-head pattern (``wellFormedHeadPattern``).  Each pattern is compiled
+twice, for ``bytes`` and ``str``; ``matches(name, text)`` picks the right
+one.  Parsers built on the rules: ``parseDigits``, ``parseHex``,
+``parsePort``, ``parseStatusCode``, ``checkAuthority`` (a Host value or a
+target's authority: ``vhost`` and ``wire``), ``parseStatusLine`` (a
+client's first line: ``httpclient``).  ``docs/internals/wire.rst`` shows
+the table, written there from ``ruleTable()`` by ``tools/make_tables.py``;
+``tests/test_docs.py`` fails if the page differs.
 """
 
 import re
@@ -85,9 +91,29 @@ RULES = (
      TOKEN),
 )
 
+# The rules made of the rules above: their patterns are the pieces' own,
+# joined, so that a piece is written once.  field-value's characters include
+# SP and HTAB, so "OWS field-value OWS" is field-value's pattern alone (and a
+# single class: three classes in a row would backtrack on a bad line).
+_TEXT = {name: text for name, _, _, text in RULES}
+RULES += (
+    ("request-line", "method SP request-target SP HTTP-version", "RFC 9112 §3",
+     _TEXT["method"] + " " + _TEXT["request-target"] + " " + _TEXT["HTTP-version"]),
+    ("field-line", 'field-name ":" OWS field-value OWS', "RFC 9112 §5",
+     _TEXT["field-name"] + ":" + _TEXT["field-value"]),
+    ("status-line", "HTTP-version SP status-code SP [ reason-phrase ]", "RFC 9112 §4",
+     _TEXT["HTTP-version"] + " " + _TEXT["status-code"] + " " + _TEXT["reason-phrase"]),
+    ("Host", 'uri-host [ ":" port ]; uri-host = "[" ( IPv6address / IPvFuture ) "]" '
+             "/ reg-name (an IPv4 address is one)",
+     "RFC 9110 §7.2, RFC 3986 §3.2.2",
+     r"(?:\[(?:" + _TEXT["IPv6address"] + "|" + _TEXT["IPvFuture"] + r")\]|"
+     + _TEXT["reg-name"] + r")(?::" + _TEXT["port"] + ")?"),
+)
+
 _BYTES = {}
 _STR = {}
 for _name, _abnf, _clause, _pattern in RULES:
+    _TEXT[_name] = _pattern
     _STR[_name] = re.compile(_pattern, re.ASCII)
     _BYTES[_name] = re.compile(_pattern.encode("latin-1"))
 del _name, _abnf, _clause, _pattern
@@ -190,14 +216,53 @@ def splitHostPort(text):
 
 
 def checkAuthority(text, allowEmptyHost=True):
-    """uri-host [ ":" port ] -> (host, port or None).  ValueError when malformed."""
-    host, port = splitHostPort(text)
-    if host.startswith("[") and port is not None and not text[len(host):].startswith(":"):
+    """uri-host [ ":" port ] -> (host, port or None).  ValueError when malformed.
+
+    The rule "Host" says what the text may look like; past it, an IPv6
+    literal must be an address (``isValidHost``) and a port at most 65535."""
+    if not matches("Host", text):
         raise ValueError("bad authority: %r" % (text,))
+    host, port = splitHostPort(text)
     if not isValidHost(host) or (not host and not allowEmptyHost):
         raise ValueError("bad host: %r" % (text,))
     portValue = parsePort(port, allowEmpty=True) if port is not None else None
     return host, portValue
+
+
+def parseStatusLine(line):
+    """b"HTTP/1.1 404 Not Found" -> ("HTTP/1.1", 404, "Not Found"); ValueError
+    when the line is not a status-line (RFC 9112 §4).
+
+    ``line`` is bytes or str, without its CRLF.  The version is returned as
+    sent (the caller decides what it speaks) and the reason as Latin-1 text.
+    "HTTP/1.1 200", with no SP before an empty reason, is taken as if the SP
+    were there: servers send it, and a client loses nothing by reading it."""
+    if isinstance(line, (bytes, bytearray)):
+        line = bytes(line).decode("latin-1")
+    if len(line.partition(" ")[2]) == 3:
+        line += " "
+    if not _STR["status-line"].fullmatch(line):
+        raise ValueError("bad status line: %r" % (line[:80],))
+    version, code, reason = line.split(" ", 2)
+    return version, int(code), reason
+
+
+def wellFormedHeadPattern(versions):
+    """One compiled pattern for a whole well-formed request head, built from RULES.
+
+    A head (the bytes before its CRLF CRLF, decoded as Latin-1, so each
+    byte is one character) matches when it is a request-line whose version
+    is one of ``versions`` (``("HTTP/1.0", "HTTP/1.1")``: those a server
+    speaks), then any number of CRLF field-line.  ``wire`` tries it first:
+    one pass of C code over the head, and a head that fails it goes through
+    the line-by-line checks that say what is wrong.  Use with fullmatch.
+    """
+    for version in versions:
+        if not matches("HTTP-version", version):
+            raise ValueError("not an HTTP-version: %r" % (version,))
+    version = "(?:" + "|".join(re.escape(v) for v in versions) + ")"
+    requestLine = _TEXT["method"] + " " + _TEXT["request-target"] + " " + version
+    return re.compile(requestLine + r"(?:\r\n" + _TEXT["field-line"] + ")*", re.ASCII)
 
 
 def ruleTable():

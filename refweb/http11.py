@@ -38,7 +38,7 @@ Start reading at ``ServerConnection.receive``.
 
 import collections
 
-from refweb import error, rules, wire
+from refweb import error, grammar, rules, wire
 from refweb.http_headers import Headers
 
 # -- the states of one request/response cycle (server role) --------------------
@@ -501,7 +501,10 @@ class ClientConnection:
         self._checkPartialHead(head)
         statusLine, _, fieldBlock = head.partition(b"\r\n")
         try:
-            version, code, reason = wire.parseStatusLine(statusLine)
+            version, code, reason = grammar.parseStatusLine(statusLine)
+        except ValueError:
+            raise error.BadGateway(detail="bad status line %r" % (statusLine[:80],)) from None
+        try:
             fields = wire.parseHeaderLines(fieldBlock.split(b"\r\n") if fieldBlock else [],
                                            self.maxHeaderCount)
             framing, length = wire.responseFraming(

@@ -56,7 +56,7 @@ from refweb.internet import protocol
 # RFC 9110 section 5.6.2: a token (header names, methods), from refweb.grammar.
 _TOKEN = grammar.pattern("token", bytes)
 # A request-target we are willing to put on the wire: no spaces, no controls.
-_TARGET = re.compile(r"[\x21-\x7e]+\Z")
+_TARGET = grammar.pattern("request-target", bytes)
 # A field value: no CR, LF or NUL (the bytes that would smuggle a new header).
 _BAD_VALUE = re.compile(r"[\r\n\x00]")
 
@@ -107,7 +107,7 @@ class HTTPClient(protocol.Protocol):
         command, path = _bytes(command), _bytes(path)
         if not _TOKEN.fullmatch(command):
             raise ValueError("invalid method %r" % (command,))
-        if not _TARGET.match(path.decode("latin-1")):
+        if not _TARGET.fullmatch(path):
             raise ValueError("invalid request target %r" % (path,))
         self.requestMethod = command.decode("ascii")
         self._pending = [b"%s %s %s\r\n" % (command, path, _bytes(self.requestVersion))]

@@ -12,7 +12,7 @@ that is a leaf; its ``render_GET`` stats each name (``_entries``), sorts
 the rows as the query string asks (``sortedEntries``) and fills the page.
 Every name is escaped for HTML (``_displayName``) and quoted for its link
 (``_quoteName``); the page wears the look of every refweb page
-(``error.STYLE``).
+(``pages.STYLE``).
 
 Start with ``DirectoryLister.render_GET``.
 """
@@ -23,7 +23,7 @@ import stat
 import time
 import urllib.parse
 
-from refweb import error, resource
+from refweb import error, pages, resource
 from refweb.mediatypes import getTypeAndEncoding, processorFor
 
 def formatFileSize(size):
@@ -66,9 +66,9 @@ def _displayName(name):
     return html.escape(name.encode("utf-8", "surrogateescape").decode("utf-8", "replace"))
 
 
-# The listing adds its table to the look every refweb page shares (error.STYLE).
+# The listing adds its table to the look every refweb page shares (pages.STYLE).
 # On a narrow screen the type column goes, and names wrap rather than overflow.
-_LISTING_STYLE = error.STYLE + """
+_LISTING_STYLE = pages.STYLE + """
 table { border-collapse: collapse; width: 100% } th, td { text-align: left; padding: .3em .6em }
 th { border-bottom: 1px solid #ccc; white-space: nowrap } tr:nth-child(even) { background: #f6f6f6 }
 td.name { overflow-wrap: anywhere } td.size, th.size { text-align: right; white-space: nowrap }
@@ -241,7 +241,7 @@ class DirectoryLister(resource.Resource):
 _PARENT_ROW = ('<tr><td class="name" colspan="4"><a href="../" rel="up">'
                "../ (parent folder)</a></td></tr>")
 
-_LISTING_PAGE = error.HEAD + """<body><h1>%(title)s</h1>
+_LISTING_PAGE = pages.HEAD + """<body><h1>%(title)s</h1>
 <table>
 %(heading)s
 %(rows)s

@@ -14,7 +14,7 @@ handed to ``getChildWithDefault``; the walk stops when no segment is left or
 a resource says ``isLeaf = True``.  The resource where it stops renders.
 """
 
-from refweb import error
+from refweb import error, pages
 from refweb.python import log
 
 
@@ -145,7 +145,7 @@ class ErrorPage(Resource):
     def render(self, request):
         request.setResponseCode(self.code)
         request.setHeader("content-type", "text/html; charset=utf-8")
-        return error.page(self.code, self.brief, self.detail).encode("utf-8")
+        return pages.page(self.code, self.brief, self.detail).encode("utf-8")
 
     def getChild(self, path, request):
         return self

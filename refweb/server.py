@@ -17,14 +17,17 @@ exception becomes a 500 (``processingFailed``), logged with its traceback
 (shown in the page only when ``Site.displayTracebacks`` is on).  This
 Request adds the resource layer (traversal, render dispatch, sessions,
 URLs) and overrides nothing of how a response is written.
+
+``Site(root, trace=True)`` logs each step of the walk and the render's
+outcome; the logging is ``refweb.tracing``'s, called from
+``getResourceFor`` and ``render`` only when ``trace`` is on.
 """
 
 import re
 import urllib.parse
 
-from refweb import error, http, resource as resource_module
+from refweb import error, http, resource as resource_module, tracing
 from refweb.encoders import GzipEncoderFactory  # noqa: F401  (the guide imports it from here)
-from refweb.python import log
 from refweb.python.failure import Failure
 from refweb.session import Session, SessionStore
 
@@ -85,25 +88,24 @@ class Request(http.Request):
 
     def render(self, resource):
         """Render ``resource`` and send what it returns (see the module docstring)."""
-        tracing = self.site is not None and self.site.trace
+        traced = self.site is not None and self.site.trace  # Site(trace=True): refweb.tracing
         try:
             body = resource.render(self)
         except error.Error as exc:
-            if tracing:
-                self._traceRender(resource, "raised %s -> %d" % (type(exc).__name__, exc.code))
+            if traced:
+                tracing.renderRaised(self, resource, exc)
             self.respondWithError(exc)
             return
         except Exception as exc:
-            if tracing:
-                self._traceRender(resource, "raised %s -> 500" % type(exc).__name__)
+            if traced:
+                tracing.renderRaised(self, resource, exc)
             raise
         if body is NOT_DONE_YET:
-            if tracing:
-                done = " (finished: %d)" % self.code if self.finished else ""
-                self._traceRender(resource, "-> NOT_DONE_YET" + done)
+            if traced:
+                tracing.renderLater(self, resource)
             return
-        if tracing:
-            self._traceRender(resource, "-> %d" % self.code)
+        if traced:
+            tracing.renderReturned(self, resource)
         if isinstance(body, str):
             body = body.encode("utf-8")
             self._textBody = True
@@ -111,10 +113,6 @@ class Request(http.Request):
             raise TypeError("%r.render returned %r; expected str, bytes or NOT_DONE_YET"
                             % (resource, type(body).__name__))
         self._sendWholeBody(body)
-
-    def _traceRender(self, resource, outcome):
-        self.site.traceLine("  render %s.%s %s" % (
-            type(resource).__name__, rendererName(resource, self.method), outcome))
 
     # -- sessions ---------------------------------------------------------
     def getSession(self, sessionInterface=None):
@@ -179,24 +177,6 @@ class Request(http.Request):
         return self._urlFor(self.sitepath)
 
 
-def childOrigin(parent, segment, child):
-    """Where a child came from: "putChild", or the method that made it on demand."""
-    if parent.__dict__.get("children", {}).get(segment) is child:
-        return "putChild"
-    if type(parent).getChildWithDefault is not resource_module.Resource.getChildWithDefault:
-        return "getChildWithDefault"  # a class that looks children up its own way
-    return "getChild"
-
-
-def rendererName(resource, method):
-    """Which method renders: "render_GET", "render_GET" for a HEAD, or plain "render"."""
-    if type(resource).render is not resource_module.Resource.render:
-        return "render"  # the class renders every method itself (ErrorPage, CGIScript...)
-    if resource_module.renderMethodFor(resource, method) is None:
-        return "render"
-    return "render_" + method if hasattr(resource, "render_" + method) else "render_GET"
-
-
 class Site(http.HTTPFactory):
     """The glue between a listening port and a root resource."""
 
@@ -226,32 +206,8 @@ class Site(http.HTTPFactory):
         """Traverse from the root along the request's path."""
         request.site = self
         request.sitepath = request.prepath[:]
-        if not self.trace:
-            return resource_module.getChildForRequest(self.resource, request)
-        self.traceLine("%s %s  prepath=%r postpath=%r" % (
-            request.method, request.uri, request.prepath, request.postpath))
-        self._traceLeaf(self.resource, request)
-        return resource_module.getChildForRequest(self.resource, request, self._traceStep(request))
-
-    def _traceStep(self, request):
-        """A getChildForRequest onStep callback: one numbered line per segment."""
-        steps = iter(range(1, 1 << 30))
-
-        def step(parent, segment, child):
-            origin = childOrigin(parent, segment, child)
-            self.traceLine("  %d. %s --%r--> %s (%s)  prepath=%r postpath=%r" % (
-                next(steps), type(parent).__name__, segment, type(child).__name__, origin,
-                request.prepath, request.postpath))
-            self._traceLeaf(child, request)
-        return step
-
-    def _traceLeaf(self, resource, request):
-        if resource.isLeaf and request.postpath:
-            self.traceLine("  %s is a leaf: the walk stops, postpath=%r"
-                           % (type(resource).__name__, request.postpath))
-
-    def traceLine(self, text):
-        log.msg("trace: " + text)
+        onStep = tracing.walkTracer(self.resource, request) if self.trace else None
+        return resource_module.getChildForRequest(self.resource, request, onStep)
 
     # -- sessions ---------------------------------------------------------
     def makeSession(self):

@@ -34,7 +34,7 @@ import os
 import stat
 import urllib.parse
 
-from refweb import error, http, resource
+from refweb import error, http, pages, resource
 from refweb.asis import ASISProcessor
 from refweb.listing import DirectoryLister, formatFileSize
 from refweb.mediatypes import (TWISTED_CONTENT_ENCODINGS, getTypeAndEncoding, loadMimeTypes,
@@ -372,8 +372,8 @@ class File(resource.Resource):
             return NOT_DONE_YET
 
 
-# The 301 page for /folder: error pages' head (error.HEAD, error.STYLE) and a link.
-_MOVED_HEAD = error.HEAD % {"title": "301 Moved Permanently", "style": error.STYLE}
+# The 301 page for /folder: error pages' head (pages.HEAD, pages.STYLE) and a link.
+_MOVED_HEAD = pages.HEAD % {"title": "301 Moved Permanently", "style": pages.STYLE}
 _MOVED_BODY = """<body>
 <h1>301 Moved Permanently</h1>
 <p>A folder's address ends with a slash: <a href="%(href)s">%(href)s</a></p>

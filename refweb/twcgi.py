@@ -67,9 +67,6 @@ _NOT_PASSED_ON = ((wire.HOP_BY_HOP - {"proxy-authenticate", "proxy-authorization
 # A request header name safe to turn into a variable: "_" is refused because
 # "X_Forwarded_For" would otherwise pass for X-Forwarded-For.
 _ENV_HEADER_NAME = re.compile(r"[A-Za-z0-9-]+\Z")
-# A response field name (RFC 9110 §5.1 token) and a value without controls.
-_FIELD_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+\Z")
-_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
 
 
 class CGIError(Exception):
@@ -162,11 +159,10 @@ def parseHeaderBlock(block):
         line = line[:-1] if line.endswith("\r") else line
         if not line:
             continue
-        name, colon, value = line.partition(":")
-        value = value.strip(" \t")
-        if not colon or not _FIELD_NAME.match(name) or _CONTROL.search(value):
+        if not grammar.matches("field-line", line):  # a token, ":", no controls
             raise CGIError("bad header line %r" % (line[:80],))
-        fields.append((name, value))
+        name, _, value = line.partition(":")
+        fields.append((name, value.strip(" \t")))
     if not fields:
         raise CGIError("empty header block")
     return fields

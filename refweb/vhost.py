@@ -20,8 +20,6 @@ Journey: server.Request.process -> resource.getChildForRequest -> here.
 Start with ``NameVirtualHost.getChildWithDefault`` and ``_PublicHost.getChild``.
 """
 
-import re
-
 from refweb import error, grammar, resource
 
 # The schemes VHostMonster understands: segment -> (isSecure, default port).
@@ -30,48 +28,36 @@ SCHEMES = {
     "https": (True, 443),
 }
 
-# A host name or IPv4 literal (RFC 3986 §3.2.2 reg-name, restricted to the
-# characters DNS names use); an IPv6 literal is checked apart, in brackets.
-_HOST_NAME = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9_])?\.?\Z")
-_IPV6_LITERAL = re.compile(r"[0-9A-Fa-f:.]+\Z")
-
 
 def splitHostPort(text, defaultPort=None):
     """``'Example.COM:8080'`` -> ``('example.com', 8080)``.
 
-    An IPv6 literal keeps no brackets: ``'[::1]:8080'`` -> ``('::1', 8080)``.
-    Without a port, ``defaultPort`` is returned.  The name is lower-cased and
-    loses a final dot, since ``Example.com.`` names the same host (RFC 9110
-    §4.2.3: hosts compare case-insensitively).  Raises ValueError for a port
-    that is not a number in 1..65535 or a malformed bracket.
+    The text must be a Host value (RFC 9110 §7.2: uri-host [ ":" port ],
+    the rule ``Host`` of ``refweb.grammar``, checked by
+    ``grammar.checkAuthority``) with a host that is not empty and a port
+    that is not 0; anything else is a ValueError.  An IPv6 literal keeps no
+    brackets: ``'[::1]:8080'`` -> ``('::1', 8080)`` (an IPvFuture literal,
+    which names no address a socket can reach, is refused).  Without a
+    port, or with an empty one (``'a:'``, RFC 3986 §6.2.3), ``defaultPort``
+    is returned.  The name is lower-cased and loses a final dot, since
+    ``Example.com.`` names the same host (RFC 9110 §4.2.3: hosts compare
+    case-insensitively).
     """
     if isinstance(text, bytes):
         text = text.decode("latin-1")
-    text = text.strip()
-    if text.startswith("["):
-        host, bracket, rest = text[1:].partition("]")
-        if not bracket or (rest and not rest.startswith(":")):
-            raise ValueError("malformed IPv6 literal: %r" % (text,))
-        portText = rest[1:] if rest else None
-    else:
-        host, colon, portText = text.partition(":")
-        portText = portText if colon else None
-    port = defaultPort
-    if portText is not None:
-        port = grammar.parsePort(portText)  # ASCII digits, 0-65535, or ValueError
-        if port == 0:
-            raise ValueError("bad port: %r" % (portText,))
+    host, port = grammar.checkAuthority(text.strip(), allowEmptyHost=False)
+    if port == 0:
+        raise ValueError("bad port: %r" % (text,))
+    if host.startswith("["):
+        host = host[1:-1]
+        if not grammar.matches("IPv6address", host):
+            raise ValueError("not an IPv6 literal: %r" % (text,))
     host = host.lower()
-    if host.endswith(".") and not host.startswith("["):
+    if host.endswith(".") and ":" not in host:
         host = host[:-1]
-    return host, port
-
-
-def isValidHost(host):
-    """True for a name, an IPv4 address or a (bracket-less) IPv6 literal."""
-    if ":" in host:
-        return bool(_IPV6_LITERAL.match(host))
-    return bool(_HOST_NAME.match(host))
+    if not host:
+        raise ValueError("no host name: %r" % (text,))
+    return host, (defaultPort if port is None else port)
 
 
 class NameVirtualHost(resource.Resource):
@@ -176,9 +162,7 @@ class _PublicHost(resource.Resource):
         try:
             host, port = splitHostPort(path, self.defaultPort)
         except ValueError:
-            return badRequest("VHostMonster: bad HOST[:PORT] segment.")
-        if not isValidHost(host):
-            return badRequest("VHostMonster: missing or bad host name.")
+            return badRequest("VHostMonster: missing or bad HOST[:PORT] segment.")
         request.setHost(host, port, self.secure)
         request.requestHeaders.setRawHeaders("host", [hostHeader(host, port, self.secure)])
         _forgetPrefix(request, len(request.prepath))

@@ -179,14 +179,11 @@ def splitHead(head):
     return lines[0], lines[1:]
 
 
-# A well-formed head as one pattern: the request line of a version we speak,
-# then field lines whose names are tokens and whose values hold no control
-# characters but tab.  The same rules as the functions above, in one pass of
-# C code: most requests match, and need no line-by-line checks.
-_TOKEN_TEXT = grammar.TOKEN
-_WELL_FORMED_HEAD = re.compile(
-    _TOKEN_TEXT + r" [!-~]+ HTTP/1\.[01]"  # METHOD SP target SP version
-    r"(?:\r\n" + _TOKEN_TEXT + r":[\t -~\x80-\xff]*)*")  # CRLF name ":" value, repeated
+# A well-formed head as one pattern, built from grammar.RULES: the request
+# line of a version we speak, then field lines whose names are tokens and
+# whose values hold no control characters but tab.  Most requests match, and
+# need no line-by-line checks (parseHead's fast path).
+_WELL_FORMED_HEAD = grammar.wellFormedHeadPattern(SUPPORTED_VERSIONS)
 
 
 def parseHead(head, maxHeaderCount):
@@ -569,21 +566,6 @@ class ChunkedDecoder:
     # Which method reads the next piece in each state.
     _STEPS = {"size": _step_size, "data": _step_data, "data-crlf": _step_data_crlf,
               "trailer": _step_trailer}
-
-
-# RFC 9112 §4: status-line = HTTP-version SP status-code SP [ reason-phrase ]
-# (a missing SP before an empty reason is tolerated, as clients do).
-_STATUS_LINE = re.compile(rb"(HTTP/\d\.\d) (\d{3})(?: ([^\x00-\x08\x0a-\x1f\x7f]*))?")
-
-
-def parseStatusLine(line):
-    """b"HTTP/1.1 200 OK" -> ("HTTP/1.1", 200, "OK").  Raises BadRequest
-    (the client half turns it into a 502)."""
-    match = _STATUS_LINE.fullmatch(line)
-    if match is None:
-        raise BadRequest(detail="bad status line %r" % (line[:80],))
-    version, code, reason = match.groups()
-    return version.decode("ascii"), int(code), (reason or b"").decode("latin-1")
 
 
 def formatResponseHead(version, code, phrase, headers):

@@ -4,73 +4,10 @@ The error kinds are checked as objects, then raised from render methods and
 getChild of a real Site, where each must become exactly its status page.
 """
 
-import html
-
 import pytest
 
-from refweb import error, http, resource, status
+from refweb import error, http, pages, resource, status
 from support import rawHTTP, served, statusOf
-
-
-# -- page ----------------------------------------------------------------------
-
-def test_page_hasTheExactShape():
-    """page() says what happened and what to try, with a way back, in the listings' look."""
-    assert error.page(404, "Not Found", "No such thing.") == (
-        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">\n'
-        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
-        '<title>404 Not Found</title>\n<style>' + error.STYLE + '</style></head>\n'
-        '<body><h1>404 Not Found</h1>\n<p>No such thing.</p>\n'
-        '<p class="hint"><strong>What to try.</strong> Check the address for a typing mistake, '
-        'or look in the folder above it.</p>\n'
-        '<p><a href="/">The front page of this site</a></p>\n'
-        '<footer>refweb</footer>\n</body></html>\n')
-
-
-def test_page_escapesBriefAndDetail():
-    """HTML in the brief or the detail is escaped, so a message cannot inject markup."""
-    text = error.page(400, "<b>Bad</b>", "<script>alert('x')</script> & \"q\"")
-    assert "<b>" not in text and "<script>" not in text
-    assert "<title>400 &lt;b&gt;Bad&lt;/b&gt;</title>" in text
-    assert "<p>&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt; &amp; &quot;q&quot;</p>" in text
-
-
-def test_page_withoutDetail():
-    """A page with no detail has no detail paragraph; the heading and the hint remain."""
-    for detail in ("", None):
-        text = error.page(500, "Internal Server Error", detail)
-        assert "</h1>\n<p class=\"hint\"><strong>What to try.</strong> Try again later;" in text
-
-
-@pytest.mark.parametrize("code", sorted(error.HINTS) + [418, 599])
-def test_page_hintForEveryStatus(code):
-    """Every status gets one sentence of what to try; unknown ones a generic one by class."""
-    sentence = error.hint(code)
-    assert sentence.endswith(".") and sentence[0].isupper()
-    assert html.escape(sentence) in error.page(code, "X")
-    if code not in error.HINTS:
-        assert sentence == ("Check the request and try again." if code < 500 else "Try again later.")
-
-
-def test_page_sharesTheListingLook():
-    """Error pages and directory listings use the same stylesheet and viewport line."""
-    from refweb import listing
-    assert listing._LISTING_STYLE.startswith(error.STYLE)
-    assert error.page(404, "Not Found").startswith(
-        error.HEAD % {"title": "404 Not Found", "style": error.STYLE})
-    lister = listing.DirectoryLister(".", [])
-    assert lister.render_GET(_Request("/a/")).startswith(
-        error.HEAD % {"title": "Directory listing for /a/", "style": listing._LISTING_STYLE})
-
-
-class _Request:
-    """Just what DirectoryLister.render_GET reads and writes."""
-
-    def __init__(self, path):
-        self.path, self.args, self.headers = path, {}, {}
-
-    def setHeader(self, name, value):
-        self.headers[name] = value
 
 
 # -- the kinds -----------------------------------------------------------------
@@ -196,7 +133,7 @@ def test_error_raisedFromRenderGivesItsStatusPage(port, code):
     lines, body = split(rawHTTP(port, b"GET /%d HTTP/1.0\r\n\r\n" % code))
     assert lines[0] == b"HTTP/1.0 %d %s" % (code, exc.message.encode())
     assert b"Content-Type: text/html; charset=utf-8" in lines
-    assert body == error.page(code, exc.message, "raised <here>").encode()
+    assert body == pages.page(code, exc.message, "raised <here>").encode()
 
 
 def test_error_raisedFromGetChildGivesItsStatusPage(port):
@@ -204,7 +141,7 @@ def test_error_raisedFromGetChildGivesItsStatusPage(port):
     data = rawHTTP(port, b"GET /child/x HTTP/1.0\r\n\r\n")
     lines, body = split(data)
     assert statusOf(data) == 403
-    assert body == error.page(403, "Forbidden", "no <children> here").encode()
+    assert body == pages.page(403, "Forbidden", "no <children> here").encode()
     assert b"&lt;children&gt;" in body
 
 
@@ -213,7 +150,7 @@ def test_error_otherExceptionsAre500WithoutTraceback(port):
     data = rawHTTP(port, b"GET /bug HTTP/1.0\r\n\r\n")
     lines, body = split(data)
     assert lines[0] == b"HTTP/1.0 500 Internal Server Error"
-    assert body == error.page(500, "Internal Server Error",
+    assert body == pages.page(500, "Internal Server Error",
                               "An error occurred while processing this request.").encode()
 
 

@@ -13,7 +13,7 @@ at the end.
 
 import pytest
 
-from refweb import grammar
+from refweb import error, grammar, rules, wire
 
 # Digits that Python's str methods, int() or a str "\d" take, and RFC 5234's DIGIT does not:
 # ARABIC-INDIC THREE, SUPERSCRIPT THREE, FULLWIDTH FIVE, DEVANAGARI ONE, MATHEMATICAL BOLD TWO.
@@ -87,13 +87,36 @@ EXAMPLES = {
     "cookie-name": (
         ["SID", "session_id", "a.b", "v2"],
         ["", "a b", "a=b", "a;b", "s\u00e9ssion"]),
+    "request-line": (
+        ["GET / HTTP/1.1", "OPTIONS * HTTP/1.0", "GET http://a.example:8080/x?y HTTP/1.1",
+         "M-SEARCH /a%C3%A9 HTTP/2.0"],
+        ["", "GET /", "GET  / HTTP/1.1", "GET / HTTP/1.1 ", "GET /a b HTTP/1.1", "G(T / HTTP/1.1",
+         "GET /\u00e9 HTTP/1.1", b"GET /\xc3\xa9 HTTP/1.1", "GET / HTTP/1.10", "GET\t/ HTTP/1.1",
+         "GET / http/1.1", "GET / HTTP/\u0661.1"]),
+    "field-line": (
+        ["Host: a", "Host:a", "X-A:", "X-A:  padded\t ", "X-A: caf\u00e9", b"X-A: caf\xc3\xa9"],
+        ["", ": a", "Host : a", " Host: a", "Host a", "X-A: a\rb", "X-A: a\x00b", "X-A: \u20ac",
+         "H\u00f6st: a"]),
+    "status-line": (
+        ["HTTP/1.1 200 OK", "HTTP/1.0 404 Not Found", "HTTP/1.1 204 ",
+         "HTTP/1.1 500 Gr\u00fc\u00dfe",
+         b"HTTP/1.1 200 Gr\xc3\xbc\xc3\x9fe", "HTTP/1.1 200 \tweird"],
+        ["", "HTTP/1.1 200", "HTTP/1.1 OK", "ICY 200 OK", "HTTP/1.1 20 OK", "HTTP/1.1 2000 OK",
+         "HTTP/1.1  200 OK", "http/1.1 200 OK", "HTTP/1.1 \u0662\u0660\u0660 OK",
+         "HTTP/1.1 200 a\x00b", "HTTP/1.1 200 \u20ac"]),
+    "Host": (
+        ["", "example.com", "example.com:8080", "Example.COM.", "127.0.0.1:80", "a:", ":80",
+         "[::1]", "[::1]:8080", "[v1.a]:80", "a!$&'()*+,;=~_-.b", "%C3%A9t%C3%A9.fr"],
+        ["a b", "a:b", "a:80:80", "a:123456", "a@b:80", "a/b", "[::1", "[::1]x", "[::1]:x", "[]",
+         "::1", "\u00e9t\u00e9.fr", "a:\u0668\u0660", "[\uff11::1]", "a:80\r"]),
 }
 
 # Rules made of digits and ASCII letters only: a Unicode digit in place of an
 # ASCII one must be refused.  (field-value, quoted-string, reason-phrase and
 # chunk-ext take obs-text, the bytes 0x80-0xff: as str, U+00B3 '³' is that
 # byte read as Latin-1 and is rightly taken.)
-OBS_TEXT_RULES = {"field-value", "quoted-string", "reason-phrase", "chunk-ext"}
+OBS_TEXT_RULES = {"field-value", "quoted-string", "reason-phrase", "chunk-ext", "field-line",
+                  "status-line"}
 DIGIT_RULES = sorted(name for name, *_ in grammar.RULES if name not in OBS_TEXT_RULES)
 
 
@@ -251,3 +274,130 @@ def test_checkAuthority_refuses(text):
 def test_checkAuthority_empty_host_refused_when_asked():
     with pytest.raises(ValueError):
         grammar.checkAuthority(":80", allowEmptyHost=False)
+
+
+def test_checkAuthority_port_of_six_digits_refused():
+    """A port is at most 5 digits, leading zeros included (rule "port"): "a:000080" is refused."""
+    with pytest.raises(ValueError):
+        grammar.checkAuthority("a:000080")
+    assert grammar.checkAuthority("a:00080") == ("a", 80)
+
+
+# -- the status line a client reads -------------------------------------------
+
+@pytest.mark.parametrize("line,expected", [
+    (b"HTTP/1.1 200 OK", ("HTTP/1.1", 200, "OK")),
+    (b"HTTP/1.0 404 Not Found", ("HTTP/1.0", 404, "Not Found")),
+    (b"HTTP/1.1 204 ", ("HTTP/1.1", 204, "")),
+    (b"HTTP/1.1 200", ("HTTP/1.1", 200, "")),
+    (b"HTTP/2.0 200 OK", ("HTTP/2.0", 200, "OK")),
+    (b"HTTP/1.1 500 Gr\xfc\xdfe \t x", ("HTTP/1.1", 500, "Gr\u00fc\u00dfe \t x")),
+    ("HTTP/1.1 301 Moved Permanently", ("HTTP/1.1", 301, "Moved Permanently")),
+])
+def test_parseStatusLine(line, expected):
+    """A status-line (RFC 9112 §4) gives (version, code, reason); an empty reason may lack its SP."""
+    assert grammar.parseStatusLine(line) == expected
+
+
+@pytest.mark.parametrize("line", [
+    b"", b"HTTP/1.1 OK", b"ICY 200 OK", b"HTTP/1.1 20 OK", b"HTTP/1.1 2000 OK", b"HTTP/1.1  200 OK",
+    b"HTTP/1.1 200 OK\r", b"HTTP/1.1 200 a\x00b", b"http/1.1 200 OK", b"HTTP/1.1 2\xb3\xb3 OK",
+    "HTTP/1.1 \u0662\u0660\u0660 OK", b"HTTP/1.1 20", b"HTTP/1.1 ", b"HTTP/1.1",
+])
+def test_parseStatusLine_refuses(line):
+    """Anything but HTTP-version SP 3DIGIT [SP reason-phrase] is a ValueError."""
+    with pytest.raises(ValueError):
+        grammar.parseStatusLine(line)
+
+
+def statusLineCorpus():
+    """Status lines good and bad: the examples above, and one byte changed or
+    added at every position of a good one."""
+    lines = [b"HTTP/1.1 200 OK", b"HTTP/1.1 200", b"HTTP/1.1 200 ", b"HTTP/1.0 404 Not Found"]
+    template = b"HTTP/1.1 200 OK"
+    for position in range(len(template) + 1):
+        for byte in range(256):
+            lines.append(template[:position] + bytes([byte]) + template[position + 1:])
+            lines.append(template[:position] + bytes([byte]) + template[position:])
+    return lines
+
+
+# -- the whole request head, in one pattern -----------------------------------
+
+SPOKEN = ("HTTP/1.0", "HTTP/1.1")
+
+HEADS = [
+    b"GET / HTTP/1.1\r\nHost: example.com",
+    b"GET / HTTP/1.0",
+    b"GET /a/b?c=d&e=%20 HTTP/1.1\r\nHost: a\r\nAccept: */*\r\nX-Empty:\r\nX-Tab:\ta\tb\t",
+    b"OPTIONS * HTTP/1.1\r\nHost: a",
+    b"GET http://example.com:8080/x HTTP/1.1\r\nHost: example.com",
+    b"CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443",
+    b"M-SEARCH / HTTP/1.1\r\nHost: a",
+    b"GET / HTTP/1.1\r\nX-A: caf\xc3\xa9",   # obs-text: UTF-8 bytes in a value
+    b"GET / HTTP/1.1\r\nX-A: \xff\x80",
+    b"GET / HTTP/1.1\r\nX-A: a\x7fb",        # DEL in a value
+    b"GET / HTTP/1.1\r\nX-A: a\x01b",        # a control
+    b"GET / HTTP/1.1\r\nX-A: a\x00b",
+    b"GET / HTTP/1.1\r\nX-A: 1\r\n 2",        # obs-fold
+    b"GET / HTTP/1.1\r\nX-A: 1\r\n\t2",
+    b"GET / HTTP/1.1\nHost: a",              # bare LF
+    b"GET / HTTP/1.1\r\nHost: a\nX-A: b",
+    b"GET / HTTP/1.1\rHost: a",              # bare CR
+    b"GET / HTTP/1.1\r\nHost: a\r",
+    b"GET / HTTP/1.1\r\n",                   # an empty field line
+    b"GET / HTTP/1.1\r\n\r\nHost: a",
+    b"GET / HTTP/1.1\r\nHost : a",
+    b"GET / HTTP/1.1\r\n: a",
+    b"GET / HTTP/1.1\r\nHost a",
+    b"GET / HTTP/1.1\r\nH\xf6st: a",
+    b"GET / HTTP/1.2\r\nHost: a",
+    b"GET / HTTP/2.0\r\nHost: a",
+    b"GET / HTTP/1.10",
+    b"GET / http/1.1",
+    b"GET /\xc3\xa9 HTTP/1.1",
+    b"GET /a b HTTP/1.1",
+    b"GET  / HTTP/1.1",
+    b"GET / HTTP/1.1 ",
+    b" GET / HTTP/1.1",
+    b"GET\t/ HTTP/1.1",
+    b"GET /",
+    b"",
+] + [refusal.request.partition(b"\r\n\r\n")[0] for refusal in rules.REFUSALS]
+
+
+def headCorpus():
+    """HEADS, and one byte changed or added at every position of a good head."""
+    heads = list(HEADS)
+    template = b"GET /a?b HTTP/1.1\r\nHost: x\r\nX-A: v"
+    for position in range(len(template) + 1):
+        for byte in range(256):
+            heads.append(template[:position] + bytes([byte]) + template[position + 1:])
+            heads.append(template[:position] + bytes([byte]) + template[position:])
+    return heads
+
+
+def test_wellFormedHeadPattern_heads_pass_the_line_checks():
+    """A head the pattern takes is one the line-by-line checks take too, with the same parts."""
+    built = grammar.wellFormedHeadPattern(SPOKEN)
+    accepted = [head for head in headCorpus() if built.fullmatch(head.decode("latin-1"))]
+    assert len(accepted) > 1000
+    for head in accepted:
+        requestLine, headerLines = wire.splitHead(head)
+        try:
+            slow = wire.parseRequestLine(requestLine) + (wire.parseHeaderLines(headerLines, 100),)
+        except error.Error as exc:
+            slow = exc.code
+        try:
+            fast = wire.parseHead(head, 100)
+        except error.Error as exc:
+            fast = exc.code
+        assert fast == slow, head
+
+
+def test_wellFormedHeadPattern_refuses_what_is_not_a_version():
+    """The versions a head may name must themselves be HTTP-versions."""
+    with pytest.raises(ValueError):
+        grammar.wellFormedHeadPattern(("HTTP/1.1", "HTTP/1"))
+    assert grammar.wellFormedHeadPattern(("HTTP/1.1",)).fullmatch("GET / HTTP/1.1")
+    assert not grammar.wellFormedHeadPattern(("HTTP/1.1",)).fullmatch("GET / HTTP/1.0")

@@ -6,7 +6,7 @@ import inspect
 
 import pytest
 
-from refweb import error, http_request, http_response, resource, server, wire
+from refweb import error, http_request, http_response, pages, resource, server, wire
 from refweb.http_headers import Headers
 from refweb.wsgi import WSGIResource
 from support import parseResponse, rawHTTP, served
@@ -84,7 +84,7 @@ def test_unreadableContentLength_closesTheConnection():
 def test_pageResponse_headersAndBody():
     """pageResponse gives the page with its type and length, and Allow for a 405."""
     headers, body = error.pageResponse(error.UnsupportedMethod(["GET", "HEAD"]))
-    assert body == error.page(405, "Method Not Allowed", "allowed: GET, HEAD").encode()
+    assert body == pages.page(405, "Method Not Allowed", "allowed: GET, HEAD").encode()
     assert headers == [("Content-Type", "text/html; charset=utf-8"),
                        ("Content-Length", str(len(body))), ("Allow", "GET, HEAD")]
 
@@ -114,7 +114,7 @@ class SyncPool:
 
 
 def test_theSamePageFromEveryLayer(logged):
-    """A parser error, a render error and a WSGI failure all answer with error.page's page."""
+    """A parser error, a render error and a WSGI failure all answer with pages.page's page."""
     class Forbids(resource.Resource):
         isLeaf = True
 
@@ -129,9 +129,9 @@ def test_theSamePageFromEveryLayer(logged):
         render = parseResponse(rawHTTP(port, b"GET /forbid HTTP/1.0\r\n\r\n"))
         wsgi = parseResponse(rawHTTP(port, b"GET /wsgi HTTP/1.0\r\n\r\n"))
     expected = {
-        400: error.page(400, "Bad Request", "bad header name 'Bad Name'"),
-        403: error.page(403, "Forbidden", "not for you"),
-        500: error.page(500, "Internal Server Error",
+        400: pages.page(400, "Bad Request", "bad header name 'Bad Name'"),
+        403: pages.page(403, "Forbidden", "not for you"),
+        500: pages.page(500, "Internal Server Error",
                         "The application failed; see the server log."),
     }
     for status, headers, body in (parser, render, wsgi):
@@ -199,7 +199,7 @@ def test_unsatisfiableRangeGetsTheErrorPage(tmp_path):
         data = rawHTTP(port, b"GET /f.txt HTTP/1.0\r\nRange: bytes=50-60\r\n\r\n")
     status, headers, body = parseResponse(data)
     assert (status, headers["content-range"]) == (416, ["bytes */10"])
-    assert body == error.page(416, "Range Not Satisfiable",
+    assert body == pages.page(416, "Range Not Satisfiable",
                               "No part of the requested range lies in the file (10 bytes).").encode()
 
 
@@ -208,6 +208,6 @@ def test_connectionRefusal_isThe503Page():
     data = wire.connectionRefusal()
     status, headers, body = parseResponse(data)
     assert (status, headers["connection"]) == (503, ["close"])
-    assert body == error.page(503, "Service Unavailable",
+    assert body == pages.page(503, "Service Unavailable",
                               "The server has too many connections open; try again shortly.").encode()
     assert headers["content-length"] == [str(len(body))]

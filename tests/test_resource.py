@@ -9,7 +9,7 @@ import io
 
 import pytest
 
-from refweb import error, resource, static
+from refweb import pages, resource, static
 from refweb.python import log
 from refweb.resource import (EncodingResourceWrapper, ErrorPage, ForbiddenResource,
                              NoResource, Resource, describe, getChildForRequest)
@@ -271,7 +271,7 @@ def test_site_missingChildIs404Page(port):
     status, headers, body = ask(port, "/where/nothing")
     assert status == "HTTP/1.0 404 Not Found"
     assert headers["content-type"] == "text/html; charset=utf-8"
-    assert body == error.page(404, "No Such Resource", "No such child resource.").encode()
+    assert body == pages.page(404, "No Such Resource", "No such child resource.").encode()
 
 
 def test_site_unsupportedMethodIs405WithAllow(port):
@@ -280,7 +280,7 @@ def test_site_unsupportedMethodIs405WithAllow(port):
     assert status == "HTTP/1.0 405 Method Not Allowed"
     assert headers["allow"] == "GET, POST, HEAD"
     assert headers["content-length"] == str(len(body))
-    assert body == error.page(405, "Method Not Allowed", "allowed: GET, POST, HEAD").encode()
+    assert body == pages.page(405, "Method Not Allowed", "allowed: GET, POST, HEAD").encode()
 
 
 def test_site_declaredAllowedMethodsAreUsed(port):
@@ -318,7 +318,7 @@ def test_errorPage_statusAndEscapedText(port):
     status, headers, body = ask(port, "/err")
     assert status == "HTTP/1.0 418 Client Error"
     assert headers["content-type"] == "text/html; charset=utf-8"
-    assert body == error.page(418, "<Teapot>", "a & b <i>").encode()
+    assert body == pages.page(418, "<Teapot>", "a & b <i>").encode()
     assert b"<title>418 &lt;Teapot&gt;</title>" in body
     assert b"<h1>418 &lt;Teapot&gt;</h1>\n<p>a &amp; b &lt;i&gt;</p>\n" in body
 
@@ -337,9 +337,9 @@ def test_noResource_is404WithItsMessageEscaped(port):
     """NoResource(message) is a 404 page showing the message escaped."""
     status, _, body = ask(port, "/nores")
     assert status == "HTTP/1.0 404 Not Found"
-    assert body == error.page(404, "No Such Resource", "<gone> & 'away'").encode()
+    assert body == pages.page(404, "No Such Resource", "<gone> & 'away'").encode()
     assert b"&lt;gone&gt; &amp; &#x27;away&#x27;" in body
-    assert ask(port, "/nores-default")[2] == error.page(
+    assert ask(port, "/nores-default")[2] == pages.page(
         404, "No Such Resource", "Sorry. No luck finding that resource.").encode()
 
 
@@ -347,7 +347,7 @@ def test_forbiddenResource_is403(port):
     """ForbiddenResource is a 403 page with its default message."""
     status, _, body = ask(port, "/forbidden")
     assert status == "HTTP/1.0 403 Forbidden"
-    assert body == error.page(403, "Forbidden Resource", "Sorry, resource is forbidden.").encode()
+    assert body == pages.page(403, "Forbidden Resource", "Sorry, resource is forbidden.").encode()
 
 
 # -- describe ------------------------------------------------------------------

@@ -19,7 +19,7 @@ import time
 
 import pytest
 
-from refweb import resource, server, static
+from refweb import pages, resource, server, static
 from support import freePort, get, rawHTTP, served, statusOf
 
 MARKER = "SECRET-MARKER-7f3a91"
@@ -299,13 +299,13 @@ def test_keep_alive_after_file_and_range(docroot):
 # -- folders -------------------------------------------------------------------
 
 def test_folder_redirect_page_has_the_shared_look_and_a_link(docroot):
-    """The 301 for /sub has error pages' head (error.HEAD, error.STYLE) and links to /sub/."""
+    """The 301 for /sub has error pages' head (pages.HEAD, pages.STYLE) and links to /sub/."""
     from refweb import error
     with served(static.File(str(docroot))) as port:
         status, headers, body = get(port, "/sub?a=1&b=2")
     text = body.decode("utf-8")
     assert status == 301 and headers["Content-Type"] == "text/html; charset=utf-8"
-    assert text.startswith(error.HEAD % {"title": "301 Moved Permanently", "style": error.STYLE})
+    assert text.startswith(pages.HEAD % {"title": "301 Moved Permanently", "style": pages.STYLE})
     href = headers["Location"].replace("&", "&amp;")
     assert '<a href="%s">%s</a>' % (href, href) in text and "<h1>301 Moved Permanently</h1>" in text
 

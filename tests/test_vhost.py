@@ -74,6 +74,8 @@ def tree(**children):
     ("[::1]:8080", ("::1", 8080)),
     ("[::1]", ("::1", None)),
     (b"foo.com:81", ("foo.com", 81)),
+    ("foo.com:", ("foo.com", None)),
+    ("[::FFFF:1.2.3.4]", ("::ffff:1.2.3.4", None)),
 ])
 def test_splitHostPort_table(text, expected):
     """Host[:port] parses into a lower-cased name (no brackets, no final dot) and an int port."""
@@ -83,6 +85,14 @@ def test_splitHostPort_table(text, expected):
 @pytest.mark.parametrize("text", ["foo:bar", "foo:0", "foo:65536", "[::1", "[::1]x", "foo:-1"])
 def test_splitHostPort_rejects_bad_ports_and_brackets(text):
     """A port that is not 1..65535, or a broken IPv6 bracket, is a ValueError."""
+    with pytest.raises(ValueError):
+        vhost.splitHostPort(text)
+
+
+@pytest.mark.parametrize("text", ["", ":80", ".", "a b", "a/b", "a@b", "caf\u00e9.fr",
+                                  "[g::1]", "[1:2:3:4:5:6:7:8:9]", "[v1.a]", "a:\u0668\u0660"])
+def test_splitHostPort_rejects_what_is_not_a_host(text):
+    """The text must be a Host value by grammar's rule "Host", naming a host: else a ValueError."""
     with pytest.raises(ValueError):
         vhost.splitHostPort(text)
 
@@ -286,6 +296,8 @@ def test_monster_redirects_name_the_public_host(monsterPort):
     "/vhost.rpy/http/example.com:abc/show",
     "/vhost.rpy/http/exa%20mple.com/show",
     "/vhost.rpy/https/[::1/show",
+    "/vhost.rpy/https/[1:2:3:4:5:6:7:8:9]/show",
+    "/vhost.rpy/http/a%40b/show",
 ])
 def test_monster_rejects_bad_scheme_or_host(monsterPort, path):
     """A scheme other than http/https, or a missing or malformed host, is a 400 page."""
