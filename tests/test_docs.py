@@ -958,7 +958,7 @@ def test_pages_are_valid_restructuredtext():
         optional_arguments = 1
         final_argument_whitespace = True
         option_spec = {"language": directives.unchanged, "maxdepth": directives.unchanged,
-                       "diff": directives.unchanged}
+                       "end-before": directives.unchanged}
 
         def run(self):
             return []
@@ -1046,6 +1046,16 @@ def test_reference_report_excerpt(procs, workdir):
 
 STAGES = ["ladder/stage1_framing.py", "ladder/stage2_keepalive.py", "ladder/stage3_static.py",
           "ladder/stage4_ranges.py", "ladder/stage5_bodies.py", "ladder/stage6_chunked.py"]
+
+
+@checks(*[stage.replace(".py", ".diff") for stage in STAGES])
+def test_ladder_diffs_are_current():
+    """Each stage's .diff, shown on the page, is the diff from the stage before it."""
+    from refweb.reference import ladder
+    for rung in ladder.RUNGS[1:]:
+        with open(ladder.diffPath(rung, ROOT), encoding="utf-8") as f:
+            assert f.read() == ladder.stageDiff(rung, ROOT), \
+                "run: python -c 'from refweb.reference import ladder; ladder.writeDiffs(\".\")'"
 
 
 @checks(*STAGES)

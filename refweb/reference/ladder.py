@@ -17,6 +17,7 @@ report.py asks.
 Part of refweb.reference: report -> ladder (which rung a behaviour is on, what to try next).
 """
 
+import difflib
 import os
 
 #: Where the stages are, relative to the checkout (stage 0 is learner_server.py).
@@ -198,3 +199,25 @@ def namesUpTo(number):
 def stagePath(rung, checkout):
     """The stage file of ``rung`` (the server as it is once that rung is climbed)."""
     return os.path.join(checkout, EXAMPLES, rung.stage)
+
+
+def stageDiff(rung, checkout):
+    """What climbing ``rung`` changed: the unified diff from the stage before it to its own."""
+    before = RUNGS[rung.number - 1]
+    texts = []
+    for each in (before, rung):
+        with open(stagePath(each, checkout), encoding="utf-8") as f:
+            texts.append(f.read().splitlines(keepends=True))
+    return "".join(difflib.unified_diff(texts[0], texts[1], before.stage, rung.stage))
+
+
+def diffPath(rung, checkout):
+    """Where the docs keep ``stageDiff(rung)``: beside the stage file, ending in .diff."""
+    return os.path.splitext(stagePath(rung, checkout))[0] + ".diff"
+
+
+def writeDiffs(checkout):
+    """Write each rung's .diff after a stage file changed (tests/test_docs.py compares them)."""
+    for rung in RUNGS[1:]:
+        with open(diffPath(rung, checkout), "w", encoding="utf-8") as f:
+            f.write(stageDiff(rung, checkout))

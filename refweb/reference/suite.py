@@ -105,8 +105,12 @@ def skip(why):
 
 
 def _short(value, limit=70):
+    """repr(value), cut to ``limit`` characters (a long body says enough in its start)."""
     text = repr(value)
-    return text if len(text) <= limit else text[:limit - 3] + "..."
+    if len(text) <= limit:
+        return text
+    # Never leave half an escape such as \x0 at the cut.
+    return re.sub(r"\\(x[0-9a-f]?|u[0-9a-f]{0,3}|)$", "", text[:limit - 3]) + "..."
 
 
 #: Bytes kept of each run of sends (or reads) on a connection of a failed behaviour.
