@@ -67,7 +67,7 @@ def wrapped(label, text, indent, labelWidth, width=WIDTH):
 
 
 def ladderLine(item):
-    """'rung 3, Static files: ...; compare with docs/examples/ladder/stage3_static.py', or None."""
+    """'rung 4, Ranges (the server after it: docs/examples/ladder/stage4_ranges.py)', or None."""
     found = ladder.rungOf(item.name)
     if found is None:
         return None
@@ -163,22 +163,14 @@ def textTable(items, results, impls, failuresOnly=False, verbose=False, width=WI
     lines = ["%-*s" % (nameWidth, "behaviour") + " | ".join(impl.ljust(cellWidth)
                                                             for impl in impls)]
     lines.append("-" * min(width, len(lines[0])))
-    given = {}
+    given = {}  # rung number -> the behaviour under which its advice was printed
     for key, title, members in byChapter(items):
-        chapter = []
-        for item in members:
-            outcomes = [(impl, results[impl][item.name]) for impl in impls]
-            kinds = {outcome.kind for _, outcome in outcomes}
-            if kinds == {"skip"} or (failuresOnly and "fail" not in kinds):
-                continue
-            cells = ["FAIL" if o.kind == "fail" else o.kind for _, o in outcomes]
-            chapter.append("%-*s" % (nameWidth, item.name)
-                           + " | ".join(cell.ljust(cellWidth) for cell in cells))
-            if "fail" in kinds:
-                chapter += failureLines(item, outcomes, verbose, given, width)
-        if failuresOnly and not chapter:
+        shown = [line for item in members for line in
+                 rowLines(item, results, impls, (failuresOnly, verbose, width), given,
+                          (nameWidth, cellWidth))]
+        if failuresOnly and not shown:
             continue
-        lines += ["", "== %s (%s)" % (title, key)] + chapter
+        lines += ["", "== %s (%s)" % (title, key)] + shown
         if not failuresOnly:
             lines += skipLines(members, results, impls, width)
         lines += totalsLine("  totals", [totals(results[impl][i.name] for i in members)
@@ -189,6 +181,23 @@ def textTable(items, results, impls, failuresOnly=False, verbose=False, width=WI
     for impl in impls:
         lines += ladderSummary(items, results[impl], impl, width)
     return "\n".join(line.rstrip() for line in lines) + "\n"
+
+
+def rowLines(item, results, impls, form, given, widths):
+    """One behaviour's row and, if it failed somewhere, what stands under it; none if folded.
+
+    ``form`` is (failuresOnly, verbose, width); ``widths`` (name column, cell column).
+    """
+    (failuresOnly, verbose, width), (nameWidth, cellWidth) = form, widths
+    outcomes = [(impl, results[impl][item.name]) for impl in impls]
+    kinds = {outcome.kind for _, outcome in outcomes}
+    if kinds == {"skip"} or (failuresOnly and "fail" not in kinds):
+        return []
+    cells = ["FAIL" if outcome.kind == "fail" else outcome.kind for _, outcome in outcomes]
+    lines = ["%-*s" % (nameWidth, item.name) + " | ".join(c.ljust(cellWidth) for c in cells)]
+    if "fail" in kinds:
+        lines += failureLines(item, outcomes, verbose, given, width)
+    return lines
 
 
 def ladderSummary(items, outcomes, impl, width=WIDTH):
