@@ -957,7 +957,8 @@ def test_pages_are_valid_restructuredtext():
         has_content = True
         optional_arguments = 1
         final_argument_whitespace = True
-        option_spec = {"language": directives.unchanged, "maxdepth": directives.unchanged}
+        option_spec = {"language": directives.unchanged, "maxdepth": directives.unchanged,
+                       "end-before": directives.unchanged}
 
         def run(self):
             return []
@@ -1030,6 +1031,44 @@ def test_learner_server_through_reference_suite(procs, workdir):
     totals = [line for line in output.splitlines() if line.startswith("  totals")]
     assert re.match(r"  totals +\d+ pass, \d+ skip$", totals[0]), output
     assert "FAIL" not in output
+
+
+@checks("reference_keepalive.sh", "reference_keepalive.out")
+def test_reference_report_excerpt(procs, workdir):
+    """reference_keepalive.sh prints the report the guide page shows (but for the time taken)."""
+    status, output = procs.run(["bash", "reference_keepalive.sh"], workdir, timeout=120,
+                               PYTHONPATH=ROOT)
+    assert status == 1, output
+    printed = (workdir / "reference_keepalive.out").read_text()
+    timeless = lambda text: re.sub(r", [0-9.]+ s$", ", TIME s", text.rstrip("\n"))
+    assert timeless(output) == timeless(printed)
+
+
+STAGES = ["ladder/stage1_framing.py", "ladder/stage2_keepalive.py", "ladder/stage3_static.py",
+          "ladder/stage4_ranges.py", "ladder/stage5_bodies.py", "ladder/stage6_chunked.py"]
+
+
+@checks(*[stage.replace(".py", ".diff") for stage in STAGES])
+def test_ladder_diffs_are_current():
+    """Each stage's .diff, shown on the page, is the diff from the stage before it."""
+    from refweb.reference import ladder
+    for rung in ladder.RUNGS[1:]:
+        with open(ladder.diffPath(rung, ROOT), encoding="utf-8") as f:
+            assert f.read() == ladder.stageDiff(rung, ROOT), \
+                "run: python -c 'from refweb.reference import ladder; ladder.writeDiffs(\".\")'"
+
+
+@checks(*STAGES)
+def test_ladder_stages_pass_the_command_they_print(procs):
+    """Each stage of the ladder prints, in its docstring, the command that checks its rung;
+    run from the checkout's root, that command passes (tests/test_ladder.py checks more)."""
+    for stage in STAGES:
+        with open(os.path.join(EXAMPLES, stage), encoding="utf-8") as f:
+            text = f.read()
+        printed = re.search(r"^    (python -m refweb\.reference .*\\\n.*)$", text, re.M).group(1)
+        command = printed.replace("\\\n", " ").replace("python ", sys.executable + " ", 1)
+        status, output = procs.run(["bash", "-c", command], ROOT, timeout=120, PYTHONPATH=ROOT)
+        assert status == 0 and "FAIL" not in output, (stage, output)
 
 
 @checks("reference_compare.sh")

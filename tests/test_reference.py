@@ -14,7 +14,7 @@ import sys
 
 import pytest
 
-from refweb.reference import adapters, client, launch, report, suite
+from refweb.reference import adapters, client, ladder, launch, report, suite
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 LEARNER = os.path.join(ROOT, "docs", "examples", "learner_server.py")
@@ -108,7 +108,8 @@ def test_cli_table_and_exit_status():
     assert done.returncode == 0, done.stdout + done.stderr
     lines = done.stdout.splitlines()
     assert re.match(r"trees\.putChild_child_found +pass$", lines[4]), lines[:6]
-    assert "2 pass" in lines[-3] and done.stdout.count("totals") == 3
+    last = lines.index("== All chapters")
+    assert re.match(r"  totals +2 pass$", lines[last + 1]) and done.stdout.count("totals") == 3
 
 
 def test_cli_exit_status_1_when_first_fails():
@@ -118,7 +119,8 @@ def test_cli_exit_status_1_when_first_fails():
                            "--command", command, "-k", "framing.keepalive_default"],
                           cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert done.returncode == 1, done.stdout + done.stderr
-    assert "FAIL: connection closed with no response" in done.stdout
+    assert re.search(r"keepalive_default_http11 +FAIL\n +command +connection closed with no "
+                     r"response\n", done.stdout), done.stdout
 
 
 def test_cli_markdown_table():
@@ -149,7 +151,7 @@ def test_learner_server_passes_first_chapter(learnerResults):
 
 
 def test_learner_server_fails_later_chapters_with_reasons(learnerResults):
-    """Stage 1 fails keep-alive and ranges, with reasons that say what came back."""
+    """Stage 0 fails keep-alive and ranges, with reasons that say what came back."""
     assert learnerResults["static.range_first_bytes"].cell() == "FAIL: status: got 200, expected 206"
     assert learnerResults["framing.keepalive_default_http11"].cell() == \
         "FAIL: connection closed with no response"
@@ -158,10 +160,136 @@ def test_learner_server_fails_later_chapters_with_reasons(learnerResults):
 
 
 def test_command_adapter_skips_python_sites(learnerResults):
-    """Every behaviour on a site other than hello and files is skipped for a command."""
+    """Every behaviour on a site other than hello, files and echo is skipped for a command."""
     for item in ITEMS:
         if item.site not in adapters.COMMAND_SITES:
             assert learnerResults[item.name].kind == "skip", item.name
+
+
+# -- the report a learner reads ---------------------------------------------------------
+
+def runCli(*args, timeout=120):
+    """`python -m refweb.reference ARGS` from the checkout: the finished process."""
+    return subprocess.run([sys.executable, "-m", "refweb.reference", *args], cwd=ROOT,
+                          capture_output=True, text=True, timeout=timeout,
+                          env=dict(os.environ, COLUMNS="100"))
+
+
+def learnerReport(*args):
+    command = "%s %s {port} {root} {site}" % (sys.executable, LEARNER)
+    done = runCli("--impl", "command", "--command", command, *args)
+    assert done.returncode == 1 and done.stderr == "", done.stderr
+    return done.stdout
+
+
+def blockUnder(report, name):
+    """The lines under behaviour ``name``'s row, up to the next row or chapter line."""
+    lines = report.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith(name + " "))
+    block = []
+    for line in lines[start + 1:]:
+        if not line.startswith("    "):
+            break
+        block.append(line)
+    return block
+
+
+def unwrapped(lines):
+    return " ".join(" ".join(lines).split())
+
+
+def test_learner_report_fits_teaches_and_folds():
+    """Against learner_server.py the whole report fits 100 columns; under a failure stand the
+    reason, the rule, the clause, the ladder rung and advice, in full; skips are one line per
+    chapter."""
+    report = learnerReport()
+    assert max(len(line) for line in report.splitlines()) <= 100
+    item = suite.select(ITEMS, ["static.directory_index_served"])[0]
+    block = unwrapped(blockUnder(report, item.name))
+    assert "command status: got 404, expected 200" in block
+    assert "rule " + item.doc in block and "clause " + item.source in block
+    assert "ladder rung 3, Static files: folders and conditional requests" in block
+    assert "next For a folder, serve its index.html" in block
+    keepAlive = unwrapped(blockUnder(report, "framing.keepalive_default_http11"))
+    assert "next After answering, your server closed the connection; HTTP/1.1 keeps it open" \
+        in keepAlive
+    chapters = report.split("\n== ")[1:-2]  # each chapter; not "All chapters" and the ladder
+    assert len(chapters) == len(suite.CHAPTERS)
+    for chapter in chapters:
+        assert chapter.count("skipped (") <= 1, chapter
+        assert not re.search(r"^\S+ +skip$", chapter, re.M), chapter  # no skipped row left
+    assert "  command: 18 skipped (needs Python resources" in report
+
+
+def test_report_never_cuts_a_reason():
+    """A reason longer than a line is wrapped under its row, every word kept."""
+    item = suite.select(ITEMS, ["trees.root_has"])[0]
+    reason = "body: got " + " ".join("word%d" % i for i in range(60))
+    text = report.textTable([item], {"x": {item.name: suite.Outcome("fail", reason)}}, ["x"])
+    assert max(len(line) for line in text.splitlines()) <= 100
+    assert "x " + reason in unwrapped(blockUnder(text, item.name))
+
+
+def test_cli_verbose_shows_the_bytes():
+    """-v shows, under a failure, the bytes sent (>>) and received (<<), and the close."""
+    report = learnerReport("-k", "framing.keepalive_default_http11", "-v")
+    block = blockUnder(report, "framing.keepalive_default_http11")
+    assert [line.strip() for line in block[1:5]] == [
+        "connection 1:", ">> GET /hello.txt HTTP/1.1\\r\\n", ">> Host: example.com\\r\\n",
+        ">> \\r\\n"]
+    assert "<< HTTP/1.1 200 OK\\r\\n" in [line.strip() for line in block]
+    assert "-- the server closed the connection" in [line.strip() for line in block]
+
+
+def test_cli_failures_only():
+    """--failures leaves out passed and skipped rows, and chapters with no failure."""
+    report = learnerReport("--failures", "-k", "trees.", "-k", "static.range_first_bytes")
+    assert "static.range_first_bytes" in report and "trees." not in report
+    assert not re.search(r"^\S+ +(pass|skip)$", report, re.M) and "skipped (" not in report
+
+
+def test_cli_rung_selects_a_rung():
+    """--rung N runs exactly the behaviours the ladder's rung N names."""
+    done = runCli("--list", "--rung", "2")
+    names = [line.split()[0] for line in done.stdout.splitlines()[1:-1]]
+    assert names == [item.name for item in ITEMS if item.name in ladder.rung(2).names]
+    assert "rungs 0 to" in runCli("--list", "--rung", "99").stderr
+
+
+def test_cli_list_verbose_prints_each_rule():
+    """--list -v prints each behaviour's rule under its name, site, rung and clause."""
+    lines = runCli("--list", "-v").stdout.splitlines()
+    item = suite.select(ITEMS, ["static.range_first_bytes"])[0]
+    row = next(i for i, line in enumerate(lines) if line.startswith(item.name + " "))
+    assert lines[row].split()[1:3] == ["files", "4"]
+    assert lines[row + 1] == "    " + item.doc
+    assert max(len(line) for line in lines) <= 100
+
+
+def test_cli_help_explains_every_placeholder():
+    """--help explains {port}, {root} and {site} of --command, within 100 columns."""
+    out = runCli("--help").stdout
+    epilog = out.split("--command placeholders", 1)[1]
+    for placeholder in ("{port}", "{root}", "{site}"):
+        assert re.search(r"^  %s  \w" % re.escape(placeholder), epilog, re.M), placeholder
+    assert max(len(line) for line in out.splitlines()) <= 100
+
+
+def test_cli_into_a_closed_pipe():
+    """Output into a pipe nobody reads (| head) ends quietly: no traceback, status 141."""
+    process = subprocess.Popen([sys.executable, "-m", "refweb.reference", "--list", "-v"],
+                               cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    process.stdout.close()  # the reader is gone before the first line
+    assert process.wait(timeout=60) == 141
+    assert process.stderr.read() == b""
+    process.stderr.close()
+
+
+def test_cli_list_piped_into_head():
+    """`python -m refweb.reference --list | head -n 1` prints the heading and no traceback."""
+    done = subprocess.run("%s -m refweb.reference --list -v | head -n 1" % sys.executable,
+                          shell=True, cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert done.stdout.startswith("behaviour ") and done.stderr == ""
 
 
 # -- pieces -----------------------------------------------------------------------------

@@ -1,22 +1,26 @@
-"""A first web server of your own, on socketserver: stage 1 of "Write your own server".
+"""A first web server of your own, on socketserver: stage 0 of "Write your own server".
 
-Run it as the reference suite's ``command`` implementation:
+Run it as the reference suite's ``command`` implementation, from the checkout's root:
 
     python -m refweb.reference --impl command \
         --command 'python3 docs/examples/learner_server.py {port} {root} {site}'
 
-It serves one of the two sites a learner's server is asked for:
+It serves the sites a learner's server is asked for, as far as stage 0 can:
 
 * ``hello`` -- the guide's Hello tree: ``/``, ``/fred``, ``/bob`` (and
   their trailing-slash forms) answer "Hello, world! I am located at [...]."
   with the path segments walked so far (the guide's ``request.prepath``);
-* ``files`` -- the fixture folder ``root``, one file per URL.
+* ``files`` -- the fixture folder ``root``, one file per URL;
+* ``echo`` -- not yet: stage 0 serves it as files (rung 5 of the ladder
+  makes it echo request bodies).
 
-Stage 1 does the least that works: it reads one request, answers it with a
-Content-Length, and closes the connection (``keepAlive`` is False).  It passes the first chapter of
-the reference suite (resource trees) and fails later ones -- keep-alive,
-pipelining, index files, ranges -- each with a reason that says what to do
-next.  The exercises in docs/guide/write-your-own-server.rst take it there.
+Stage 0 does the least that works: it reads one request, answers it with a
+Content-Length, and closes the connection (``keepAlive`` is False).  It climbs
+rung 0 of the ladder (refweb/reference/ladder.py: the tree and the files) and
+fails the later rungs -- framing, keep-alive, folders, ranges, bodies -- each
+with a reason, the rule and what to try next.  docs/examples/ladder/ holds the
+server after each rung: diff this file against ladder/stage1_framing.py when
+you are stuck.
 """
 
 import mimetypes
@@ -92,7 +96,7 @@ def serveFile(root, segments):
 class Handler(socketserver.StreamRequestHandler):
     """One connection: answer requests on it until one says (or needs) the end."""
 
-    keepAlive = False  # stage 1: one request per connection; exercise 2 turns it on
+    keepAlive = False  # stage 0: one request per connection; rung 2 turns it on
 
     def handle(self):
         while self.handleOne() and self.keepAlive:
@@ -122,7 +126,7 @@ class Handler(socketserver.StreamRequestHandler):
         return not close
 
     def readHeaders(self):
-        """Read header lines up to the empty line; stage 1 needs none of them."""
+        """Read header lines up to the empty line: {lower-case name: value}."""
         headers = {}
         while True:
             line = self.rfile.readline(65537).decode("latin-1")

@@ -10,8 +10,9 @@ server (a command that serves ``fixture/``).
 
     python -m refweb.reference --impl refweb --impl twisted
 
-Modules: cli (the command), suite (registry and runner), report (tables),
-adapters (starting servers), launch (runs one site in a subprocess), client
+Modules: cli (the command), suite (registry and runner), report (the
+report and tables), ladder (the rungs of "Write your own server"), adapters
+(starting servers), launch (runs one site in a subprocess), client
 (the strict raw-socket client), behaviours/ (the tests, one module per
 chapter), sites/ (the example sites), fixture/ (the files they serve).
 Only the standard library is used.

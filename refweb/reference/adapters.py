@@ -15,9 +15,10 @@ how to start one.  Three are provided:
 ``command``
     a learner's own server: a shell command with ``{port}``, ``{root}`` and
     ``{site}`` placeholders.  It must serve the fixture folder copied to
-    ``{root}`` and only two sites: ``hello`` (the guide's Hello tree) and
-    ``files`` (the fixture folder, as ``static.File`` does).  Behaviours on
-    any other site need Python resources and are skipped.
+    ``{root}`` and only three sites: ``hello`` (the guide's Hello tree),
+    ``files`` (the fixture folder, as ``static.File`` does) and ``echo``
+    (resources that answer with what arrived: a request body, a header).
+    Behaviours on any other site need Python resources and are skipped.
 
 Every site gets its own copy of the fixture folder (so a behaviour that
 edits a file there touches no other site) and its own process, stopped
@@ -46,7 +47,10 @@ FIXTURE = os.path.join(HERE, "fixture")
 START_TIMEOUT = 30.0
 
 #: The sites a learner's server is asked to serve (see docs/guide/write-your-own-server.rst).
-COMMAND_SITES = ("hello", "files")
+COMMAND_SITES = ("hello", "files", "echo")
+
+#: Why a command skips the other sites (one reason for all, so the report folds them).
+PYTHON_ONLY = "needs Python resources: a command serves only the sites hello, files and echo"
 
 #: Sites that are a command line rather than a site file.
 WEB_COMMAND_SITES = ("web-path", "web-wsgi")
@@ -93,9 +97,12 @@ class SiteServer:
         self.info = info or {}
         self.process = process
         self.top = top
+        self.connections = []  # made by the behaviour now running (suite.runOne empties it)
 
     def connect(self):
-        return client.Connection(self.host, self.port)
+        connection = client.Connection(self.host, self.port)
+        self.connections.append(connection)
+        return connection
 
     def exchange(self, data, method="GET"):
         """Send ``data`` on a new connection and return the final response to it."""
@@ -256,10 +263,7 @@ class CommandAdapter:
         self.command = command
 
     def unsupported(self, site):
-        if site not in COMMAND_SITES:
-            return ("needs Python resources (site %r); a command serves only %s"
-                    % (site, " and ".join(COMMAND_SITES)))
-        return None
+        return None if site in COMMAND_SITES else PYTHON_ONLY
 
     def start(self, site):
         top, root = copyFixture(False)

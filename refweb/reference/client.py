@@ -77,13 +77,26 @@ class Response:
 
 
 class Connection:
-    """One TCP connection to the server under test."""
+    """One TCP connection to the server under test.
+
+    ``transcript`` keeps every send (``">>"``), every read (``"<<"``) and
+    the server's close (``"--"``) in order, as ``(direction, bytes)``, so
+    that a failed behaviour can show what went over the wire
+    (``python -m refweb.reference -v``).
+    """
+
+    transcript = None  # a Connection made without __init__ (a test's parser) records nothing
 
     def __init__(self, host, port, timeout=TIMEOUT):
         self.sock = socket.create_connection((host, port), timeout=timeout)
         self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.buffer = b""
         self.closed = False
+        self.transcript = []
+
+    def _record(self, direction, data):
+        if self.transcript is not None:
+            self.transcript.append((direction, data))
 
     def close(self):
         self.sock.close()
@@ -98,6 +111,7 @@ class Connection:
         """Send ``data`` (``bytes``, or ``str`` encoded as Latin-1) as is."""
         if isinstance(data, str):
             data = data.encode("latin-1")
+        self._record(">>", data)
         self.sock.sendall(data)
 
     def _more(self):
@@ -110,7 +124,9 @@ class Connection:
             data = b""
         if not data:
             self.closed = True
+            self._record("--", b"")  # the server closed the connection
             return False
+        self._record("<<", data)
         self.buffer += data
         return True
 

@@ -14,7 +14,9 @@ cannot lean on pytest.  This module is all the runner it needs:
   raises ``Failure`` with a one-line reason, ``skip(why)`` raises ``Skipped``.
 * ``runAll`` starts each site once per implementation (through an adapter),
   runs that site's behaviours one after the other on it, runs different
-  sites at the same time, and returns an ``Outcome`` for every pair.
+  sites at the same time, and returns an ``Outcome`` for every pair.  A
+  failed Outcome keeps the bytes its behaviour sent and received
+  (``exchanges``), cut to ``EXCHANGE_LIMIT`` bytes a direction, for ``-v``.
 
 Part of refweb.reference: cli -> suite -> adapters (servers) -> behaviours -> client.
 """
@@ -22,8 +24,10 @@ Part of refweb.reference: cli -> suite -> adapters (servers) -> behaviours -> cl
 import concurrent.futures
 import fnmatch
 import re
+import socket
 import traceback
 
+from refweb.reference import client
 from refweb.reference.client import ConnectionClosed, ProtocolError
 
 #: The guide's chapters, in the order the table shows them: (key, title).
@@ -101,16 +105,30 @@ def skip(why):
 
 
 def _short(value, limit=70):
+    """repr(value), cut to ``limit`` characters (a long body says enough in its start)."""
     text = repr(value)
-    return text if len(text) <= limit else text[:limit - 3] + "..."
+    if len(text) <= limit:
+        return text
+    # Never leave half an escape such as \x0 at the cut.
+    return re.sub(r"\\(x[0-9a-f]?|u[0-9a-f]{0,3}|)$", "", text[:limit - 3]) + "..."
+
+
+#: Bytes kept of each run of sends (or reads) on a connection of a failed behaviour.
+EXCHANGE_LIMIT = 2048
 
 
 class Outcome:
-    """What one behaviour did on one implementation: ``kind`` is pass, fail or skip."""
+    """What one behaviour did on one implementation: ``kind`` is pass, fail or skip.
 
-    def __init__(self, kind, reason=""):
+    ``exchanges`` (for a failure) is one list per connection the behaviour
+    opened, of ``(direction, bytes kept, length sent or received)``, where
+    direction is ``">>"`` (to the server) or ``"<<"`` (from it).
+    """
+
+    def __init__(self, kind, reason="", exchanges=()):
         self.kind = kind
         self.reason = " ".join(str(reason).split())
+        self.exchanges = list(exchanges)
 
     def __repr__(self):
         return "<Outcome %s %s>" % (self.kind, self.reason)
@@ -142,8 +160,33 @@ def select(behaviours, patterns):
     return [item for item in behaviours if any(matches(item, p) for p in patterns)]
 
 
+def exchangesOf(connections, limit=EXCHANGE_LIMIT):
+    """What went over each connection: runs of sends or reads joined, each cut to ``limit``."""
+    found = []
+    for connection in connections:
+        runs = []
+        for direction, data in connection.transcript or ():
+            if runs and runs[-1][0] == direction:
+                runs[-1][1].append(data)
+            else:
+                runs.append((direction, [data]))
+        found.append([(direction, b"".join(parts)[:limit], sum(map(len, parts)))
+                      for direction, parts in runs])
+    return found
+
+
 def runOne(item, server):
-    """Run one behaviour on a started site and return its Outcome."""
+    """Run one behaviour on a started site and return its Outcome (a failure with its bytes)."""
+    connections = getattr(server, "connections", None)
+    if connections is not None:
+        del connections[:]
+    outcome = _outcomeOf(item, server)
+    if outcome.kind == "fail" and connections:
+        outcome.exchanges = exchangesOf(connections)
+    return outcome
+
+
+def _outcomeOf(item, server):
     try:
         item.function(server)
     except Skipped as e:
@@ -154,6 +197,12 @@ def runOne(item, server):
         return Outcome("fail", str(e))
     except ProtocolError as e:
         return Outcome("fail", "bad response: %s" % e)
+    except (BrokenPipeError, ConnectionResetError) as e:
+        return Outcome("fail", "the server closed the connection while the request was still "
+                               "being sent (%s)" % type(e).__name__)
+    except socket.timeout:
+        return Outcome("fail", "no answer within %g s (the server is still waiting for "
+                               "something, or stuck)" % client.TIMEOUT)
     except (OSError, TimeoutError) as e:
         return Outcome("fail", "%s: %s" % (type(e).__name__, e))
     except Exception as e:  # a bug in the behaviour itself: say where
