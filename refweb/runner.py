@@ -5,7 +5,7 @@ Guide: "Running a Twisted Web Server" (``twistd web --path ...``, ``kill
 `cat twistd.pid```, ``twistd -n``) and "Advanced Configuration"
 (``twistd -y``).  Here: ``refweb web ...``, ``refweb.pid``, ``refweb -ny app.tac``.
 
-Journey of ``refweb [options] web [web options]``:
+Journey of ``refweb [options] web [web options]``::
 
     parseCommandLine   global options (this file), then the sub-command's
                        (refweb/tap.py) -- every usage error is found here,

@@ -50,9 +50,13 @@ def checks(*names):
 # the pages themselves
 # --------------------------------------------------------------------------
 
+# What a Sphinx build writes under docs/ (docs/conf.py): not pages of ours.
+GENERATED = [os.path.join(DOCS, name) for name in ("_build", "api", "tutorial")]
+
+
 def rstFiles():
     for folder, _, files in os.walk(DOCS):
-        if os.path.commonpath([folder, EXAMPLES]) == EXAMPLES:
+        if any(os.path.commonpath([folder, top]) == top for top in [EXAMPLES] + GENERATED):
             continue
         for name in sorted(files):
             if name.endswith(".rst"):
@@ -152,6 +156,34 @@ def test_every_guide_chapter_ends_with_in_refweb():
         assert "In refweb:" in text, page
         tail = text[text.rindex("In refweb:"):]
         assert "refweb/" in tail or "refweb." in tail, page
+
+
+def apiModules():
+    """The modules docs/api.rst gives a page each (its autosummary list)."""
+    with open(os.path.join(DOCS, "api.rst"), encoding="utf-8") as f:
+        return re.findall(r"^   (refweb(?:\.\w+)*)$", f.read(), re.M)
+
+
+def test_api_page_modules_import():
+    """Every module docs/api.rst lists imports (a moved module fails here, not
+    only in the Sphinx build)."""
+    import importlib
+    modules = apiModules()
+    assert len(modules) >= 20
+    for name in modules:
+        importlib.import_module(name)
+
+
+def test_every_guide_chapter_links_its_api_pages():
+    """Each chapter under docs/guide/ links, with :mod:, to the API page (and
+    so the source page) of a module listed in docs/api.rst, and to no other."""
+    listed = set(apiModules())
+    pages = sorted(p for p in rstFiles() if os.sep + "guide" + os.sep in p)
+    for page in pages:
+        with open(page, encoding="utf-8") as f:
+            linked = re.findall(r":mod:`([\w.]+)`", f.read())
+        assert linked, page
+        assert set(linked) <= listed, (page, set(linked) - listed)
 
 
 SECURITY_PAGE = os.path.join(DOCS, "security.rst")
@@ -957,14 +989,17 @@ def test_pages_are_valid_restructuredtext():
         has_content = True
         optional_arguments = 1
         final_argument_whitespace = True
-        option_spec = {"language": directives.unchanged, "maxdepth": directives.unchanged}
+        option_spec = {"language": directives.unchanged, "maxdepth": directives.unchanged,
+                       "toctree": directives.unchanged, "glob": directives.flag}
 
         def run(self):
             return []
 
     directives.register_directive("literalinclude", Stub)
     directives.register_directive("toctree", Stub)
-    roles.register_local_role("doc", lambda *args, **kw: ([nodes.Text(args[2])], []))
+    directives.register_directive("autosummary", Stub)
+    for role in ("doc", "mod", "func", "class"):
+        roles.register_local_role(role, lambda *args, **kw: ([nodes.Text(args[2])], []))
     for page in list(rstFiles()) + [os.path.join(ROOT, "README.rst")]:
         with open(page, encoding="utf-8") as f:
             text = f.read()

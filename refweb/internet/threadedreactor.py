@@ -5,7 +5,7 @@ Guide: "Site Objects" -- ``reactor.listenTCP(8080, site); reactor.run()``.
 
 Twisted's reactor is one loop that watches every socket and runs every
 protocol.  This one keeps the loop for the watching and uses threads for the
-work, so that a render method may block:
+work, so that a render method may block::
 
     refweb-selector      accepts connections on every port and holds each
                          connection while it waits (selectorloop.py)
@@ -292,7 +292,7 @@ class ThreadedReactor:
         return time.monotonic()
 
     def callLater(self, delay, f, *args, **kw):
-        """Run f(*args, **kw) on the timer thread after ``delay`` seconds."""
+        """Run ``f(*args, **kw)`` on the timer thread after ``delay`` seconds."""
         call = DelayedCall(self, time.monotonic() + max(0.0, delay), f, args, kw)
         with self._lock:
             heapq.heappush(self._calls, call)

@@ -53,7 +53,7 @@ class ThreadPool:
         worker.start()
 
     def callInThread(self, func, *args, **kw):
-        """Run func(*args, **kw) on a worker; exceptions are logged."""
+        """Run ``func(*args, **kw)`` on a worker; exceptions are logged."""
         self.callInThreadWithCallback(None, func, *args, **kw)
 
     def callInThreadWithCallback(self, onResult, func, *args, **kw):
