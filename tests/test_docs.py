@@ -571,6 +571,8 @@ def test_index_rpy_tac(procs, workdir):
     assert status == 200 and text.startswith("<h1>rpysite</h1>")
     status, text = body(port, "/clock.rpy")
     assert status == 200 and text.startswith("The server's clock says ")
+    link = re.search(r"href='([^']+)'", body(port, "/")[1]).group(1)
+    assert body(port, "/" + link)[0] == 200  # the index page's link leads somewhere
 
 
 @checks("ignore_ext.tac")
