@@ -22,6 +22,8 @@ compiled twice, for ``bytes`` and ``str``; ``matches(name, text)`` picks the
 right one.  ``docs/internals/wire.rst`` shows the table, written there
 from ``ruleTable()`` by ``tools/make_tables.py``; ``tests/test_docs.py``
 fails if the page differs.
+
+Start reading at ``RULES``, the table of these grammars.
 """
 
 import re

@@ -26,6 +26,8 @@ The option tables (``Option``) serve three jobs: getopt parsing (so
 
 ``refweb tree FILE.tac`` is for learners: it loads the .tac, starts nothing,
 and prints ``resource.describe()`` of each site its services would serve.
+
+Start reading at ``parseCommandLine``, then ``runForeground``.
 """
 
 import getopt

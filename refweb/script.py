@@ -26,6 +26,8 @@ A script that fails to compile, raises, or sets no resource is answered as
 a failing render method is: the same 500 page, with no word of the problem;
 its traceback goes to the log, and to the page only when the site was built
 with ``displayTracebacks=True`` (``refweb web --display-tracebacks``).
+
+Start reading at ``ResourceScript``, then ``runScript``.
 """
 
 import os

@@ -30,7 +30,7 @@ Safety: the script gets no part of the server's environment but ``PATH``,
 never ``HTTP_PROXY`` (the "httpoxy" hole), never the client's
 ``Authorization``; a cgi-bin folder maps only plain names inside itself.
 
-Start with ``CGIScript.render``.
+Start reading at ``CGIScript.render``.
 """
 
 import os

@@ -949,6 +949,67 @@ def test_module_docstring_names_its_guide_section(name):
     assert re.search(r"^Guide: ", docstring, re.M), name
 
 
+def packageModules():
+    """refweb's own modules, as README.rst's table lists them: refweb/*.py and
+    the application, internet and python packages (the reference suite has
+    its own README-less layout)."""
+    names = []
+    for folder in ("", "application", "internet", "python"):
+        path = os.path.join(ROOT, "refweb", folder)
+        names += sorted(os.path.join(folder, n) for n in os.listdir(path) if n.endswith(".py"))
+    return names
+
+
+# TODO(lead): these modules are being rewritten (the lead's files, and
+# static.py's split); give each a "Start reading at ``NAME``." sentence and
+# remove it from this list.
+NO_START_YET = {"http.py", "http_request.py", "wire.py", "httpclient.py", "proxy.py",
+                "rules.py", "server.py", "static.py", "internet/selectorloop.py",
+                "internet/protocol.py", "internet/workers.py"}
+START = re.compile(r"Start reading at (?:``)?([\w.]+?)(?:``)?[,.:; ]")
+
+
+def resolveName(moduleName, dotted):
+    """The object ``dotted`` names inside module ``moduleName`` (an attribute
+    path, or a module beside it or below it), else None."""
+    import importlib
+    package = moduleName if moduleName.endswith("__init__") else moduleName.rsplit(".", 1)[0]
+    package = package.replace(".__init__", "")
+    bases = [package] if moduleName.endswith("__main__") else [moduleName, package]
+    for base in (b.replace(".__init__", "") for b in bases):
+        parts = dotted.split(".")
+        for split in range(len(parts), 0, -1):
+            try:
+                obj = importlib.import_module(".".join([base] + parts[:split]))
+            except ImportError:
+                continue
+            for part in parts[split:]:
+                obj = getattr(obj, part, None)
+            if obj is not None:
+                return obj
+        obj = importlib.import_module(base)
+        for part in parts:
+            obj = getattr(obj, part, None)
+        if obj is not None:
+            return obj
+    return None
+
+
+@pytest.mark.parametrize("name", packageModules())
+def test_module_docstring_says_where_to_start_reading(name):
+    """Each module's docstring says where to start reading it ("Start reading
+    at NAME"), and NAME is in it (README.rst says every module does)."""
+    import ast
+    with open(os.path.join(ROOT, "refweb", name), encoding="utf-8") as f:
+        docstring = " ".join((ast.get_docstring(ast.parse(f.read())) or "").split())
+    found = START.search(docstring + " ")
+    if name in NO_START_YET and not found:
+        pytest.xfail("being rewritten; see NO_START_YET")
+    assert found, name
+    moduleName = "refweb." + name[:-3].replace(os.sep, ".")
+    assert resolveName(moduleName, found.group(1)) is not None, (name, found.group(1))
+
+
 def test_package_docstring_is_a_ten_line_map_of_real_names():
     """refweb/__init__.py maps a request's journey in ten lines, and every
     name on them exists."""
@@ -979,6 +1040,23 @@ def test_readme_test_command_is_what_ci_runs():
     assert "    " + command + "\n" in readme and command in ci
     assert "    python3 -m venv .venv && . .venv/bin/activate\n" in readme
     assert "    python3 -m refweb -n web --path .\n" in readme
+
+
+def test_run_notebooks_parses_its_arguments():
+    """tools/run_notebooks.py answers --help, and refuses an unknown option or
+    a name no notebook holds, each without running or writing a notebook."""
+    tool = os.path.join(ROOT, "tools", "run_notebooks.py")
+    folder = os.path.join(ROOT, "tutorial")
+    notebooks = [os.path.join(folder, n) for n in os.listdir(folder) if n.endswith(".ipynb")]
+    before = {path: os.stat(path).st_mtime_ns for path in notebooks}
+    for argv, status, said in ((["--help"], 0, "--check"),
+                               (["--bogus"], 2, "unrecognized arguments: --bogus"),
+                               (["99"], 2, "no notebook's name holds '99'")):
+        done = subprocess.run([sys.executable, tool] + argv, capture_output=True, text=True,
+                              timeout=60)
+        assert done.returncode == status, (argv, done.stdout, done.stderr)
+        assert said in done.stdout + done.stderr, (argv, done.stdout, done.stderr)
+    assert {path: os.stat(path).st_mtime_ns for path in notebooks} == before
 
 
 def test_pages_are_valid_restructuredtext():

@@ -23,6 +23,8 @@ SIGINT/SIGTERM), then fires the shutdown triggers, closes the ports and
 lets the requests in flight finish.  See docs/internals/reactor.rst for what
 this changes for code written for Twisted: mainly, render methods may run
 in several threads at once, so shared state needs a lock.
+
+Start reading at ``ThreadedReactor.listenTCP``.
 """
 
 import heapq
@@ -215,7 +217,7 @@ class ThreadedReactor:
 
     def __init__(self):
         self._lock = threading.Lock()  # guards _calls, _ports, _triggers, _timerThread
-        self._wakeup = threading.Condition(self._lock)
+        self._wakeup = threading.Condition(self._lock)  # the same lock: wakes the timer thread
         self._calls = []  # heap of DelayedCall
         self._ports = []
         self._triggers = {}  # (phase, event) -> [(f, args, kw)]
