@@ -70,5 +70,7 @@ autodoc_member_order = "bysource"
 autodoc_typehints = "none"
 
 html_theme = "alabaster"
+# Wide enough for the examples' first lines (a whole command each) to show unscrolled.
+html_theme_options = {"page_width": "1240px", "sidebar_width": "230px", "code_font_size": "0.78em"}
 html_title = "refweb: the Twisted Web server, rebuilt to be read"
 html_static_path = []
