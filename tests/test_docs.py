@@ -1010,6 +1010,28 @@ def test_module_docstring_says_where_to_start_reading(name):
     assert resolveName(moduleName, found.group(1)) is not None, (name, found.group(1))
 
 
+# TODO(static.py's split): Registry's lock says why, not what it guards.
+LOCKS_WITHOUT_GUARDS = {"static.py"}
+
+
+def test_every_lock_says_what_it_guards():
+    """docs/internals/reactor.rst: each lock in refweb says, beside it, which
+    state it guards ("# guards ...")."""
+    silent = []
+    for folder, _, files in os.walk(os.path.join(ROOT, "refweb")):
+        for name in sorted(files):
+            path = os.path.join(folder, name)
+            relative = os.path.relpath(path, os.path.join(ROOT, "refweb"))
+            if not name.endswith(".py") or relative in LOCKS_WITHOUT_GUARDS:
+                continue
+            with open(path, encoding="utf-8") as f:
+                for number, line in enumerate(f, 1):
+                    if re.search(r"threading\.(R?Lock|Condition)\(", line) \
+                            and not re.search(r"# (guards|the same lock)", line):
+                        silent.append("%s:%d: %s" % (relative, number, line.strip()))
+    assert not silent, "\n".join(silent)
+
+
 def test_package_docstring_is_a_ten_line_map_of_real_names():
     """refweb/__init__.py maps a request's journey in ten lines, and every
     name on them exists."""

@@ -20,12 +20,11 @@ import os
 import re
 import socket
 import subprocess
-import sys
 import time
 
 import pytest
 
-from refweb import proxy, static
+from refweb import static
 from tests.support import freePort, get, served
 from tests.test_docs import (EXAMPLES, body, includedFiles, normalised, procs,  # noqa: F401
                              rstFiles, waitFile, waitGone, workdir)
