@@ -2,6 +2,8 @@
 
 Guide: "Running a Twisted Web Server" -- ``python -m refweb web --path DIR``
 is refweb's ``twistd web --path DIR``.
+
+Start reading at ``runner.run``.
 """
 
 from refweb.runner import main

@@ -14,6 +14,8 @@ returns the gzip trailer.
 
 The guide's warning stands: compressing secret data next to data an
 attacker controls, over TLS, leaks the secret (CRIME/BREACH).
+
+Start reading at ``GzipEncoderFactory.encoderForRequest``.
 """
 
 import zlib

@@ -24,6 +24,8 @@ already begun.  The page shows the traceback only when the request's
 
 Where this sits in a request's path: raised anywhere from the parser
 (``wire``) to a render method; rendered at the end of it.
+
+Start reading at ``Error``, then ``pageResponse``, which makes every error's page.
 """
 
 from refweb import pages

@@ -11,6 +11,8 @@ or POST".  A POSTed form arrives in the body, in one of two encodings:
 
 Both are parsed by hand here (no ``email`` or ``cgi`` module).  Values come
 out as ``str``: text decoded as UTF-8, undecodable bytes replaced.
+
+Start reading at ``parseURLEncoded``.
 """
 
 import urllib.parse

@@ -28,6 +28,8 @@ target's authority: ``vhost`` and ``wire``), ``parseStatusLine`` (a
 client's first line: ``httpclient``).  ``docs/internals/wire.rst`` shows
 the table, written there from ``ruleTable()`` by ``tools/make_tables.py``;
 ``tests/test_docs.py`` fails if the page differs.
+
+Start reading at ``RULES``, the table of these grammars.
 """
 
 import re

@@ -12,6 +12,8 @@ Latin-1, the encoding HTTP/1.1 heads are read with).
 A value holding CR or LF is refused with ValueError: written out, it would
 end the header line early and start another one the application never meant
 to send ("header injection").
+
+Start reading at ``Headers``.
 """
 
 import functools

@@ -18,6 +18,8 @@ parses the command line, then, in the server process,
 The persistence options (-o, -f, -s, -e) have nothing to act on: Twisted can
 pickle an application to a .tap file and read it back; refweb cannot, and
 says so in one line (``PERSISTENCE_NOTES``).
+
+Start reading at ``dropPrivileges``.
 """
 
 import grp

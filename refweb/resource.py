@@ -8,7 +8,7 @@ Journey: server.Request.process -> getChildForRequest (here) ->
 Resource.render (here) -> renderMethodFor -> render_GET / render_POST / ...
 -> server.Request.render sends what it returns (http_request's pipeline).
 
-Start with getChildForRequest: it is the whole traversal algorithm.  Each
+Start reading at ``getChildForRequest``: it is the whole traversal algorithm.  Each
 URL segment is moved from ``request.postpath`` to ``request.prepath`` and
 handed to ``getChildWithDefault``; the walk stops when no segment is left or
 a resource says ``isLeaf = True``.  The resource where it stops renders.

@@ -14,7 +14,7 @@ wrapped resource had been asked instead.
 A rule is any callable ``rule(request)``; its return value is ignored.
 Rules run at most once per request per RewriterResource (a later visit of
 the same RewriterResource in the same traversal leaves the path alone), so a
-rule need not be idempotent.  Start with ``RewriterResource.getChildWithDefault``.
+rule need not be idempotent.  Start reading at ``RewriterResource.getChildWithDefault``.
 """
 
 import urllib.parse

@@ -50,7 +50,7 @@ Only JSON and raw bytes cross the wire: no pickle, no marshal, no eval, no
 class names.  A peer can make the other side do nothing but what a well-formed
 HTTP request could make it do.  Every wait has a timeout and every frame a
 size limit (MAX_PAYLOAD), so a silent or hostile peer costs one thread for a
-bounded time.  Start with FrameDecoder.feed, then Connection.
+bounded time.  Start reading at ``FrameDecoder.feed``, then ``Connection``.
 """
 
 import json
@@ -194,7 +194,7 @@ class Connection:
     def __init__(self, sock, write=None):
         self.socket = sock
         self._write = write or sock.sendall
-        self._writeLock = threading.Lock()   # keeps each frame's bytes together
+        self._writeLock = threading.Lock()   # guards writes: each frame's bytes together
         self._decoder = FrameDecoder()
         self._received = deque()             # decoded messages not yet returned
 

@@ -5,7 +5,7 @@ Guide: "Running a Twisted Web Server" (``twistd web --path ...``, ``kill
 `cat twistd.pid```, ``twistd -n``) and "Advanced Configuration"
 (``twistd -y``).  Here: ``refweb web ...``, ``refweb.pid``, ``refweb -ny app.tac``.
 
-Journey of ``refweb [options] web [web options]``:
+Journey of ``refweb [options] web [web options]``::
 
     parseCommandLine   global options (this file), then the sub-command's
                        (refweb/tap.py) -- every usage error is found here,
@@ -26,6 +26,8 @@ The option tables (``Option``) serve three jobs: getopt parsing (so
 
 ``refweb tree FILE.tac`` is for learners: it loads the .tac, starts nothing,
 and prints ``resource.describe()`` of each site its services would serve.
+
+Start reading at ``parseCommandLine``, then ``runForeground``.
 """
 
 import getopt

@@ -12,12 +12,12 @@ Where it sits in a request's journey: a ``static.File`` whose
 read, compiled and executed right then, once per request, so an edit shows
 on the next request; the ``resource`` it defines is returned and the walk
 goes on into it (``/perl.rpy/other.pl`` reaches the File that ``perl.rpy``
-defines).  A script sees three special names, as the guide lists them:
+defines).  A script sees three special names, as the guide lists them::
 
-    ``__file__``  the script's full path;
-    ``registry``  the ``static.Registry`` shared by every script of the tree
-                  (state that must outlive one request lives there);
-    ``resource``  what the script must set.
+    __file__  the script's full path;
+    registry  the static.Registry shared by every script of the tree
+              (state that must outlive one request lives there);
+    resource  what the script must set.
 
 Modules beside the script can be imported by it, wherever the server was
 started: the script's folder is added at the end of ``sys.path``.
@@ -26,6 +26,8 @@ A script that fails to compile, raises, or sets no resource is answered as
 a failing render method is: the same 500 page, with no word of the problem;
 its traceback goes to the log, and to the page only when the site was built
 with ``displayTracebacks=True`` (``refweb web --display-tracebacks``).
+
+Start reading at ``ResourceScript``, then ``runScript``.
 """
 
 import os

@@ -11,6 +11,8 @@ tells nothing about another).  The cookie is ``Path=/``, ``HttpOnly`` (no
 script can read it), ``SameSite=Lax``, and ``Secure`` over TLS.  A session
 left untouched for ``sessionTimeout`` seconds expires: it leaves the Site
 and its ``notifyOnExpire`` callbacks run.
+
+Start reading at ``Session``.
 """
 
 import secrets

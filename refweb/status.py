@@ -5,6 +5,8 @@
 these names are re-exported by ``refweb.http``, as Twisted's are.
 
 Guide: not in the guide (its examples never name a status).
+
+Start reading at ``phrase``.
 """
 
 CONTINUE = 100

@@ -15,6 +15,8 @@ Exactly one option chooses the root: ``--path`` (a static.File with ``.rpy``
 and ``.cgi`` processing on), ``--class``, ``--resource-script``, ``--wsgi``
 or ``--user``; with none, a small demo page.  Resolving dotted names and
 importing modules waits for ``makeService``, in the server process.
+
+Start reading at ``makeService``, then ``makeRoot``.
 """
 
 import importlib

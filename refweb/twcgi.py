@@ -10,7 +10,7 @@ or a ``static.File`` whose ``processors`` map an extension to a script
 class; either hands out a ``CGIScript``, a leaf, and the rest of the path
 becomes its ``PATH_INFO``.  ``CGIScript.render`` then runs the program in
 the worker thread answering the request (refweb is threaded, so blocking
-there is fine):
+there is fine)::
 
     request line + headers --> environment (RFC 3875 §4.1)
     request body           --> the script's stdin, fed by a helper thread
@@ -30,7 +30,7 @@ Safety: the script gets no part of the server's environment but ``PATH``,
 never ``HTTP_PROXY`` (the "httpoxy" hole), never the client's
 ``Authorization``; a cgi-bin folder maps only plain names inside itself.
 
-Start with ``CGIScript.render``.
+Start reading at ``CGIScript.render``.
 """
 
 import os

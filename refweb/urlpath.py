@@ -3,6 +3,8 @@
 
 Guide: not in the guide; a resource uses it to build links to itself and
 its children from the URL the request came in by (``Request.URLPath``).
+
+Start reading at ``URLPath``.
 """
 
 import urllib.parse

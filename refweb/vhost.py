@@ -17,7 +17,7 @@ Journey: server.Request.process -> resource.getChildForRequest -> here.
   as if it had arrived alone.  From then on ``getRequestHostname()``,
   ``isSecure()``, ``prePathURL()`` and every redirect name the public site.
 
-Start with ``NameVirtualHost.getChildWithDefault`` and ``_PublicHost.getChild``.
+Start reading at ``NameVirtualHost.getChildWithDefault`` and ``_PublicHost.getChild``.
 """
 
 from refweb import error, grammar, resource

@@ -30,6 +30,8 @@ An application that fails before its head went out gets a 500 page; after,
 the connection is cut, so the client sees a truncated response rather than
 a complete-looking one.  Either way the traceback goes to the log, never to
 the client, and the server keeps serving.
+
+Start reading at ``WSGIResource.render``, then ``WSGIResponse.run``.
 """
 
 import re
@@ -161,7 +163,7 @@ class ErrorStream:
 
     def __init__(self):
         self._partial = ""
-        self._lock = threading.Lock()   # an application may print from several threads
+        self._lock = threading.Lock()   # guards _partial (apps print from many threads)
 
     def write(self, text):
         if not isinstance(text, str):

@@ -117,3 +117,64 @@ def test_browser_screenshot_at_phone_width(site, tmp_path):
     width, height = int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
     assert (width, height) == (400, 800)
     assert len(data) > 8000  # a page with one heading compresses to about 3,000 bytes
+
+
+# --------------------------------------------------------------------------
+# the documentation site (docs/conf.py), served by refweb itself
+# --------------------------------------------------------------------------
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def docsPython():
+    """A Python with Sphinx and myst-nb: the scratch environment .ci/run keeps."""
+    venv = os.environ.get("REFWEB_DOCS_VENV",
+                          os.path.join(os.path.expanduser("~"), ".cache", "refweb-docs-venv"))
+    python = os.path.join(venv, "bin", "python")
+    if not os.access(python, os.X_OK):
+        return None
+    found = subprocess.run([python, "-c", "import sphinx, myst_nb"], capture_output=True)
+    return python if found.returncode == 0 else None
+
+
+@pytest.fixture(scope="module")
+def docsSite(tmp_path_factory):
+    """The built site: REFWEB_DOCS_HTML if set (.ci/run sets it), else built
+    now with the docs environment's Sphinx; skipped when there is neither."""
+    html = os.environ.get("REFWEB_DOCS_HTML")
+    if html:
+        assert os.path.isfile(os.path.join(html, "index.html")), html
+        return html
+    python = docsPython()
+    if python is None:
+        pytest.skip("no built site: REFWEB_DOCS_HTML is not set and no Python with Sphinx "
+                    "and myst-nb in REFWEB_DOCS_VENV or ~/.cache/refweb-docs-venv")
+    html = str(tmp_path_factory.mktemp("docs") / "html")
+    built = subprocess.run([python, "-m", "sphinx", "-q", "-b", "html", "docs", html],
+                           cwd=ROOT, capture_output=True, timeout=300)
+    assert built.returncode == 0, built.stderr.decode("utf-8", "replace")[-2000:]
+    return html
+
+
+def test_browser_reads_the_docs_site(docsSite, tmp_path):
+    """The built site, served by `refweb -n web --path` as README says: the
+    index, a guide chapter linking its API page, the API page linking its
+    source, and a notebook page with its committed outputs, as Chromium sees them."""
+    from test_runner import foreground
+    from support import freePort
+    port = freePort()
+    profile = tmp_path / "profile"
+    with foreground("--pidfile", "", "web", "--path", docsSite,
+                    "--listen", "tcp:%d:interface=127.0.0.1" % port, cwd=tmp_path, port=port):
+        url = "http://127.0.0.1:%d/" % port
+        index = dumpDOM(profile, url)
+        chapter = dumpDOM(profile, url + "guide/01-resource-trees.html")
+        api = dumpDOM(profile, url + "api/refweb.resource.html")
+        notebook = dumpDOM(profile, url + "tutorial/03-Resource-Trees.html")
+    assert "<h1>refweb: the Twisted Web server, rebuilt to be read" in index
+    assert 'href="tutorial.html"' in index and 'href="api.html"' in index
+    assert "<h1>1. Sites, resources and resource trees" in chapter
+    assert 'href="../api/refweb.resource.html#module-refweb.resource"' in chapter
+    assert 'href="../_modules/refweb/resource.html#getChildForRequest"' in api
+    assert "<h1>03 · Resource trees" in notebook
+    assert 'class="cell_output docutils container"' in notebook  # outputs as committed

@@ -50,9 +50,13 @@ def checks(*names):
 # the pages themselves
 # --------------------------------------------------------------------------
 
+# What a Sphinx build writes under docs/ (docs/conf.py): not pages of ours.
+GENERATED = [os.path.join(DOCS, name) for name in ("_build", "api", "tutorial")]
+
+
 def rstFiles():
     for folder, _, files in os.walk(DOCS):
-        if os.path.commonpath([folder, EXAMPLES]) == EXAMPLES:
+        if any(os.path.commonpath([folder, top]) == top for top in [EXAMPLES] + GENERATED):
             continue
         for name in sorted(files):
             if name.endswith(".rst"):
@@ -152,6 +156,34 @@ def test_every_guide_chapter_ends_with_in_refweb():
         assert "In refweb:" in text, page
         tail = text[text.rindex("In refweb:"):]
         assert "refweb/" in tail or "refweb." in tail, page
+
+
+def apiModules():
+    """The modules docs/api.rst gives a page each (its autosummary list)."""
+    with open(os.path.join(DOCS, "api.rst"), encoding="utf-8") as f:
+        return re.findall(r"^   (refweb(?:\.\w+)*)$", f.read(), re.M)
+
+
+def test_api_page_modules_import():
+    """Every module docs/api.rst lists imports (a moved module fails here, not
+    only in the Sphinx build)."""
+    import importlib
+    modules = apiModules()
+    assert len(modules) >= 20
+    for name in modules:
+        importlib.import_module(name)
+
+
+def test_every_guide_chapter_links_its_api_pages():
+    """Each chapter under docs/guide/ links, with :mod:, to the API page (and
+    so the source page) of a module listed in docs/api.rst, and to no other."""
+    listed = set(apiModules())
+    pages = sorted(p for p in rstFiles() if os.sep + "guide" + os.sep in p)
+    for page in pages:
+        with open(page, encoding="utf-8") as f:
+            linked = re.findall(r":mod:`([\w.]+)`", f.read())
+        assert linked, page
+        assert set(linked) <= listed, (page, set(linked) - listed)
 
 
 SECURITY_PAGE = os.path.join(DOCS, "security.rst")
@@ -539,6 +571,8 @@ def test_index_rpy_tac(procs, workdir):
     assert status == 200 and text.startswith("<h1>rpysite</h1>")
     status, text = body(port, "/clock.rpy")
     assert status == 200 and text.startswith("The server's clock says ")
+    link = re.search(r"href='([^']+)'", body(port, "/")[1]).group(1)
+    assert body(port, "/" + link)[0] == 200  # the index page's link leads somewhere
 
 
 @checks("ignore_ext.tac")
@@ -915,6 +949,89 @@ def test_module_docstring_names_its_guide_section(name):
     assert re.search(r"^Guide: ", docstring, re.M), name
 
 
+def packageModules():
+    """refweb's own modules, as README.rst's table lists them: refweb/*.py and
+    the application, internet and python packages (the reference suite has
+    its own README-less layout)."""
+    names = []
+    for folder in ("", "application", "internet", "python"):
+        path = os.path.join(ROOT, "refweb", folder)
+        names += sorted(os.path.join(folder, n) for n in os.listdir(path) if n.endswith(".py"))
+    return names
+
+
+# TODO(lead): these modules are being rewritten (the lead's files, and
+# static.py's split); give each a "Start reading at ``NAME``." sentence and
+# remove it from this list.
+NO_START_YET = {"http.py", "http_request.py", "wire.py", "httpclient.py", "proxy.py",
+                "rules.py", "server.py", "static.py", "internet/selectorloop.py",
+                "internet/protocol.py", "internet/workers.py"}
+START = re.compile(r"Start reading at (?:``)?([\w.]+?)(?:``)?[,.:; ]")
+
+
+def resolveName(moduleName, dotted):
+    """The object ``dotted`` names inside module ``moduleName`` (an attribute
+    path, or a module beside it or below it), else None."""
+    import importlib
+    package = moduleName if moduleName.endswith("__init__") else moduleName.rsplit(".", 1)[0]
+    package = package.replace(".__init__", "")
+    bases = [package] if moduleName.endswith("__main__") else [moduleName, package]
+    for base in (b.replace(".__init__", "") for b in bases):
+        parts = dotted.split(".")
+        for split in range(len(parts), 0, -1):
+            try:
+                obj = importlib.import_module(".".join([base] + parts[:split]))
+            except ImportError:
+                continue
+            for part in parts[split:]:
+                obj = getattr(obj, part, None)
+            if obj is not None:
+                return obj
+        obj = importlib.import_module(base)
+        for part in parts:
+            obj = getattr(obj, part, None)
+        if obj is not None:
+            return obj
+    return None
+
+
+@pytest.mark.parametrize("name", packageModules())
+def test_module_docstring_says_where_to_start_reading(name):
+    """Each module's docstring says where to start reading it ("Start reading
+    at NAME"), and NAME is in it (README.rst says every module does)."""
+    import ast
+    with open(os.path.join(ROOT, "refweb", name), encoding="utf-8") as f:
+        docstring = " ".join((ast.get_docstring(ast.parse(f.read())) or "").split())
+    found = START.search(docstring + " ")
+    if name in NO_START_YET and not found:
+        pytest.xfail("being rewritten; see NO_START_YET")
+    assert found, name
+    moduleName = "refweb." + name[:-3].replace(os.sep, ".")
+    assert resolveName(moduleName, found.group(1)) is not None, (name, found.group(1))
+
+
+# TODO(static.py's split): Registry's lock says why, not what it guards.
+LOCKS_WITHOUT_GUARDS = {"static.py"}
+
+
+def test_every_lock_says_what_it_guards():
+    """docs/internals/reactor.rst: each lock in refweb says, beside it, which
+    state it guards ("# guards ...")."""
+    silent = []
+    for folder, _, files in os.walk(os.path.join(ROOT, "refweb")):
+        for name in sorted(files):
+            path = os.path.join(folder, name)
+            relative = os.path.relpath(path, os.path.join(ROOT, "refweb"))
+            if not name.endswith(".py") or relative in LOCKS_WITHOUT_GUARDS:
+                continue
+            with open(path, encoding="utf-8") as f:
+                for number, line in enumerate(f, 1):
+                    if re.search(r"threading\.(R?Lock|Condition)\(", line) \
+                            and not re.search(r"# (guards|the same lock)", line):
+                        silent.append("%s:%d: %s" % (relative, number, line.strip()))
+    assert not silent, "\n".join(silent)
+
+
 def test_package_docstring_is_a_ten_line_map_of_real_names():
     """refweb/__init__.py maps a request's journey in ten lines, and every
     name on them exists."""
@@ -947,6 +1064,23 @@ def test_readme_test_command_is_what_ci_runs():
     assert "    python3 -m refweb -n web --path .\n" in readme
 
 
+def test_run_notebooks_parses_its_arguments():
+    """tools/run_notebooks.py answers --help, and refuses an unknown option or
+    a name no notebook holds, each without running or writing a notebook."""
+    tool = os.path.join(ROOT, "tools", "run_notebooks.py")
+    folder = os.path.join(ROOT, "tutorial")
+    notebooks = [os.path.join(folder, n) for n in os.listdir(folder) if n.endswith(".ipynb")]
+    before = {path: os.stat(path).st_mtime_ns for path in notebooks}
+    for argv, status, said in ((["--help"], 0, "--check"),
+                               (["--bogus"], 2, "unrecognized arguments: --bogus"),
+                               (["99"], 2, "no notebook's name holds '99'")):
+        done = subprocess.run([sys.executable, tool] + argv, capture_output=True, text=True,
+                              timeout=60)
+        assert done.returncode == status, (argv, done.stdout, done.stderr)
+        assert said in done.stdout + done.stderr, (argv, done.stdout, done.stderr)
+    assert {path: os.stat(path).st_mtime_ns for path in notebooks} == before
+
+
 def test_pages_are_valid_restructuredtext():
     """Each page, and README.rst, parses with docutils without warnings (Sphinx-only roles stubbed)."""
     docutils = pytest.importorskip("docutils.core")
@@ -958,14 +1092,17 @@ def test_pages_are_valid_restructuredtext():
         optional_arguments = 1
         final_argument_whitespace = True
         option_spec = {"language": directives.unchanged, "maxdepth": directives.unchanged,
-                       "end-before": directives.unchanged}
+                       "end-before": directives.unchanged,
+                       "toctree": directives.unchanged, "glob": directives.flag}
 
         def run(self):
             return []
 
     directives.register_directive("literalinclude", Stub)
     directives.register_directive("toctree", Stub)
-    roles.register_local_role("doc", lambda *args, **kw: ([nodes.Text(args[2])], []))
+    directives.register_directive("autosummary", Stub)
+    for role in ("doc", "mod", "func", "class"):
+        roles.register_local_role(role, lambda *args, **kw: ([nodes.Text(args[2])], []))
     for page in list(rstFiles()) + [os.path.join(ROOT, "README.rst")]:
         with open(page, encoding="utf-8") as f:
             text = f.read()

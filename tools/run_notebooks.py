@@ -419,13 +419,37 @@ def _errors(notebook):
             if output["output_type"] == "error"]
 
 
+def parseArgs(argv):
+    """The command line: notebook selectors and --check.  An unknown option,
+    or a selector that names no notebook, is an error (exit status 2) before
+    anything runs or is written."""
+    import argparse
+    parser = argparse.ArgumentParser(
+        prog="python tools/run_notebooks.py",
+        description="Run the tutorial notebooks (tutorial/NN-*.ipynb), each in a fresh "
+                    "Python process, and write their outputs into them.")
+    parser.add_argument("notebooks", nargs="*", metavar="NAME",
+                        help="run only the notebooks whose file names hold NAME "
+                             "(05, Serving, ...); none: all of them")
+    parser.add_argument("--check", action="store_true",
+                        help="run them, write nothing, print the differences from the "
+                             "committed outputs; exit 1 if any")
+    args = parser.parse_args(argv)
+    names = [os.path.basename(path) for path in notebookPaths()]
+    for wanted in args.notebooks:
+        if not any(wanted in name for name in names):
+            parser.error("no notebook's name holds %r (they are: %s)"
+                         % (wanted, ", ".join(name[:2] for name in names)))
+    args.paths = [os.path.join(TUTORIAL, name) for name in names
+                  if not args.notebooks or any(wanted in name for wanted in args.notebooks)]
+    return args
+
+
 def main(argv):
     """Run every notebook (or those named) and write its outputs; --check only compares."""
     import concurrent.futures
-    check = "--check" in argv
-    wanted = [arg for arg in argv if not arg.startswith("--")]
-    paths = [path for path in notebookPaths()
-             if not wanted or any(name in os.path.basename(path) for name in wanted)]
+    args = parseArgs(argv)
+    check, paths = args.check, args.paths
     status = 0
     started = time.monotonic()
     # One process per notebook, as many at once as there are cores: each

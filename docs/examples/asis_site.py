@@ -1,3 +1,5 @@
+# Run it from docs/examples/ (it listens on 127.0.0.1, port $PORT or 8080):
+#   python asis_site.py
 """Serve ./htdocs, sending .asis files as complete, ready-made responses."""
 import os
 

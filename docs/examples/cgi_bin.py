@@ -1,3 +1,5 @@
+# Run it from docs/examples/ (it listens on 127.0.0.1, port $PORT or 8080):
+#   python cgi_bin.py
 """A folder as the root, and a folder of CGI programs at /cgi-bin."""
 import os
 

@@ -1,3 +1,5 @@
+# Run it from docs/examples/ (it listens on 127.0.0.1, port $PORT or 8080):
+#   python distrib_by_hand.py
 """Both halves of a spreadable server in one process, without the command.
 
 The personal half publishes a Site on a UNIX socket; the user half mounts

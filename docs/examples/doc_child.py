@@ -1,3 +1,5 @@
+# Run it from docs/examples/ (it listens on 127.0.0.1, port $PORT or 8080):
+#   python doc_child.py
 """A folder as the root, with one more folder hung on it at /doc."""
 import os
 

@@ -1,7 +1,6 @@
-"""The smallest refweb site: one resource, answering every URL.
-
-Run:  PORT=8080 python first_site.py    then open http://localhost:8080/
-"""
+# Run it from docs/examples/ (it listens on 127.0.0.1, port $PORT or 8080):
+#   python first_site.py
+"""The smallest refweb site: one resource, answering every URL."""
 import os
 
 from refweb import resource, server

@@ -1,3 +1,5 @@
+# Run it from docs/examples/ (it listens on 127.0.0.1, port $PORT or 8080):
+#   python gzip_site.py
 """The guide's Simple resource, gzipped for clients that accept gzip."""
 import os
 

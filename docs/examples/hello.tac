@@ -1,4 +1,6 @@
-# The Hello tree of hello_tree.py, as an application.  Run: refweb -ny hello.tac
+# The Hello tree of hello_tree.py, as an application.
+# Run it from docs/examples/ (it listens on 127.0.0.1, port $PORT or 8080):
+#   python -m refweb -ny hello.tac
 import os
 
 from refweb import server

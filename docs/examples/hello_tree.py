@@ -1,3 +1,5 @@
+# Run it from docs/examples/ (it listens on 127.0.0.1, port $PORT or 8080):
+#   python -m refweb -n web --resource-script hello_tree.py --listen tcp:${PORT:-8080}:interface=127.0.0.1
 """The guide's Hello resource, arranged in a tree with putChild.
 
 isLeaf is False here, so traversal goes on below each Hello and
@@ -21,3 +23,4 @@ class Hello(Resource):
 root = Hello()
 root.putChild('fred', Hello())
 root.putChild('bob', Hello())
+resource = root  # the name --resource-script (and a .rpy) serves

@@ -1,4 +1,6 @@
 # /clock is answered by clock.rpy: the extension stays hidden from users.
+# Run it from docs/examples/ (it listens on 127.0.0.1, port $PORT or 8080):
+#   python -m refweb -ny ignore_ext.tac
 import os
 
 from refweb import script, server, static

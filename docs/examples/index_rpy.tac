@@ -1,4 +1,6 @@
 # Every .rpy is a resource script, and a folder's index page is index.rpy.
+# Run it from docs/examples/ (it listens on 127.0.0.1, port $PORT or 8080):
+#   python -m refweb -ny index_rpy.tac
 import os
 
 from refweb import script, server, static

@@ -1,3 +1,5 @@
+# Run it from docs/examples/ (it listens on 127.0.0.1, port $PORT or 8080):
+#   python -m refweb -n web --resource-script notify_cancel.py --listen tcp:${PORT:-8080}:interface=127.0.0.1
 """The same page, tidied up: when the client leaves, cancel the finish."""
 from refweb import server
 from refweb.internet import reactor
@@ -8,6 +10,8 @@ delay = 10  # seconds before the response is finished
 
 
 class PoliteResource(Resource):
+    isLeaf = True  # it answers every path, / included
+
     def render_GET(self, request):
         request.write("hello world")
         call = reactor.callLater(delay, request.finish)

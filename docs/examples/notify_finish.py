@@ -1,3 +1,5 @@
+# Run it from docs/examples/ (it listens on 127.0.0.1, port $PORT or 8080):
+#   python -m refweb -n web --resource-script notify_finish.py --listen tcp:${PORT:-8080}:interface=127.0.0.1
 """Find out whether the client stayed until the end of the response."""
 from refweb import server
 from refweb.internet import reactor
@@ -8,6 +10,8 @@ delay = 10  # seconds before the response is finished
 
 
 class ExampleResource(Resource):
+    isLeaf = True  # it answers every path, / included
+
     def render_GET(self, request):
         request.write("hello world")
         d = request.notifyFinish()

@@ -1,4 +1,6 @@
 # One site on every port listed in the file `ports` (numbers, any spacing).
+# Run it from docs/examples/ (it listens on 127.0.0.1, on the ports in `ports`):
+#   python -m refweb -ny ports.tac
 from refweb import server, static
 from refweb.application import internet, service
 

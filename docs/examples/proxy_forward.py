@@ -1,3 +1,5 @@
+# Run it from docs/examples/ (it listens on 127.0.0.1, port $PORT or 8080):
+#   python proxy_forward.py
 """A forward proxy: point a browser's proxy setting at this port."""
 import os
 

@@ -1,3 +1,5 @@
+# Run it from docs/examples/ (it listens on 127.0.0.1, port $PORT or 8080):
+#   python proxy_reverse.py
 """A reverse proxy: everything asked here is fetched from ORIGIN."""
 import os
 

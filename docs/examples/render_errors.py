@@ -1,3 +1,5 @@
+# Run it from docs/examples/ (it listens on 127.0.0.1, port $PORT or 8080):
+#   python -m refweb -n web --resource-script render_errors.py --listen tcp:${PORT:-8080}:interface=127.0.0.1
 """Errors as statuses: raise one, and refweb turns it into a page."""
 from refweb import error
 from refweb.resource import Resource

@@ -1,3 +1,5 @@
+# Run it from docs/examples/ (it listens on 127.0.0.1, port $PORT or 8080):
+#   python -m refweb -n web --resource-script render_later.py --listen tcp:${PORT:-8080}:interface=127.0.0.1
 """A resource that answers later: render returns NOT_DONE_YET."""
 from refweb import server
 from refweb.internet import reactor

@@ -1,3 +1,5 @@
+# Run it from docs/examples/ (it listens on 127.0.0.1, port $PORT or 8080):
+#   python -m refweb -n web --resource-script render_methods.py --listen tcp:${PORT:-8080}:interface=127.0.0.1
 """One resource, several methods: GET and POST share a renderer."""
 import html
 

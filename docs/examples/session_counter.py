@@ -1,3 +1,5 @@
+# Run it from docs/examples/ (it listens on 127.0.0.1, port $PORT or 8080):
+#   python -m refweb -n web --resource-script session_counter.py --listen tcp:${PORT:-8080}:interface=127.0.0.1
 """Count each browser's visits in its Session."""
 from refweb.resource import Resource
 
@@ -22,3 +24,4 @@ class Logout(Resource):
 root = Resource()
 root.putChild("", Counter())
 root.putChild("logout", Logout())
+resource = root  # the name --resource-script (and a .rpy) serves

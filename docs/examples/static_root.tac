@@ -1,4 +1,6 @@
-# A .tac file: Python that builds `application`.  Run: refweb -ny static_root.tac
+# A .tac file: Python that builds `application`.
+# Run it from docs/examples/ (it listens on 127.0.0.1, port $PORT or 8080):
+#   python -m refweb -ny static_root.tac
 import os
 
 from refweb import server, static

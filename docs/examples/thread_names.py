@@ -1,3 +1,5 @@
+# Run it from docs/examples/ (it prints what the page shows):
+#   python thread_names.py
 """Which thread does what: print the thread's name at each step."""
 import http.client
 import threading

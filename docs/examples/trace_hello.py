@@ -1,3 +1,5 @@
+# Run it from docs/examples/ (it prints what the page shows):
+#   python trace_hello.py
 """Serve the Hello tree with trace=True and print how /fred/ was found."""
 import http.client
 

@@ -1,4 +1,6 @@
 # refweb as the front server: example.com is fetched from an internal refweb.
+# Run it from docs/examples/ (it listens on 127.0.0.1, port $PORT or 8080):
+#   python -m refweb --pidfile front.pid -ny vhost_proxy.tac
 import os
 
 from refweb import proxy, server, vhost

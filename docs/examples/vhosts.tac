@@ -1,4 +1,6 @@
 # One port, several sites, chosen by the Host header.
+# Run it from docs/examples/ (it listens on 127.0.0.1, port $PORT or 8080):
+#   python -m refweb -ny vhosts.tac
 import os
 
 from refweb import script, server, static, vhost

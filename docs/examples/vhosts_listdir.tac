@@ -1,4 +1,6 @@
 # No list of hosts to keep up to date: each folder in sites/ is a host.
+# Run it from docs/examples/ (it listens on 127.0.0.1, port $PORT or 8080):
+#   python -m refweb -ny vhosts_listdir.tac
 import os
 
 from refweb import server, static, vhost

@@ -1,3 +1,5 @@
+# Run it from docs/examples/ (it prints what the page shows):
+#   python watch_hello.py
 """Watch one request go by: the raw heads (wire=True) and the walk (trace=True)."""
 import socket
 

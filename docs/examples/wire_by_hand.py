@@ -1,3 +1,5 @@
+# Run it from docs/examples/ (it prints what the page shows):
+#   python wire_by_hand.py
 """Parse an HTTP request by hand with refweb.wire: bytes in, values out."""
 from refweb import error, wire
 

@@ -1,4 +1,6 @@
-# A WSGI application as the root resource.  Run: refweb -ny wsgi_hello.tac
+# A WSGI application as the root resource.
+# Run it from docs/examples/ (it listens on 127.0.0.1, port $PORT or 8080):
+#   python -m refweb -ny wsgi_hello.tac
 import os
 
 from refweb import server

@@ -8,4 +8,6 @@ Guide: "Advanced Configuration" and "Serving WSGI Applications".
     app       loadApplication(path) for .tac files; startApplication / stopApplication
 
 Import them the guide's way: ``from refweb.application import internet, service``.
+
+Start reading at ``service``, then ``app``.
 """

@@ -13,6 +13,8 @@ A .tac is ordinary Python run with ``__file__`` set and its own folder first
 on ``sys.path`` (so it can import modules that sit beside it).  Whatever goes
 wrong while loading it becomes one ApplicationError whose message is a
 single line naming the file and, where there is one, the line.
+
+Start reading at ``loadApplication``.
 """
 
 import builtins

@@ -12,6 +12,8 @@ Each service keeps its constructor arguments and hands them to the
 reactor's matching listenX method when started.  The bound port is kept as
 ``_port`` (the name Twisted uses), so ``service._port.getHost().port`` tells
 a test which free port ``TCPServer(0, site)`` got.
+
+Start reading at ``TCPServer``.
 """
 
 from refweb.application.service import Service

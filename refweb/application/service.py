@@ -16,6 +16,8 @@ Twisted finds a service inside an application through zope.interface
 adapters.  refweb keeps the same spelling, ``IService(application)`` and
 ``IServiceCollection(application)``, but they are plain functions: an
 Application *is* a MultiService, so both return it unchanged.
+
+Start reading at ``MultiService``.
 """
 
 from refweb.python import log

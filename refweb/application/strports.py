@@ -12,6 +12,8 @@ Descriptions: ``tcp:PORT[:interface=ADDR][:backlog=N]`` (a bare ``8080``
 means tcp), ``unix:PATH[:mode=0660][:wantPID=1]``,
 ``ssl:PORT:privateKey=KEY[:certKey=CERT][:interface=ADDR]``.  A bad one
 raises endpoints.BadDescription naming the text and what was expected.
+
+Start reading at ``service``.
 """
 
 from refweb.application import internet

@@ -4,6 +4,8 @@
 ``request.getClientAddress()`` and ``request.getHost()`` return these;
 ``port.getHost().port`` is how a test learns which free port ``listenTCP(0,
 ...)`` picked.
+
+Start reading at ``fromSocketAddress``.
 """
 
 from dataclasses import dataclass

@@ -16,6 +16,8 @@ the chain back to callbacks.
 In refweb callbacks run in whichever thread fires the Deferred (a connection
 thread, the reactor's timer thread, a pool thread); the lock only keeps the
 chain consistent when one thread adds callbacks while another fires.
+
+Start reading at ``Deferred.addCallbacks``.
 """
 
 import threading

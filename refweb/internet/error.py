@@ -1,5 +1,8 @@
 # -*- test-case-name: tests.test_reactor -*-
-"""Connection errors, as they reach ``notifyFinish`` errbacks and client factories."""
+"""Connection errors, as they reach ``notifyFinish`` errbacks and client factories.
+
+Start reading at ``ConnectionDone``.
+"""
 
 
 class ConnectionDone(Exception):

@@ -5,7 +5,7 @@ Guide: "Site Objects" -- ``reactor.listenTCP(8080, site); reactor.run()``.
 
 Twisted's reactor is one loop that watches every socket and runs every
 protocol.  This one keeps the loop for the watching and uses threads for the
-work, so that a render method may block:
+work, so that a render method may block::
 
     refweb-selector      accepts connections on every port and holds each
                          connection while it waits (selectorloop.py)
@@ -23,6 +23,8 @@ SIGINT/SIGTERM), then fires the shutdown triggers, closes the ports and
 lets the requests in flight finish.  See docs/internals/reactor.rst for what
 this changes for code written for Twisted: mainly, render methods may run
 in several threads at once, so shared state needs a lock.
+
+Start reading at ``ThreadedReactor.listenTCP``.
 """
 
 import heapq
@@ -215,7 +217,7 @@ class ThreadedReactor:
 
     def __init__(self):
         self._lock = threading.Lock()  # guards _calls, _ports, _triggers, _timerThread
-        self._wakeup = threading.Condition(self._lock)
+        self._wakeup = threading.Condition(self._lock)  # the same lock: wakes the timer thread
         self._calls = []  # heap of DelayedCall
         self._ports = []
         self._triggers = {}  # (phase, event) -> [(f, args, kw)]
@@ -292,7 +294,7 @@ class ThreadedReactor:
         return time.monotonic()
 
     def callLater(self, delay, f, *args, **kw):
-        """Run f(*args, **kw) on the timer thread after ``delay`` seconds."""
+        """Run ``f(*args, **kw)`` on the timer thread after ``delay`` seconds."""
         call = DelayedCall(self, time.monotonic() + max(0.0, delay), f, args, kw)
         with self._lock:
             heapq.heappush(self._calls, call)

@@ -14,6 +14,8 @@ the server listening there.  Before listening, ``claim`` decides:
     the path exists but is not a socket (a file someone cares about) -> refuse
     otherwise (no lock, or a dead owner, and nobody answering)      -> remove
                                                      the leftovers, write our pid
+
+Start reading at ``claim``.
 """
 
 import os

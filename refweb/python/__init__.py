@@ -1,2 +1,5 @@
 """Small utilities the guide imports from ``twisted.python``: ThreadPool,
-println, a logger and Failure."""
+println, a logger and Failure.
+
+Start reading at ``threadpool``.
+"""

@@ -6,6 +6,8 @@ hands a Failure to println when the client goes away first.
 
 A Failure remembers the exception and its formatted traceback at the moment it
 was made (inside an ``except`` block, or from an exception object given to it).
+
+Start reading at ``Failure``.
 """
 
 import sys

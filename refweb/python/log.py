@@ -8,6 +8,8 @@ Observers are callables taking one line of text.  ``startLogging(file)`` adds
 one that writes timestamped lines to a file.  Until some observer is added,
 ``msg`` goes nowhere and ``err`` goes to stderr, so a plain script never
 loses an error silently.
+
+Start reading at ``msg``.
 """
 
 import sys

@@ -8,6 +8,8 @@ Threads are started lazily, up to ``maxthreads``, as work arrives; idle
 threads wait on the queue.  ``stop()`` asks every worker to finish its
 current job and exit.  Worker threads are daemons, so a pool that was never
 stopped cannot keep a process alive after the reactor has shut down.
+
+Start reading at ``ThreadPool.callInThreadWithCallback``.
 """
 
 import queue
@@ -53,7 +55,7 @@ class ThreadPool:
         worker.start()
 
     def callInThread(self, func, *args, **kw):
-        """Run func(*args, **kw) on a worker; exceptions are logged."""
+        """Run ``func(*args, **kw)`` on a worker; exceptions are logged."""
         self.callInThreadWithCallback(None, func, *args, **kw)
 
     def callInThreadWithCallback(self, onResult, func, *args, **kw):

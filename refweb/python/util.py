@@ -4,6 +4,8 @@
 ``d.addErrback(println, "error")`` calls ``println(failure, "error")``: the
 line printed ends with ``error``.  Output is flushed at once, so a learner
 watching a server's terminal sees it when it happens.
+
+Start reading at ``println``.
 """
 
 import sys

@@ -4,7 +4,7 @@ from refweb.resource import Resource
 
 class Index(Resource):
     def render_GET(self, request):
-        return "<h1>rpysite</h1><p>See also <a href='clock'>the clock</a>.</p>"
+        return "<h1>rpysite</h1><p>See also <a href='clock.rpy'>the clock</a>.</p>"
 
 
 resource = Index()
