@@ -12,7 +12,7 @@ Its ``render`` checks that the file starts with a status line, and
 refweb's own, no framing -- and then the connection is closed, which is
 what tells the client where the response ends.
 
-Start with ``ASISProcessor.render``.
+Start reading at ``ASISProcessor.render``.
 """
 
 import os

@@ -46,6 +46,8 @@ uses too (``wire.responseFraming``, read by http11's READERS table): no body aft
 1xx/204/304; else Transfer-Encoding: chunked; else Content-Length; else the
 body runs until the server closes the connection.  Interim 1xx responses
 (100 Continue, 103 Early Hints) are skipped without any callback.
+
+Start reading at ``HTTPClient.dataReceived``.
 """
 
 import re

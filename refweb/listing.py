@@ -14,7 +14,7 @@ Every name is escaped for HTML (``_displayName``) and quoted for its link
 (``_quoteName``); the page wears the look of every refweb page
 (``pages.STYLE``).
 
-Start with ``DirectoryLister.render_GET``.
+Start reading at ``DirectoryLister.render_GET``.
 """
 
 import html

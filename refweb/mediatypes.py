@@ -11,7 +11,7 @@ Where it sits in a request's journey: after traversal has found a
 ``listing.DirectoryLister`` asks it for each row's "Type" column.  Nothing
 here touches a socket or a file's bytes: a name goes in, a type comes out.
 
-Start with ``getTypeAndEncoding``; ``loadMimeTypes`` builds the table it reads.
+Start reading at ``getTypeAndEncoding``; ``loadMimeTypes`` builds the table it reads.
 ``processorFor`` answers the other question a name raises: is the file
 rendered by one of ``File.processors`` rather than sent?
 """

@@ -10,7 +10,7 @@ written that no resource wrote.  ``error.pageResponse`` turns an
 ``error.Error`` into headers and ``page``'s HTML (every error: a parser's,
 a resource's, a proxy's, a CGI script's); ``resource.ErrorPage`` renders
 ``page`` itself; ``static``'s directory listing puts its table under
-``HEAD`` with ``STYLE`` plus its own rules.  Start with ``page``.
+``HEAD`` with ``STYLE`` plus its own rules.  Start reading at ``page``.
 
 Nothing here knows HTTP: these are strings and a function that fills them,
 HTML-escaping every text it is given.

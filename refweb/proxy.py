@@ -14,15 +14,15 @@ The classes, and how they fit (the guide's own description)::
       ReverseProxyRequest          every request goes to factory.host:port
     ReverseProxyResource           a Resource: the path below it goes upstream
 
-A proxied request's journey: the client's HTTPChannel thread reads the
-request and calls ``process()`` (or ``render()`` for the resource), which
+A proxied request's journey: the worker thread serving the client's
+connection has read the request and calls ``process()`` (or ``render()`` for the resource), which
 calls ``reactor.connectTCP``.  That starts a *client thread* which sends the
 request upstream and, for each piece of the answer, calls
 ``father.write(data)`` on the client's request.  ``write`` blocks while the
 client is slow, so the client thread stops reading from the upstream and
 TCP pushes back on it: a 100 MiB response passes through in 64 KiB pieces.
-The relay ends with ``father.finish()``, which lets the HTTPChannel thread
-read the client's next request.
+The relay ends with ``father.finish()``, which lets the client's
+connection take its next request.
 
 What is *not* relayed (RFC 9110 section 7.6.1): hop-by-hop headers, which
 describe one connection and not the message -- Connection, Keep-Alive,
@@ -41,6 +41,8 @@ are the ones every refweb error gets (``errorPage`` ->
 ``Request.respondWithError`` -> ``error.pageResponse``); the upstream's
 response is framed by the rules the server uses (``wire.responseFraming``,
 through HTTPClient).
+
+Start reading at ``ProxyRequest.process``.
 """
 
 import threading

@@ -13,7 +13,7 @@ the client wants (None: all of them; []: none can be given, a 416), then
 ``planBody`` to set the status and headers and list the body's pieces, which
 ``writeParts`` sends.  Nothing here opens a socket; ``parseRange`` is pure.
 
-Start with ``requestedRanges``, then ``planBody``.
+Start reading at ``requestedRanges``, then ``planBody``.
 """
 
 import os

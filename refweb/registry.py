@@ -11,7 +11,7 @@ Where it sits in a request's journey: a ``static.File`` tree holds one
 on each request, finds what earlier requests left there.  The site's
 connection threads share it, so every method takes a lock.
 
-Start with ``Registry.getComponent``.
+Start reading at ``Registry.getComponent``.
 """
 
 import threading
@@ -27,7 +27,7 @@ class Registry:
     def __init__(self):
         self._components = {}
         self._paths = {}
-        self._lock = threading.Lock()  # scripts run in many connection threads
+        self._lock = threading.Lock()  # guards _components and _paths (scripts run in many threads)
 
     def getComponent(self, key, default=None):
         with self._lock:

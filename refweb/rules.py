@@ -20,6 +20,8 @@ Besides the server, two things read the tables:
 So a row that is wrong fails a test, and a page cannot say something the
 tables do not.  Defaults are never written here: ``default(limit)`` reads
 them from the class that owns them, when asked.
+
+Start reading at ``KEEP_ALIVE``, the table the server reads.
 """
 
 import collections

@@ -21,6 +21,8 @@ URLs) and overrides nothing of how a response is written.
 ``Site(root, trace=True)`` logs each step of the walk and the render's
 outcome; the logging is ``refweb.tracing``'s, called from
 ``getResourceFor`` and ``render`` only when ``trace`` is on.
+
+Start reading at ``Request.process``.
 """
 
 import re

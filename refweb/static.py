@@ -18,7 +18,7 @@ redirects to its slash form, and ``/folder/`` serves an index file or a
 flat however big the file is.  A file whose extension is in ``processors``
 is handed to that factory instead (``script.ResourceScript`` for ``.rpy``).
 
-Start with ``File.getChild``, then ``File.render_GET``.  The rest of the
+Start reading at ``File.getChild``, then ``File.render_GET``.  The rest of the
 work lives beside this module, and its names are re-exported here, where
 the guide finds them (``static.DirectoryLister``, ``static.ASISProcessor``):
 

@@ -15,8 +15,7 @@ Where it hooks in: ``server.Site.getResourceFor`` hands
 ``resource.getChildForRequest`` the step callback ``walkTracer`` returns,
 and ``server.Request.render`` calls ``renderRaised``, ``renderLater`` or
 ``renderReturned`` after the render method; each only when the Site's
-``trace`` is on.  Nothing here changes what is served.  Start with
-``walkTracer``.
+``trace`` is on.  Nothing here changes what is served.  Start reading at ``walkTracer``.
 """
 
 from refweb import error, resource as resource_module

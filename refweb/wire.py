@@ -41,6 +41,8 @@ ASCII-only table in ``refweb.grammar``:
 Every function raises an ``refweb.error.Error`` with the right status; the
 channel turns that into a response (``errorResponse``, whose page is
 ``error.pageResponse``'s) and closes the connection.
+
+Start reading at ``parseHead``.
 """
 
 import calendar

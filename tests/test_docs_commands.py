@@ -290,6 +290,12 @@ EXPECTED = {
 }
 
 NOT_RUN = {
+    # write-your-own-server.rst: the report excerpt; its output is compared
+    # with a fresh run by tests/test_docs.py (the grader's own test).
+    "python -m refweb.reference --impl command --command 'python3 learner_server.py {port} "
+    "{root} {site}' -k trees.putChild_child_found -k trees.request_uri_and_path "
+    "-k framing.status_line_http11 -k framing.keepalive_default_http11 -v":
+        "run by tests/test_docs.py, which compares its output with the page's excerpt",
     # web_stop.sh is run by web_start.sh's case, against the daemon that started.
     "kill `cat refweb.pid`": "run by checkDaemon, after web_start.sh's command",
     # write-your-own-server.rst: these install or run whole suites.

@@ -19,6 +19,8 @@ next depends on the protocol:
 * any other protocol gets a worker thread for the whole connection, which
   runs ``handleConnection()``.  The default reads from the socket and feeds
   ``dataReceived``, as Twisted's loop would.
+
+Start reading at ``Protocol``: its docstring declares what the selector calls.
 """
 
 import os

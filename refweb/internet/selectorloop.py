@@ -35,6 +35,8 @@ What the loop does, each time ``select`` wakes it:
 Protocols that do not wait here (``waitsInSelector = False``: anything but
 HTTP) are handed to a worker at once and keep it for the whole connection,
 as they did when each connection had its own thread.
+
+Start reading at ``ConnectionSelector._run``.
 """
 
 import collections

@@ -24,6 +24,8 @@ That one keeps every thread it starts, as Twisted's does; this one must
 shrink back after a burst of slow renders, tell a lingering worker whether
 other work would wait (``isFull``), and is used twice for every request, so
 it takes the lighter ``queue.SimpleQueue``.
+
+Start reading at ``WorkerPool.submit``.
 """
 
 import itertools
