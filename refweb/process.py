@@ -7,13 +7,19 @@ options before ``web`` belong to twistd, and refweb's runner takes them all.
 Where it sits in the journey of ``refweb [options] web``: refweb.runner
 parses the command line, then, in the server process,
 
+    checkPidFile   --pidfile: a live pid file refuses the start (writePidFile,
+                   removePidFile: written once logging runs, removed at exit)
     startLogging   -l FILE / --syslog --prefix / --logger NAME
     Profiler       -p FILE (--profiler, --savestats): every thread, from
                    before the ports are bound until the reactor stops
     startSpewing   --spew: one log line per Python function call
     startDebugging -b: pdb post mortem on each logged error, SIGUSR2 -> pdb
     chroot         --chroot DIR, after the application is built
-    dropPrivileges -u/-g/--euid, once the ports are bound (refweb.application.app)
+    dropPrivileges -u/-g/--euid, once the ports are bound (refweb.application.app
+                   calls it: the one place that changes a process's ids)
+
+It imports only leaf modules (refweb.options, refweb.python.reflect), so
+runner and application/app may both import it without a cycle.
 
 The persistence options (-o, -f, -s, -e) have nothing to act on: Twisted can
 pickle an application to a .tap file and read it back; refweb cannot, and
@@ -28,7 +34,10 @@ import sys
 import threading
 
 from refweb import grammar
+from refweb.internet.unixlock import processAlive
+from refweb.options import StartupError, callUserCode, loadNamed
 from refweb.python import log
+from refweb.python.reflect import describeKind
 
 REACTORS = {"threaded": "refweb.internet.threadedreactor: a selector thread for "
                         "waiting connections, worker threads for requests; "
@@ -51,6 +60,47 @@ PERSISTENCE_NOTES = {
 def reactorsText():
     """What ``refweb --help-reactors`` prints."""
     return "".join("    %-10s %s\n" % item for item in REACTORS.items())
+
+
+# --------------------------------------------------------------------------
+# the pid file
+# --------------------------------------------------------------------------
+
+def checkPidFile(pidfile):
+    """Refuse if ``pidfile`` names a live process; remove it if stale.
+
+    Returns a note to log about a stale file, or None.
+    """
+    if not pidfile or not os.path.exists(pidfile):
+        return None
+    try:
+        with open(pidfile) as f:
+            pid = int(f.read().strip())
+    except (OSError, ValueError):
+        pid = None
+    if pid is not None and pid != os.getpid() and processAlive(pid):
+        raise StartupError(
+            "%s names process %d, which is still running: another refweb is "
+            "serving from here. Stop it first (kill `cat %s`), or use --pidfile."
+            % (pidfile, pid, os.path.basename(pidfile)))
+    os.remove(pidfile)
+    return "Removed stale pid file %s (process %s is gone)." % (pidfile, pid)
+
+
+def writePidFile(pidfile):
+    if pidfile:
+        with open(pidfile, "w") as f:
+            f.write("%d\n" % os.getpid())
+
+
+def removePidFile(pidfile):
+    """Remove ``pidfile`` if it is still ours."""
+    try:
+        with open(pidfile) as f:
+            if int(f.read().strip()) == os.getpid():
+                os.remove(pidfile)
+    except (OSError, ValueError):
+        pass
 
 
 # --------------------------------------------------------------------------
@@ -158,14 +208,14 @@ class SyslogObserver:
 
 def loadObserver(name):
     """--logger NAME: call the factory NAME names; its result observes the log."""
-    from refweb.tap import namedAny
-    factory = namedAny(name)
+    factory = loadNamed("--logger", name)
     if not callable(factory):
-        raise TypeError("--logger %s is not callable" % (name,))
-    observer = factory()
+        raise StartupError("--logger %s is %s, not a log observer factory (a "
+                           "callable that returns one)" % (name, describeKind(factory)))
+    observer = callUserCode("--logger " + name, factory)
     if not callable(observer):
-        raise TypeError("--logger %s() returned %r, which cannot take log lines"
-                        % (name, observer))
+        raise StartupError("--logger %s() returned %s, which cannot take log lines"
+                           % (name, describeKind(observer)))
     return observer
 
 

@@ -17,7 +17,6 @@ or ``--user``; with none, a small demo page.  Resolving dotted names and
 importing modules waits for ``makeService``, in the server process.
 """
 
-import importlib
 import os
 import re
 import sys
@@ -26,7 +25,10 @@ import textwrap
 from refweb import resource
 from refweb.application import service as service_module
 from refweb.internet import endpoints
-from refweb.runner import Option, StartupError, UsageError, formatHelp, parseOptions
+from refweb.options import (EXAMPLES, Option, StartupError, UsageError, callUserCode,
+                            formatHelp, loadNamed, parseOptions, shortPath,
+                            versionText)
+from refweb.python.reflect import describeKind
 
 COMMAND = "refweb web"
 PERSONAL_SOCKET = "~/.refweb-web-pb"  # where `--personal` listens; `--user` looks there
@@ -90,7 +92,7 @@ WEB_OPTIONS = [
 
 EPILOG = textwrap.fill("With no option choosing the root (--path, --class, "
                        "--resource-script, --wsgi, --user) refweb serves a small "
-                       "demo page.", 79)
+                       "demo page.", 79) + "\n\n" + EXAMPLES
 
 # The limits a command line may change (docs/internals/wire.rst, "Limits").
 # option -> (the attribute it sets, its unit).  maxConnections is set on each
@@ -151,8 +153,7 @@ def parseArgs(argv):
     if values["help"]:
         return formatHelp("refweb [options] web [web options]", WEB_OPTIONS, EPILOG)
     if values["version"]:
-        from refweb.runner import _versionText
-        return _versionText()
+        return versionText()
     if rest:
         raise UsageError(COMMAND, "unexpected argument %r" % (rest[0],))
     return postOptions(values)
@@ -262,29 +263,6 @@ def _ports(config):
 # building (in the server process)
 # --------------------------------------------------------------------------
 
-def namedAny(name):
-    """The object a dotted name names: 'helloworld.application' -> the function."""
-    parts = name.split(".")
-    for cut in range(len(parts), 0, -1):
-        moduleName = ".".join(parts[:cut])
-        try:
-            obj = importlib.import_module(moduleName)
-        except ModuleNotFoundError as exc:
-            # only "this very module is missing" means: try a shorter prefix
-            if exc.name and (moduleName == exc.name or moduleName.startswith(exc.name + ".")):
-                continue
-            raise
-        for attribute in parts[cut:]:
-            try:
-                obj = getattr(obj, attribute)
-            except AttributeError:
-                raise StartupError("cannot find %s: %r has no attribute %r"
-                                   % (name, obj, attribute)) from None
-        return obj
-    raise StartupError("cannot find %s: no module named %r (is its folder the "
-                       "current one, or on PYTHONPATH?)" % (name, parts[0]))
-
-
 def _fileRoot(config):
     from refweb import script, static, twcgi
     root = static.File(config["path"])
@@ -302,17 +280,25 @@ def _fileRoot(config):
     if config["allow_ignore_ext"]:
         root.ignoreExt("*")
     for ext, name in config["processor"]:
-        root.processors[ext] = namedAny(name)
+        root.processors[ext] = loadNamed("--processor", name)
     return root
 
 
 def _classRoot(config):
-    return namedAny(config["class"])()
+    name = config["class"]
+    return callUserCode("--class " + name, loadNamed("--class", name))
 
 
 def _scriptRoot(config):
+    """The wrapper runs the script for each request; it is run once now too,
+    so a script that cannot give a resource stops the start, in one line,
+    rather than answering 500 to every request."""
     from refweb import script
-    return script.ResourceScriptWrapper(config["resource_script"])
+    wrapper = script.ResourceScriptWrapper(config["resource_script"])
+    callUserCode("--resource-script " + shortPath(config["resource_script"]),
+                 script.runScript, config["resource_script"], wrapper.registry)
+    return wrapper
+
 
 
 # The --wsgi pool: the size of Twisted's ThreadPool(), which `twistd web
@@ -324,22 +310,16 @@ def _wsgiRoot(config):
     from refweb.internet import reactor
     from refweb.python.threadpool import ThreadPool
     from refweb.wsgi import WSGIResource
-    application = namedAny(config["wsgi"])
+    application = loadNamed("--wsgi", config["wsgi"])
     if not callable(application):
         # Found now, at start, rather than as a 500 on every request.
         raise StartupError("--wsgi %s is %s, not a WSGI application (a callable "
                            "taking environ and start_response)"
-                           % (config["wsgi"], _describeObject(application)))
+                           % (config["wsgi"], describeKind(application)))
     pool = ThreadPool(WSGI_MIN_THREADS, WSGI_MAX_THREADS, name="refweb-wsgi")
     pool.start()
     reactor.addSystemEventTrigger("after", "shutdown", pool.stop)
     return WSGIResource(reactor, pool, application)
-
-
-def _describeObject(obj):
-    if isinstance(obj, type(sys)):
-        return "a module"
-    return "a %s" % (type(obj).__name__,)
 
 
 def _userRoot(config):
