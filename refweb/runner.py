@@ -398,7 +398,10 @@ def _startFileLogging(logfile, redirectStdio=False):
 
 
 def serveUntilStopped(config):
-    """reactor.run() until SIGTERM/SIGINT; then clean up the pid file."""
+    """reactor.run() until SIGTERM/SIGINT; then clean up the pid file.
+
+    The exit status: 0 if every request in flight was answered, 1 if the
+    shutdown cut some short (a second Ctrl-C, or shutdownGrace ran out)."""
     from refweb.internet import reactor
     from refweb.python import log
     try:
@@ -407,7 +410,9 @@ def serveUntilStopped(config):
         while _profiler:
             _profiler.pop().stop()
         removePidFile(config.pidfile)
-        log.msg("refweb: stopped.")
+        log.msg("refweb: stopped%s." % (" (requests were cut short)" if reactor.cutShort
+                                        else ""))
+    return 1 if reactor.cutShort else 0
 
 
 def _prepareProcess(config):
@@ -424,8 +429,7 @@ def runForeground(config, note=None):
     except Exception as exc:
         _reportFailure(config, exc)
         return 1
-    serveUntilStopped(config)
-    return 0
+    return serveUntilStopped(config)
 
 
 def _reportFailure(config, exc):
@@ -497,8 +501,7 @@ def _daemonMain(config, reportFd, note):
         _send(reportFd, _reportFailure(config, exc))
         return 1
     _send(reportFd, "ready %d" % (os.getpid(),))
-    serveUntilStopped(config)
-    return 0
+    return serveUntilStopped(config)
 
 
 def _detachStdio():
@@ -539,9 +542,14 @@ def run(config):
     except StartupError as exc:
         sys.stderr.write("refweb: %s\n" % (exc,))
         return 1
-    if config.nodaemon:
-        return runForeground(config, note)
-    return runDaemon(config, note)
+    from refweb.internet.threadedreactor import ShutdownCutShort
+    try:
+        if config.nodaemon:
+            return runForeground(config, note)
+        return runDaemon(config, note)
+    except ShutdownCutShort:  # a second Ctrl-C before the reactor ran
+        removePidFile(config.pidfile)
+        return 1
 
 
 def main(argv=None):

@@ -318,7 +318,10 @@ def _wsgiRoot(config):
                            % (config["wsgi"], describeKind(application)))
     pool = ThreadPool(WSGI_MIN_THREADS, WSGI_MAX_THREADS, name="refweb-wsgi")
     pool.start()
-    reactor.addSystemEventTrigger("after", "shutdown", pool.stop)
+    # What is left of shutdownGrace, not 10 s per thread: an application
+    # blocked past the grace is abandoned (its threads are daemons).
+    reactor.addSystemEventTrigger("after", "shutdown",
+                                  lambda: pool.stop(timeout=reactor.graceLeft()))
     return WSGIResource(reactor, pool, application)
 
 

@@ -18,6 +18,7 @@ import socket
 import stat
 import subprocess
 import sys
+import threading
 import time
 
 import pytest
@@ -702,3 +703,82 @@ def test_command_line_modules_have_no_import_cycle():
     cycles = sorted(name for name in graph if reaches(name, name))
     assert cycles == [], graph
     assert graph["refweb.options"] == set()  # the leaf
+
+
+# -- shutdown that answers -------------------------------------------------------------
+
+SLOW_PAGE = '''\
+import time
+from refweb import resource
+
+class Page(resource.Resource):
+    isLeaf = True
+    def render_GET(self, request):
+        time.sleep(60)
+        return b"late"
+'''
+
+SLOW_WSGI = '''\
+import time
+from refweb.internet import reactor
+reactor.shutdownGrace = 2.0
+
+def app(environ, start_response):
+    time.sleep(float(environ["QUERY_STRING"]))
+    start_response("200 OK", [("Content-Type", "text/plain")])
+    return [b"done"]
+'''
+
+
+def _getInThread(port, path, results):
+    def get():
+        try:
+            results.append(fetch(port, path)[0])
+        except (OSError, http.client.HTTPException):
+            results.append(None)
+    thread = threading.Thread(target=get, daemon=True)
+    thread.start()
+    return thread
+
+
+def test_second_ctrl_c_stops_a_blocked_render_at_once(run):
+    """The first Ctrl-C says how many requests are in flight and how long they
+    get; the second stops within a second, though a render sleeps, exit non-zero."""
+    (run / "slowpage.py").write_text(SLOW_PAGE)
+    port = freePort()
+    with foreground("--pidfile", "", "web", "--class", "slowpage.Page", "--listen",
+                    "tcp:%d" % port, cwd=run, port=port) as server:
+        _getInThread(port, "/", [])
+        time.sleep(0.5)  # the render is asleep
+        server.popen.send_signal(signal.SIGINT)
+        server.waitOutput("SIGINT: stopping")
+        assert ("1 request in flight gets up to 10 s to finish; Ctrl-C again (or a "
+                "second SIGTERM) stops at once." in server.output())
+        started = time.monotonic()
+        server.popen.send_signal(signal.SIGINT)
+        status = server.popen.wait(timeout=DEADLINE)
+        assert time.monotonic() - started < 1.0
+        assert status != 0 and "SIGINT again: stopping at once" in server.output()
+
+
+@pytest.mark.parametrize("seconds, answered, status", [("30", 0, 1), ("0.5", 30, 0)])
+def test_shutdown_under_wsgi_ends_within_the_grace(run, seconds, answered, status):
+    """SIGTERM with 30 WSGI requests in flight (20 pool threads): those that
+    finish within shutdownGrace (2 s here) are answered, exit 0; if they
+    cannot, the process still exits within the grace and a second, non-zero."""
+    (run / "slowapp.py").write_text(SLOW_WSGI)
+    port = freePort()
+    with foreground("--pidfile", "", "web", "--wsgi", "slowapp.app", "--listen",
+                    "tcp:%d" % port, cwd=run, port=port) as server:
+        results = []
+        clients = [_getInThread(port, "/?" + seconds, results) for _ in range(30)]
+        time.sleep(1.0 if seconds == "30" else 0.2)  # every request reached the pool
+        started = time.monotonic()
+        server.popen.send_signal(signal.SIGTERM)
+        assert server.popen.wait(timeout=DEADLINE) == status
+        assert time.monotonic() - started < 2.0 + 1.0
+        for client in clients:
+            client.join(DEADLINE)
+        assert results.count(200) == answered, server.output()
+        if seconds == "30":
+            assert "30 requests in flight get up to 2 s" in server.output()
