@@ -14,7 +14,9 @@ parses the command line, then, in the server process,
                    before the ports are bound until the reactor stops
     startSpewing   --spew: one log line per Python function call
     startDebugging -b: pdb post mortem on each logged error, SIGUSR2 -> pdb
-    chroot         --chroot DIR, after the application is built
+    chroot         --chroot DIR, after the application is built, having
+                   loaded what threads need later (loadBeforeChroot);
+                   pathInRoot maps web's paths into DIR
     dropPrivileges -u/-g/--euid, once the ports are bound (refweb.application.app
                    calls it: the one place that changes a process's ids)
 
@@ -175,10 +177,50 @@ def _userName(uid):
 
 
 def chroot(folder):
-    """--chroot DIR: from now on '/' is DIR (only root may do this)."""
+    """--chroot DIR: from now on '/' is DIR (only root may do this).
+
+    What the server would otherwise read from the disk later, and no longer
+    find inside DIR, is loaded first (``loadBeforeChroot``)."""
+    loadBeforeChroot()
     os.chroot(folder)
     os.chdir("/")
     log.msg("refweb: chroot to %s" % (folder,))
+
+
+def loadBeforeChroot():
+    """Load now what threads and requests would load from the disk later.
+
+    libgcc_s: glibc opens it only when a thread first exits by pthread_exit
+    (as a daemon thread does when the interpreter ends) -- after the chroot
+    it is not found, and the process aborts with "libgcc_s.so.1 must be
+    installed for pthread_exit to work".  The codecs, the MIME types table
+    (mimetypes reads /etc/mime.types once, on first use) and every refweb
+    module (some are imported by a request's first use) likewise.
+    """
+    import ctypes
+    import importlib
+    import mimetypes
+    import pkgutil
+    import refweb
+    try:
+        ctypes.CDLL("libgcc_s.so.1")
+    except OSError:
+        pass  # a libc that does not need it (musl), or none to find: nothing to keep
+    for codec in ("idna", "latin-1", "utf-8", "ascii", "utf-16"):
+        "".encode(codec)
+    mimetypes.init()
+    for module in pkgutil.walk_packages(refweb.__path__, "refweb."):
+        if not module.name.startswith("refweb.reference") and module.name != "refweb.__main__":
+            importlib.import_module(module.name)
+
+
+def pathInRoot(path, root):
+    """Where ``path`` (absolute, outside) is once ``root`` is '/': '/srv/jail/site'
+    with root '/srv/jail' is '/site'.  None if ``path`` is not inside ``root``."""
+    relative = os.path.relpath(path, root)
+    if relative == "." or relative.startswith(".." + os.sep) or relative == "..":
+        return "/" if relative == "." else None
+    return "/" + relative
 
 
 # --------------------------------------------------------------------------

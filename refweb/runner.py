@@ -70,7 +70,9 @@ GLOBAL_OPTIONS = [
            "with --uid or --gid). Use with caution."),
     Option("chroot", None, "DIR", "Change the root folder to DIR once the "
            "application is built, before the ports are bound: files the server "
-           "opens later are looked up inside DIR."),
+           "opens later are looked up inside DIR. web's --path, --resource-script "
+           "and --logfile are named as usual (as seen before the chroot) and must "
+           "lie inside DIR."),
     Option("syslog", None, help="Log to syslog (facility daemon), not to a file."),
     Option("prefix", None, "PREFIX", "The name syslog lines are tagged with "
            "(with --syslog).", default="refweb"),
@@ -261,8 +263,23 @@ def _identity(values):
     return uid, gid
 
 
+def _checkInsideChroot(chroot, commandOptions):
+    """With --chroot DIR, the files ``web`` serves and writes must lie inside
+    DIR: they are named as the user wrote them, and found after the chroot
+    at their place inside DIR (refweb.tap._afterChroot)."""
+    from refweb import process
+    for name in ("path", "resource_script", "logfile"):
+        path = commandOptions.get(name)
+        if path and process.pathInRoot(os.path.realpath(path), os.path.realpath(chroot)) is None:
+            raise UsageError("refweb", "--%s %s is outside --chroot %s, so the server "
+                             "could not reach it once chrooted; put it inside"
+                             % (name.replace("_", "-"), shortPath(path), shortPath(chroot)))
+
+
 def _makeConfig(values, command, commandOptions):
     from refweb import process
+    if values["chroot"] and commandOptions:
+        _checkInsideChroot(os.path.abspath(values["chroot"]), commandOptions)
     debug = bool(values["debug"])
     nodaemon = bool(values["nodaemon"]) or debug  # pdb needs the terminal
     logfile = values["logfile"] or ("-" if nodaemon else "refweb.log")
@@ -299,7 +316,8 @@ def makeApplication(config):
             raise StartupError("cannot load application: %s" % (exc,), exc.original) from None
     from refweb import tap
     application = service.Application("refweb " + config.command)
-    options = dict(config.commandOptions, hide=[config.pidfile, config.logfile])
+    options = dict(config.commandOptions, hide=[config.pidfile, config.logfile],
+                   chroot=config.chroot)
     tap.makeService(options).setServiceParent(application)
     return application
 

@@ -265,12 +265,13 @@ def _ports(config):
 
 def _fileRoot(config):
     from refweb import script, static, twcgi
-    root = static.File(config["path"])
+    root = static.File(_afterChroot(config, config["path"]))
     root.processors = {".rpy": script.ResourceScript, ".cgi": twcgi.CGIScript}
     # The pid and log files (refweb's, and --logfile's) are written in the
     # current folder, which is often the one served: never list nor serve them.
     hidden = list(config.get("hide", ())) + [config["logfile"]]
-    root.hiddenPaths = frozenset(os.path.realpath(p) for p in hidden if p and p != "-")
+    root.hiddenPaths = frozenset(_afterChroot(config, os.path.realpath(p))
+                                 for p in hidden if p and p != "-") - {None}
     if config["mime_type"]:
         root.defaultType = config["mime_type"]
     if config["index"]:
@@ -294,11 +295,24 @@ def _scriptRoot(config):
     so a script that cannot give a resource stops the start, in one line,
     rather than answering 500 to every request."""
     from refweb import script
-    wrapper = script.ResourceScriptWrapper(config["resource_script"])
+    wrapper = script.ResourceScriptWrapper(_afterChroot(config, config["resource_script"]))
     callUserCode("--resource-script " + shortPath(config["resource_script"]),
                  script.runScript, config["resource_script"], wrapper.registry)
     return wrapper
 
+
+
+def _afterChroot(config, path):
+    """``path`` as the server will find it: with ``refweb --chroot DIR`` the
+    paths given (checked to lie inside DIR by the runner) are taken as the
+    user wrote them, before the chroot, then seen from the new root
+    ('/srv/jail/site' -> '/site'); the resources are built before the
+    chroot, and read files only after it."""
+    from refweb.process import pathInRoot
+    root = config.get("chroot")
+    if not root or not path:
+        return path
+    return pathInRoot(path, os.path.realpath(root))
 
 
 # The --wsgi pool: the size of Twisted's ThreadPool(), which `twistd web
@@ -385,7 +399,7 @@ def makeService(config):
     """A MultiService: one listening service per endpoint, all for one Site."""
     from refweb import server
     from refweb.application import service, strports
-    site = server.Site(makeRoot(config), logPath=config["logfile"],
+    site = server.Site(makeRoot(config), logPath=_afterChroot(config, config["logfile"]),
                        displayTracebacks=bool(config["tracebacks"]),
                        trace=bool(config["trace"]), wire=bool(config["wire"]))
     factory = site
