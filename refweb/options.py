@@ -245,4 +245,6 @@ def failureText(exc, wholeTraceback=False):
     if wholeTraceback:
         whole = traceback.format_exception(type(original), original, _fromUsers(original))
         return "".join(whole).rstrip("\n") + "\n" + text
+    if isinstance(original, SyntaxError) and (original.text or "").strip():
+        text += "\n    " + original.text.strip()  # the line Python could not read
     return text + "\nrefweb: (for the whole traceback, run it again with refweb --traceback ...)"

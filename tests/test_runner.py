@@ -465,8 +465,11 @@ def test_bad_tac_is_one_line_error(run, text, expected, mode):
     assert rc == 1
     lines = err.strip().splitlines()
     assert expected in lines[0] and "app.tac" in lines[0], err
-    assert lines[1:] == ([] if "does not" in expected else [
-        "refweb: (for the whole traceback, run it again with refweb --traceback ...)"])
+    hint = "refweb: (for the whole traceback, run it again with refweb --traceback ...)"
+    if "SyntaxError" in expected:  # the line Python could not read is shown
+        assert lines[1:] == ["    application = service.Application('x'", hint]
+    else:
+        assert lines[1:] == ([] if "does not" in expected else [hint])
     assert "Traceback" not in err
     assert not os.path.exists(run / "refweb.pid")
 
@@ -666,6 +669,9 @@ def test_daemon_says_where_it_went(run):
                    "(-n keeps it in the foreground)\n" % pid)
     subprocess.run(["sh", "-c", "kill $(cat refweb.pid)"], cwd=str(run), timeout=10)
     waitFor(lambda: not pidAlive(pid), what="daemon exit")
+    quoted = re.search(r"refweb: serving in the background as process (\d+) .*",
+                       _guide("09-the-web-command.rst"))
+    assert quoted.group(0) == out.strip().replace(str(pid), quoted.group(1))
 
 
 # -- the command-line modules import one way ----------------------------------------
@@ -759,6 +765,14 @@ def test_second_ctrl_c_stops_a_blocked_render_at_once(run):
         status = server.popen.wait(timeout=DEADLINE)
         assert time.monotonic() - started < 1.0
         assert status != 0 and "SIGINT again: stopping at once" in server.output()
+    guide = _guide("09-the-web-command.rst")
+    for line in server.output().splitlines()[1:]:  # after "listening on"
+        assert line.split(" ", 1)[1] in guide, line  # quoted as printed
+
+
+def _guide(name):
+    with open(os.path.join(ROOT, "docs", "guide", name), encoding="utf-8") as f:
+        return f.read()
 
 
 @pytest.mark.parametrize("seconds, answered, status", [("30", 0, 1), ("0.5", 30, 0)])
@@ -782,3 +796,35 @@ def test_shutdown_under_wsgi_ends_within_the_grace(run, seconds, answered, statu
         assert results.count(200) == answered, server.output()
         if seconds == "30":
             assert "30 requests in flight get up to 2 s" in server.output()
+
+
+STUCK_TAC = """\
+import time
+from refweb import server, static
+from refweb.application import internet, service
+from refweb.internet import reactor
+reactor.shutdownGrace = 1.0
+
+class Stuck(service.Service):
+    def stopService(self):
+        time.sleep(60)
+
+application = service.Application("stuck")
+Stuck().setServiceParent(application)
+internet.TCPServer(%d, server.Site(static.Data(b"x", "text/plain"))).setServiceParent(
+    application)
+"""
+
+
+def test_shutdown_never_outlasts_the_grace_by_a_second(run):
+    """A service whose stopService never returns cannot hold the exit: the
+    process ends within shutdownGrace (1 s here) and a second, exit non-zero."""
+    port = freePort()
+    (run / "stuck.tac").write_text(STUCK_TAC % port)
+    with foreground("--pidfile", "", "-y", "stuck.tac", cwd=run, port=port) as server:
+        started = time.monotonic()
+        server.popen.send_signal(signal.SIGTERM)
+        assert server.popen.wait(timeout=DEADLINE) == 1
+        assert time.monotonic() - started < 1.0 + 1.0
+        assert "outlasted shutdownGrace (1 s)" in server.output()
+

@@ -46,9 +46,9 @@ from refweb.python.failure import Failure
 from refweb.python.threadpool import livePools
 
 # A shutdown that does not end by itself: how long past shutdownGrace before
-# the reactor acts as if a second signal had come, and how long after a
-# second signal before the process is ended outright (os._exit).  Together
-# under a second: no shutdown outlasts shutdownGrace by more.
+# the watchdog sends the second signal itself, and how long after a second
+# signal that did not end run() before it ends the process (os._exit).
+# Together under a second: no shutdown outlasts shutdownGrace by more.
 OVERRUN = 0.3
 LAST_CHANCE = 0.6
 
@@ -245,7 +245,10 @@ class ThreadedReactor:
         self.workers = None  # its WorkerPool
         self.running = False
         self._shutdownDeadline = None  # time.monotonic() the shutdown under way must end by
-        self._watchdog = None  # a threading.Timer armed by a signal
+        self._watchdog = None  # an Event that ends the shutdown's watchdog thread
+        self._signalled = None  # 'SIGINT' once a signal asked run() to stop
+        self._cutAt = None  # time.monotonic() of a second signal
+        self._overran = False  # the watchdog sent the second signal
 
     # -- listening --------------------------------------------------------
     # The backlog is the kernel's queue of connections not yet accepted; as
@@ -449,16 +452,21 @@ class ThreadedReactor:
         self.cutShort = False
         try:
             self.fireSystemEvent("startup")
-            while not self._stopEvent.wait(0.5):
-                pass  # a timeout, so signals are handled promptly in the main thread
+            while not (self._signalled or self._stopEvent.wait(0.1)):
+                pass  # short waits: a signal handler only sets _signalled
+            if self._signalled:
+                self._announceStop(self._signalled)
             self._shutDown()
-        except ShutdownCutShort:
+        except ShutdownCutShort as cut:
             self.cutShort = True  # the threads still busy are daemons: left behind
+            if cut.args[0] != "overran":  # else the watchdog has said why
+                log.msg("refweb: %s again: stopping at once; %s cut short."
+                        % (cut.args[0], _requests(self.inFlight())))
         finally:
             self.running = False
             if self._watchdog is not None:
-                self._watchdog.cancel()
-            self._watchdog = self._shutdownDeadline = None
+                self._watchdog.set()
+            self._watchdog = self._shutdownDeadline = self._signalled = self._cutAt = None
             self._stopEvent.clear()  # so a notebook may run() the reactor again
 
     def _shutDown(self):
@@ -471,37 +479,46 @@ class ThreadedReactor:
             self._threadpool = None
 
     def _onSignal(self, signum, frame):
+        """SIGINT/SIGTERM.  This runs in the main thread between two bytecodes,
+        perhaps while that thread holds the log's lock or an Event's: so it
+        only notes the signal (run() logs and stops), or, the second time,
+        raises ShutdownCutShort, which unwinds whatever the thread was doing."""
         name = signal.Signals(signum).name
-        if self._shutdownDeadline is not None:
-            self._stopAtOnce(name)
+        if self._signalled or self._shutdownDeadline is not None:
+            self._cutAt = time.monotonic()  # the watchdog's cue, should this not unwind
+            raise ShutdownCutShort("overran" if self._overran else name)
         self._shutdownDeadline = time.monotonic() + self.shutdownGrace
+        self._signalled = name
+
+    def _announceStop(self, name):
+        """The first signal's line: what is in flight, how long it gets."""
         count = self.inFlight()
-        log.msg("refweb: %s: stopping. %s in flight %s up to %g s to finish; "
-                "Ctrl-C again (or a second SIGTERM) stops at once."
-                % (name, _requests(count), "gets" if count == 1 else "get",
-                   self.shutdownGrace))
-        self._arm(self.shutdownGrace + OVERRUN, self._overran)
-        self.stop()
+        if count == 0:
+            log.msg("refweb: %s: stopping; no request in flight." % (name,))
+        else:
+            log.msg("refweb: %s: stopping. %s in flight %s up to %g s to finish; "
+                    "Ctrl-C again (or a second SIGTERM) stops at once."
+                    % (name, _requests(count), "gets" if count == 1 else "get",
+                       self.shutdownGrace))
+        self._watchdog = threading.Event()  # set when run() returns
+        threading.Thread(target=self._watch, args=(self._watchdog,), daemon=True,
+                         name="refweb-shutdown-watchdog").start()
 
-    def _stopAtOnce(self, name):
-        """A second signal: end the shutdown now, in the main thread."""
-        self.cutShort = True
-        log.msg("refweb: %s again: stopping at once; %s cut short."
-                % (name, _requests(self.inFlight())))
-        self._arm(LAST_CHANCE, os._exit, 1)  # if even that hangs
-        raise ShutdownCutShort()
-
-    def _overran(self):
-        """The shutdown outlasted its grace: a second signal, sent for the user."""
-        log.msg("refweb: the shutdown outlasted shutdownGrace; stopping at once.")
-        signal.pthread_kill(threading.main_thread().ident, signal.SIGTERM)
-
-    def _arm(self, seconds, f, *args):
-        if self._watchdog is not None:
-            self._watchdog.cancel()
-        self._watchdog = threading.Timer(seconds, f, args)
-        self._watchdog.daemon = True
-        self._watchdog.start()
+    def _watch(self, stopped):
+        """The shutdown's watchdog, a daemon thread from the first signal
+        until run() returns: past the grace (and OVERRUN) it sends the second
+        signal itself; LAST_CHANCE after a second signal that did not end
+        run(), it ends the process."""
+        self._overran = False
+        while not stopped.wait(0.05):
+            now, deadline, cutAt = time.monotonic(), self._shutdownDeadline, self._cutAt
+            if cutAt is not None and now > cutAt + LAST_CHANCE:
+                os._exit(1)  # the main thread did not unwind
+            if deadline is not None and now > deadline + OVERRUN and not self._overran:
+                self._overran = True
+                log.msg("refweb: the shutdown outlasted shutdownGrace (%g s); stopping at "
+                        "once." % (self.shutdownGrace,))
+                signal.pthread_kill(threading.main_thread().ident, signal.SIGTERM)
 
     def stop(self):
         self._stopEvent.set()
