@@ -7,13 +7,21 @@ options before ``web`` belong to twistd, and refweb's runner takes them all.
 Where it sits in the journey of ``refweb [options] web``: refweb.runner
 parses the command line, then, in the server process,
 
+    checkPidFile   --pidfile: a live pid file refuses the start (writePidFile,
+                   removePidFile: written once logging runs, removed at exit)
     startLogging   -l FILE / --syslog --prefix / --logger NAME
     Profiler       -p FILE (--profiler, --savestats): every thread, from
                    before the ports are bound until the reactor stops
     startSpewing   --spew: one log line per Python function call
     startDebugging -b: pdb post mortem on each logged error, SIGUSR2 -> pdb
-    chroot         --chroot DIR, after the application is built
-    dropPrivileges -u/-g/--euid, once the ports are bound (refweb.application.app)
+    chroot         --chroot DIR, after the application is built, having
+                   loaded what threads need later (loadBeforeChroot);
+                   pathInRoot maps web's paths into DIR
+    dropPrivileges -u/-g/--euid, once the ports are bound (refweb.application.app
+                   calls it: the one place that changes a process's ids)
+
+It imports only leaf modules (refweb.options, refweb.python.reflect), so
+runner and application/app may both import it without a cycle.
 
 The persistence options (-o, -f, -s, -e) have nothing to act on: Twisted can
 pickle an application to a .tap file and read it back; refweb cannot, and
@@ -30,7 +38,10 @@ import sys
 import threading
 
 from refweb import grammar
+from refweb.internet.unixlock import processAlive
+from refweb.options import StartupError, callUserCode, loadNamed
 from refweb.python import log
+from refweb.python.reflect import describeKind
 
 REACTORS = {"threaded": "refweb.internet.threadedreactor: a selector thread for "
                         "waiting connections, worker threads for requests; "
@@ -53,6 +64,47 @@ PERSISTENCE_NOTES = {
 def reactorsText():
     """What ``refweb --help-reactors`` prints."""
     return "".join("    %-10s %s\n" % item for item in REACTORS.items())
+
+
+# --------------------------------------------------------------------------
+# the pid file
+# --------------------------------------------------------------------------
+
+def checkPidFile(pidfile):
+    """Refuse if ``pidfile`` names a live process; remove it if stale.
+
+    Returns a note to log about a stale file, or None.
+    """
+    if not pidfile or not os.path.exists(pidfile):
+        return None
+    try:
+        with open(pidfile) as f:
+            pid = int(f.read().strip())
+    except (OSError, ValueError):
+        pid = None
+    if pid is not None and pid != os.getpid() and processAlive(pid):
+        raise StartupError(
+            "%s names process %d, which is still running: another refweb is "
+            "serving from here. Stop it first (kill `cat %s`), or use --pidfile."
+            % (pidfile, pid, os.path.basename(pidfile)))
+    os.remove(pidfile)
+    return "Removed stale pid file %s (process %s is gone)." % (pidfile, pid)
+
+
+def writePidFile(pidfile):
+    if pidfile:
+        with open(pidfile, "w") as f:
+            f.write("%d\n" % os.getpid())
+
+
+def removePidFile(pidfile):
+    """Remove ``pidfile`` if it is still ours."""
+    try:
+        with open(pidfile) as f:
+            if int(f.read().strip()) == os.getpid():
+                os.remove(pidfile)
+    except (OSError, ValueError):
+        pass
 
 
 # --------------------------------------------------------------------------
@@ -127,10 +179,50 @@ def _userName(uid):
 
 
 def chroot(folder):
-    """--chroot DIR: from now on '/' is DIR (only root may do this)."""
+    """--chroot DIR: from now on '/' is DIR (only root may do this).
+
+    What the server would otherwise read from the disk later, and no longer
+    find inside DIR, is loaded first (``loadBeforeChroot``)."""
+    loadBeforeChroot()
     os.chroot(folder)
     os.chdir("/")
     log.msg("refweb: chroot to %s" % (folder,))
+
+
+def loadBeforeChroot():
+    """Load now what threads and requests would load from the disk later.
+
+    libgcc_s: glibc opens it only when a thread first exits by pthread_exit
+    (as a daemon thread does when the interpreter ends) -- after the chroot
+    it is not found, and the process aborts with "libgcc_s.so.1 must be
+    installed for pthread_exit to work".  The codecs, the MIME types table
+    (mimetypes reads /etc/mime.types once, on first use) and every refweb
+    module (some are imported by a request's first use) likewise.
+    """
+    import ctypes
+    import importlib
+    import mimetypes
+    import pkgutil
+    import refweb
+    try:
+        ctypes.CDLL("libgcc_s.so.1")
+    except OSError:
+        pass  # a libc that does not need it (musl), or none to find: nothing to keep
+    for codec in ("idna", "latin-1", "utf-8", "ascii", "utf-16"):
+        "".encode(codec)
+    mimetypes.init()
+    for module in pkgutil.walk_packages(refweb.__path__, "refweb."):
+        if not module.name.startswith("refweb.reference") and module.name != "refweb.__main__":
+            importlib.import_module(module.name)
+
+
+def pathInRoot(path, root):
+    """Where ``path`` (absolute, outside) is once ``root`` is '/': '/srv/jail/site'
+    with root '/srv/jail' is '/site'.  None if ``path`` is not inside ``root``."""
+    relative = os.path.relpath(path, root)
+    if relative == "." or relative.startswith(".." + os.sep) or relative == "..":
+        return "/" if relative == "." else None
+    return "/" + relative
 
 
 # --------------------------------------------------------------------------
@@ -160,14 +252,14 @@ class SyslogObserver:
 
 def loadObserver(name):
     """--logger NAME: call the factory NAME names; its result observes the log."""
-    from refweb.tap import namedAny
-    factory = namedAny(name)
+    factory = loadNamed("--logger", name)
     if not callable(factory):
-        raise TypeError("--logger %s is not callable" % (name,))
-    observer = factory()
+        raise StartupError("--logger %s is %s, not a log observer factory (a "
+                           "callable that returns one)" % (name, describeKind(factory)))
+    observer = callUserCode("--logger " + name, factory)
     if not callable(observer):
-        raise TypeError("--logger %s() returned %r, which cannot take log lines"
-                        % (name, observer))
+        raise StartupError("--logger %s() returned %s, which cannot take log lines"
+                           % (name, describeKind(observer)))
     return observer
 
 

@@ -7,7 +7,8 @@ Guide: "Running a Twisted Web Server" (``twistd web --path ...``, ``kill
 
 Journey of ``refweb [options] web [web options]``::
 
-    parseCommandLine   global options (this file), then the sub-command's
+    parseCommandLine   global options (this file; the parser is
+                       refweb/options.py), then the sub-command's
                        (refweb/tap.py) -- every usage error is found here,
                        before anything forks, and is one line on stderr
     checkPidFile       a live refweb.pid means another server: refuse
@@ -25,88 +26,26 @@ The option tables (``Option``) serve three jobs: getopt parsing (so
 ``-ny app.tac`` bundles as in twistd), ``--help`` text, and defaults.
 
 ``refweb tree FILE.tac`` is for learners: it loads the .tac, starts nothing,
-and prints ``resource.describe()`` of each site its services would serve.
+and prints ``resource.describe()`` of each site its services would serve
+(refweb/tree.py).
 
 Start reading at ``parseCommandLine``, then ``runForeground``.
 """
 
-import getopt
 import os
 import select
+import shlex
 import sys
 import textwrap
 from dataclasses import dataclass
 
-from refweb.internet.unixlock import processAlive
+# The option parser and the errors live in refweb/options.py (a leaf module);
+# they are named here too, where a reader of the command looks for them.
+from refweb.options import (EXAMPLES, Option, StartupError, UsageError, failureText,
+                            formatHelp, parseOptions, shortPath, versionText)
+from refweb.process import checkPidFile, removePidFile, writePidFile
 
 STARTUP_TIMEOUT = 60.0  # seconds the foreground waits for the daemon's report
-
-
-class UsageError(Exception):
-    """A command line we cannot run; ``command`` says whose options were wrong."""
-
-    def __init__(self, command, problem):
-        super().__init__(problem)
-        self.command = command
-
-
-@dataclass(frozen=True)
-class Option:
-    """One command-line option: its spellings, its value and its help line."""
-    long: str                  # 'logfile' for --logfile
-    short: str = None          # 'l' for -l
-    arg: str = None            # a metavar ('FILE') if it takes a value
-    help: str = ""
-    default: object = None
-    repeat: bool = False       # may be given many times; the value is a list
-    dest: str = None           # key in the parsed dict; default: long
-    const: object = True       # what a flag stores when given
-
-    @property
-    def key(self):
-        return self.dest or self.long.replace("-", "_")
-
-
-def parseOptions(argv, table, command):
-    """getopt-parse ``argv`` with ``table``: (values dict, remaining args).
-
-    Parsing stops at the first argument that is not an option (a
-    sub-command's name), as twistd does.
-    """
-    shorts = "".join(o.short + (":" if o.arg else "") for o in table if o.short)
-    longs = [o.long + ("=" if o.arg else "") for o in table]
-    try:
-        pairs, rest = getopt.getopt(argv, shorts, longs)
-    except getopt.GetoptError as exc:
-        raise UsageError(command, str(exc)) from None
-    byName = {"--" + o.long: o for o in table}
-    byName.update({"-" + o.short: o for o in table if o.short})
-    values = {o.key: ([] if o.repeat else o.default) for o in table}
-    for name, value in pairs:
-        option = byName[name]
-        value = value if option.arg else option.const
-        if option.repeat:
-            values[option.key].append(value)
-        else:
-            values[option.key] = value
-    return values, rest
-
-
-def formatHelp(usage, table, epilog=""):
-    """A twistd-shaped help page: usage line, option table, a closing note."""
-    def spelling(o):
-        short = "-%s, " % o.short if o.short else "    "
-        return "  %s--%s%s" % (short, o.long, "=" + o.arg if o.arg else "")
-    width = max(len(spelling(o)) for o in table) + 2
-    lines = ["Usage: " + usage, "Options:"]
-    for o in sorted(table, key=lambda o: o.long):
-        text = o.help
-        if o.default not in (None, False, "", []):
-            text += " [default: %s]" % (o.default,)
-        wrapped = textwrap.wrap(text, 79 - width) or [""]
-        lines.append(spelling(o).ljust(width) + wrapped[0])
-        lines.extend(" " * width + more for more in wrapped[1:])
-    return "\n".join(lines) + ("\n\n" + epilog.strip() if epilog else "") + "\n"
 
 
 GLOBAL_OPTIONS = [
@@ -133,7 +72,9 @@ GLOBAL_OPTIONS = [
            "with --uid or --gid). Use with caution."),
     Option("chroot", None, "DIR", "Change the root folder to DIR once the "
            "application is built, before the ports are bound: files the server "
-           "opens later are looked up inside DIR."),
+           "opens later are looked up inside DIR. web's --path, --resource-script "
+           "and --logfile are named as usual (as seen before the chroot) and must "
+           "lie inside DIR."),
     Option("syslog", None, help="Log to syslog (facility daemon), not to a file."),
     Option("prefix", None, "PREFIX", "The name syslog lines are tagged with "
            "(with --syslog).", default="refweb"),
@@ -148,6 +89,9 @@ GLOBAL_OPTIONS = [
            "into pdb; implies --nodaemon."),
     Option("spew", None, help="Log every Python function call, in every thread: "
            "very verbose; useful for finding where a server hangs."),
+    Option("traceback", None, help="When your own code (a .tac, --wsgi, --class, "
+           "--resource-script, --logger) fails at start, print its whole "
+           "traceback, not only the file, line and error."),
     Option("profile", "p", "FILE", "Profile the server (every thread) and write "
            "the results to FILE when it stops."),
     Option("profiler", None, "NAME", "The profiler for --profile: cprofile or "
@@ -181,7 +125,7 @@ def _commandTable():
 
 
 GLOBAL_EPILOG = ("refweb runs an application read from a .tac file (-y), or one "
-                 "made by a command.\n" + _commandTable())
+                 "made by a command.\n" + _commandTable() + "\n\n" + EXAMPLES)
 
 
 @dataclass
@@ -204,6 +148,7 @@ class Config:
     logger: str = None      # a dotted name
     debug: bool = False
     spew: bool = False
+    traceback: bool = False # --traceback: the user's errors at start in full
     profile: str = None     # absolute path of the report
     profiler: str = "cprofile"
     savestats: bool = False
@@ -220,12 +165,15 @@ def _octalUmask(text):
 
 def parseCommandLine(argv):
     """argv -> Config, or a help/version text to print (a str); UsageError."""
-    values, rest = parseOptions(argv, GLOBAL_OPTIONS, "refweb")
+    try:
+        values, rest = parseOptions(argv, GLOBAL_OPTIONS, "refweb")
+    except UsageError as exc:
+        raise _hintWebOption(exc, argv) from None
     if values["help"]:
         return formatHelp("refweb [options] [web [web options]]",
                           GLOBAL_OPTIONS, GLOBAL_EPILOG)
     if values["version"]:
-        return _versionText()
+        return versionText()
     if values["help_reactors"]:
         from refweb.process import reactorsText
         return reactorsText()
@@ -237,6 +185,7 @@ def parseCommandLine(argv):
             raise UsageError("refweb", "unknown command %r (known: %s)"
                              % (command, ", ".join(COMMANDS)))
         if command == "tree":
+            from refweb.tree import treeText
             return treeText(rest[1:])  # prints and exits; nothing is served
         from refweb import tap
         commandOptions = tap.parseArgs(rest[1:])
@@ -247,6 +196,44 @@ def parseCommandLine(argv):
     if not command and not values["python"]:
         raise UsageError("refweb", "nothing to run: give a command (web) or -y FILE.tac")
     return _makeConfig(values, command, commandOptions)
+
+
+def _hintWebOption(exc, argv):
+    """An option of ``web`` given before ``web`` (``refweb -n --path DIR web``):
+    the error names the command line in the right order."""
+    from refweb import tap
+    spelling = ("--" if len(exc.option or "") > 1 else "-") + (exc.option or "")
+    if _takesValue(spelling, tap.WEB_OPTIONS) is None:
+        return exc
+    fixed = shlex.join(["refweb"] + _webOptionsAfterWeb(argv, tap.WEB_OPTIONS))
+    return UsageError("refweb", "%s is an option of web, so it goes after 'web': "
+                      "did you mean `%s`?" % (spelling, fixed))
+
+
+def _takesValue(spelling, table):
+    """True/False: whether the option ``spelling`` ('--path', '-i') of
+    ``table`` takes a value; None if the table has no such option."""
+    for o in table:
+        if spelling in ("--" + o.long, "-%s" % (o.short,)):
+            return bool(o.arg)
+    return None
+
+
+def _webOptionsAfterWeb(argv, webTable):
+    """``argv`` with every option that only ``web`` knows moved after 'web'."""
+    before, moved, i = [], [], 0
+    while i < len(argv) and argv[i] != "web":
+        token = argv[i]
+        name = token.partition("=")[0] if token.startswith("--") else token[:2]
+        table = GLOBAL_OPTIONS if _takesValue(name, GLOBAL_OPTIONS) is not None else webTable
+        target = moved if table is webTable else before
+        target.append(token)
+        if _takesValue(name, table) and "=" not in token and len(token) == len(name) \
+                and i + 1 < len(argv):
+            target.append(argv[i + 1])  # its value, given as the next argument
+            i += 1
+        i += 1
+    return before + ["web"] + moved + argv[i + 1:]
 
 
 def _refuseWhatRefwebHasNot(values):
@@ -278,8 +265,23 @@ def _identity(values):
     return uid, gid
 
 
+def _checkInsideChroot(chroot, commandOptions):
+    """With --chroot DIR, the files ``web`` serves and writes must lie inside
+    DIR: they are named as the user wrote them, and found after the chroot
+    at their place inside DIR (refweb.tap._afterChroot)."""
+    from refweb import process
+    for name in ("path", "resource_script", "logfile"):
+        path = commandOptions.get(name)
+        if path and process.pathInRoot(os.path.realpath(path), os.path.realpath(chroot)) is None:
+            raise UsageError("refweb", "--%s %s is outside --chroot %s, so the server "
+                             "could not reach it once chrooted; put it inside"
+                             % (name.replace("_", "-"), shortPath(path), shortPath(chroot)))
+
+
 def _makeConfig(values, command, commandOptions):
     from refweb import process
+    if values["chroot"] and commandOptions:
+        _checkInsideChroot(os.path.abspath(values["chroot"]), commandOptions)
     debug = bool(values["debug"])
     nodaemon = bool(values["nodaemon"]) or debug  # pdb needs the terminal
     logfile = values["logfile"] or ("-" if nodaemon else "refweb.log")
@@ -295,109 +297,11 @@ def _makeConfig(values, command, commandOptions):
         uid=uid, gid=gid, euid=bool(values["euid"]),
         chroot=os.path.abspath(values["chroot"]) if values["chroot"] else None,
         syslog=bool(values["syslog"]), prefix=values["prefix"], logger=values["logger"],
-        debug=debug, spew=bool(values["spew"]),
+        debug=debug, spew=bool(values["spew"]), traceback=bool(values["traceback"]),
         profile=os.path.abspath(values["profile"]) if values["profile"] else None,
         profiler=values["profiler"], savestats=bool(values["savestats"]),
         notes=tuple(process.PERSISTENCE_NOTES[name]
                     for name in ("no_save", "encrypted", "originalname") if values[name]))
-
-
-TREE_HELP = """Usage: refweb tree FILE.tac
-
-Load FILE.tac, start nothing, and print the resource tree (as
-refweb.resource.describe shows it) of each site its services would serve.
-"""
-
-
-def treeText(argv):
-    """``refweb tree FILE.tac`` -> the describe() text of every site the .tac serves."""
-    if argv[:1] in (["--help"], ["-h"]):
-        return TREE_HELP
-    if len(argv) != 1 or argv[0].startswith("-"):
-        raise UsageError("refweb tree", "give exactly one .tac file")
-    from refweb.application import app, service
-    from refweb.resource import describe
-    try:
-        application = app.loadApplication(os.path.abspath(argv[0]))
-    except app.ApplicationError as exc:
-        raise UsageError("refweb tree", "cannot load application: %s" % (exc,)) from None
-    sections, seen = [], set()
-    for child in _allServices(service.IService(application)):
-        site = _siteServedBy(child)
-        if site is None or id(site.resource) in seen:
-            continue  # one tree per site, however many ports serve it
-        seen.add(id(site.resource))
-        sections.append("%s(%r):\n%s" % (type(child).__name__, child.args[0],
-                                          describe(site.resource, write=lambda text: None)))
-    if not sections:
-        raise UsageError("refweb tree", "%s has no service that serves a Site" % (argv[0],))
-    return "\n\n".join(sections) + "\n"
-
-
-def _allServices(parent):
-    yield parent
-    for child in getattr(parent, "services", ()):
-        yield from _allServices(child)
-
-
-def _siteServedBy(service):
-    """The Site a listening service was given (also inside a ResourcePublisher), or None."""
-    args = getattr(service, "args", ())
-    factory = getattr(service, "kwargs", {}).get("factory", args[1] if len(args) > 1 else None)
-    factory = getattr(factory, "site", factory)  # distrib.ResourcePublisher(site)
-    if hasattr(factory, "resource") and hasattr(factory, "buildProtocol"):
-        return factory
-    return None
-
-
-def _versionText():
-    import refweb
-    return "refweb %s (a teaching re-implementation of twistd web)\n" % (refweb.__version__,)
-
-
-# --------------------------------------------------------------------------
-# the pid file
-# --------------------------------------------------------------------------
-
-class StartupError(Exception):
-    """The server cannot start; the message is one line for the user."""
-
-
-def checkPidFile(pidfile):
-    """Refuse if ``pidfile`` names a live process; remove it if stale.
-
-    Returns a note to log about a stale file, or None.
-    """
-    if not pidfile or not os.path.exists(pidfile):
-        return None
-    try:
-        with open(pidfile) as f:
-            pid = int(f.read().strip())
-    except (OSError, ValueError):
-        pid = None
-    if pid is not None and pid != os.getpid() and processAlive(pid):
-        raise StartupError(
-            "%s names process %d, which is still running: another refweb is "
-            "serving from here. Stop it first (kill `cat %s`), or use --pidfile."
-            % (pidfile, pid, os.path.basename(pidfile)))
-    os.remove(pidfile)
-    return "Removed stale pid file %s (process %s is gone)." % (pidfile, pid)
-
-
-def writePidFile(pidfile):
-    if pidfile:
-        with open(pidfile, "w") as f:
-            f.write("%d\n" % os.getpid())
-
-
-def removePidFile(pidfile):
-    """Remove ``pidfile`` if it is still ours."""
-    try:
-        with open(pidfile) as f:
-            if int(f.read().strip()) == os.getpid():
-                os.remove(pidfile)
-    except (OSError, ValueError):
-        pass
 
 
 # --------------------------------------------------------------------------
@@ -411,10 +315,11 @@ def makeApplication(config):
         try:
             return app.loadApplication(config.tacFile)
         except app.ApplicationError as exc:
-            raise StartupError("cannot load application: %s" % (exc,)) from None
+            raise StartupError("cannot load application: %s" % (exc,), exc.original) from None
     from refweb import tap
     application = service.Application("refweb " + config.command)
-    options = dict(config.commandOptions, hide=[config.pidfile, config.logfile])
+    options = dict(config.commandOptions, hide=[config.pidfile, config.logfile],
+                   chroot=config.chroot)
     tap.makeService(options).setServiceParent(application)
     return application
 
@@ -492,11 +397,7 @@ def _startLogging(config, redirectStdio=False):
     from refweb import process
     from refweb.python import log
     if config.logger:
-        try:
-            log.addObserver(process.loadObserver(config.logger))
-        except Exception as exc:
-            raise StartupError("--logger %s: %s: %s" % (config.logger, type(exc).__name__,
-                                                        exc)) from None
+        log.addObserver(process.loadObserver(config.logger))
         return
     if config.syslog:
         log.addObserver(process.SyslogObserver(config.prefix))
@@ -517,7 +418,10 @@ def _startFileLogging(logfile, redirectStdio=False):
 
 
 def serveUntilStopped(config):
-    """reactor.run() until SIGTERM/SIGINT; then clean up the pid file."""
+    """reactor.run() until SIGTERM/SIGINT; then clean up the pid file.
+
+    The exit status: 0 if every request in flight was answered, 1 if the
+    shutdown cut some short (a second Ctrl-C, or shutdownGrace ran out)."""
     from refweb.internet import reactor
     from refweb.python import log
     try:
@@ -526,7 +430,9 @@ def serveUntilStopped(config):
         while _profiler:
             _profiler.pop().stop()
         removePidFile(config.pidfile)
-        log.msg("refweb: stopped.")
+        log.msg("refweb: stopped%s." % (" (requests were cut short)" if reactor.cutShort
+                                        else ""))
+    return 1 if reactor.cutShort else 0
 
 
 def _prepareProcess(config):
@@ -543,24 +449,26 @@ def runForeground(config, note=None):
     except Exception as exc:
         _reportFailure(config, exc)
         return 1
-    serveUntilStopped(config)
-    return 0
+    return serveUntilStopped(config)
 
 
 def _reportFailure(config, exc):
-    """One line for the user; the traceback too (in the log) if it is a bug."""
+    """A line or two for the user (the whole traceback of their own code only
+    with --traceback; of refweb's, always): on stderr and in the log.
+    Returns the text, which a daemon sends to the waiting foreground."""
     from refweb.python import log
     from refweb.internet.endpoints import EndpointError
     from refweb.internet.error import CannotListenError
-    message = "refweb: %s" % (exc,)
+    text = failureText(exc, wholeTraceback=config.traceback)
     if not isinstance(exc, (StartupError, EndpointError, CannotListenError, OSError)):
-        message = "refweb: cannot start: %s: %s" % (type(exc).__name__, exc)
-        log.err(exc, "Unexpected error while starting:")
+        text = "refweb: cannot start: %s: %s" % (type(exc).__name__, exc)
+        log.err(exc, "Unexpected error while starting (a bug in refweb?):")
     if config.logfile != "-":
-        log.msg(message)
-    sys.stderr.write(message + "\n")
+        log.msg(text)
+    sys.stderr.write(text + "\n")
     sys.stderr.flush()
     removePidFile(config.pidfile)
+    return text
 
 
 def runDaemon(config, note=None):
@@ -573,15 +481,33 @@ def runDaemon(config, note=None):
         os.close(writeEnd)
         outcome = _awaitReport(readEnd)
         os.waitpid(child, 0)
-        if outcome != "ready":
-            sys.stderr.write("refweb: %s\n" % (outcome,))
+        if not outcome.startswith("ready "):
+            sys.stderr.write(outcome if outcome.startswith("refweb: ") else "refweb: " + outcome)
+            sys.stderr.write("\n")
             return 1
+        sys.stdout.write(backgroundLine(config, int(outcome.split()[1])) + "\n")
         return 0
     os.close(readEnd)
     os.setsid()  # a new session: no controlling terminal, own process group
     if os.fork():
         os._exit(0)  # the middle process; the grandchild can never regain a terminal
     return _daemonMain(config, writeEnd, note)
+
+
+def backgroundLine(config, pid):
+    """What the command prints as the daemon takes over, so that nobody
+    wonders where the server went: its pid, its log, how to stop it."""
+    if config.logger or config.syslog:
+        where = "--logger %s" % (config.logger,) if config.logger else "syslog"
+    else:
+        where = shortPath(config.logfile)
+    if config.pidfile:
+        stop = "kill $(cat %s)" % (shlex.quote(shortPath(config.pidfile)),)
+        pidfile = ", pid file %s" % (shortPath(config.pidfile),)
+    else:
+        stop, pidfile = "kill %d" % (pid,), ""
+    return ("refweb: serving in the background as process %d (log %s%s); stop it "
+            "with: %s  (-n keeps it in the foreground)" % (pid, where, pidfile, stop))
 
 
 def _daemonMain(config, reportFd, note):
@@ -592,13 +518,10 @@ def _daemonMain(config, reportFd, note):
         _detachStdio()
         startServer(config, note, daemon=True)
     except Exception as exc:
-        _reportFailure(config, exc)
-        _send(reportFd, str(exc) if isinstance(exc, StartupError)
-              else "cannot start: %s: %s" % (type(exc).__name__, exc))
+        _send(reportFd, _reportFailure(config, exc))
         return 1
-    _send(reportFd, "ready")
-    serveUntilStopped(config)
-    return 0
+    _send(reportFd, "ready %d" % (os.getpid(),))
+    return serveUntilStopped(config)
 
 
 def _detachStdio():
@@ -610,7 +533,7 @@ def _detachStdio():
 
 def _send(fd, text):
     try:
-        os.write(fd, text.encode("utf-8", "replace")[:4000])
+        os.write(fd, text.encode("utf-8", "replace")[-4000:])  # the end says what failed
     finally:
         os.close(fd)
 
@@ -639,9 +562,14 @@ def run(config):
     except StartupError as exc:
         sys.stderr.write("refweb: %s\n" % (exc,))
         return 1
-    if config.nodaemon:
-        return runForeground(config, note)
-    return runDaemon(config, note)
+    from refweb.internet.threadedreactor import ShutdownCutShort
+    try:
+        if config.nodaemon:
+            return runForeground(config, note)
+        return runDaemon(config, note)
+    except ShutdownCutShort:  # a second Ctrl-C before the reactor ran
+        removePidFile(config.pidfile)
+        return 1
 
 
 def main(argv=None):

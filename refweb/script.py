@@ -36,6 +36,7 @@ import sys
 from refweb import error, resource, static
 from refweb.python import log
 from refweb.python.failure import Failure
+from refweb.python.reflect import describeKind
 
 MAX_SCRIPT_SIZE = 4 * 1024 * 1024  # a script larger than this is not read
 
@@ -142,7 +143,7 @@ def runScript(path, registry):
     if rsrc is _NoResource:
         raise ScriptError("the script does not set 'resource'")
     if not hasattr(rsrc, "render") or not hasattr(rsrc, "getChildWithDefault"):
-        raise ScriptError("'resource' is %r, not a Resource" % (rsrc,))
+        raise ScriptError("'resource' is %s, not a Resource" % (describeKind(rsrc),))
     if state["cache"]:
         registry.cachePath(path, rsrc)
     return rsrc

@@ -19,7 +19,6 @@ importing modules waits for ``makeService``, in the server process.
 Start reading at ``makeService``, then ``makeRoot``.
 """
 
-import importlib
 import os
 import re
 import sys
@@ -28,7 +27,10 @@ import textwrap
 from refweb import resource
 from refweb.application import service as service_module
 from refweb.internet import endpoints
-from refweb.runner import Option, StartupError, UsageError, formatHelp, parseOptions
+from refweb.options import (EXAMPLES, Option, StartupError, UsageError, callUserCode,
+                            formatHelp, loadNamed, parseOptions, shortPath,
+                            versionText)
+from refweb.python.reflect import describeKind
 
 COMMAND = "refweb web"
 PERSONAL_SOCKET = "~/.refweb-web-pb"  # where `--personal` listens; `--user` looks there
@@ -92,7 +94,7 @@ WEB_OPTIONS = [
 
 EPILOG = textwrap.fill("With no option choosing the root (--path, --class, "
                        "--resource-script, --wsgi, --user) refweb serves a small "
-                       "demo page.", 79)
+                       "demo page.", 79) + "\n\n" + EXAMPLES
 
 # The limits a command line may change (docs/internals/wire.rst, "Limits").
 # option -> (the attribute it sets, its unit).  maxConnections is set on each
@@ -153,8 +155,7 @@ def parseArgs(argv):
     if values["help"]:
         return formatHelp("refweb [options] web [web options]", WEB_OPTIONS, EPILOG)
     if values["version"]:
-        from refweb.runner import _versionText
-        return _versionText()
+        return versionText()
     if rest:
         raise UsageError(COMMAND, "unexpected argument %r" % (rest[0],))
     return postOptions(values)
@@ -264,37 +265,15 @@ def _ports(config):
 # building (in the server process)
 # --------------------------------------------------------------------------
 
-def namedAny(name):
-    """The object a dotted name names: 'helloworld.application' -> the function."""
-    parts = name.split(".")
-    for cut in range(len(parts), 0, -1):
-        moduleName = ".".join(parts[:cut])
-        try:
-            obj = importlib.import_module(moduleName)
-        except ModuleNotFoundError as exc:
-            # only "this very module is missing" means: try a shorter prefix
-            if exc.name and (moduleName == exc.name or moduleName.startswith(exc.name + ".")):
-                continue
-            raise
-        for attribute in parts[cut:]:
-            try:
-                obj = getattr(obj, attribute)
-            except AttributeError:
-                raise StartupError("cannot find %s: %r has no attribute %r"
-                                   % (name, obj, attribute)) from None
-        return obj
-    raise StartupError("cannot find %s: no module named %r (is its folder the "
-                       "current one, or on PYTHONPATH?)" % (name, parts[0]))
-
-
 def _fileRoot(config):
     from refweb import script, static, twcgi
-    root = static.File(config["path"])
+    root = static.File(_afterChroot(config, config["path"]))
     root.processors = {".rpy": script.ResourceScript, ".cgi": twcgi.CGIScript}
     # The pid and log files (refweb's, and --logfile's) are written in the
     # current folder, which is often the one served: never list nor serve them.
     hidden = list(config.get("hide", ())) + [config["logfile"]]
-    root.hiddenPaths = frozenset(os.path.realpath(p) for p in hidden if p and p != "-")
+    root.hiddenPaths = frozenset(_afterChroot(config, os.path.realpath(p))
+                                 for p in hidden if p and p != "-") - {None}
     if config["mime_type"]:
         root.defaultType = config["mime_type"]
     if config["index"]:
@@ -304,17 +283,38 @@ def _fileRoot(config):
     if config["allow_ignore_ext"]:
         root.ignoreExt("*")
     for ext, name in config["processor"]:
-        root.processors[ext] = namedAny(name)
+        root.processors[ext] = loadNamed("--processor", name)
     return root
 
 
 def _classRoot(config):
-    return namedAny(config["class"])()
+    name = config["class"]
+    return callUserCode("--class " + name, loadNamed("--class", name))
 
 
 def _scriptRoot(config):
+    """The wrapper runs the script for each request; it is run once now too,
+    so a script that cannot give a resource stops the start, in one line,
+    rather than answering 500 to every request."""
     from refweb import script
-    return script.ResourceScriptWrapper(config["resource_script"])
+    wrapper = script.ResourceScriptWrapper(_afterChroot(config, config["resource_script"]))
+    callUserCode("--resource-script " + shortPath(config["resource_script"]),
+                 script.runScript, config["resource_script"], wrapper.registry)
+    return wrapper
+
+
+
+def _afterChroot(config, path):
+    """``path`` as the server will find it: with ``refweb --chroot DIR`` the
+    paths given (checked to lie inside DIR by the runner) are taken as the
+    user wrote them, before the chroot, then seen from the new root
+    ('/srv/jail/site' -> '/site'); the resources are built before the
+    chroot, and read files only after it."""
+    from refweb.process import pathInRoot
+    root = config.get("chroot")
+    if not root or not path:
+        return path
+    return pathInRoot(path, os.path.realpath(root))
 
 
 # The --wsgi pool: the size of Twisted's ThreadPool(), which `twistd web
@@ -326,22 +326,19 @@ def _wsgiRoot(config):
     from refweb.internet import reactor
     from refweb.python.threadpool import ThreadPool
     from refweb.wsgi import WSGIResource
-    application = namedAny(config["wsgi"])
+    application = loadNamed("--wsgi", config["wsgi"])
     if not callable(application):
         # Found now, at start, rather than as a 500 on every request.
         raise StartupError("--wsgi %s is %s, not a WSGI application (a callable "
                            "taking environ and start_response)"
-                           % (config["wsgi"], _describeObject(application)))
+                           % (config["wsgi"], describeKind(application)))
     pool = ThreadPool(WSGI_MIN_THREADS, WSGI_MAX_THREADS, name="refweb-wsgi")
     pool.start()
-    reactor.addSystemEventTrigger("after", "shutdown", pool.stop)
+    # What is left of shutdownGrace, not 10 s per thread: an application
+    # blocked past the grace is abandoned (its threads are daemons).
+    reactor.addSystemEventTrigger("after", "shutdown",
+                                  lambda: pool.stop(timeout=reactor.graceLeft()))
     return WSGIResource(reactor, pool, application)
-
-
-def _describeObject(obj):
-    if isinstance(obj, type(sys)):
-        return "a module"
-    return "a %s" % (type(obj).__name__,)
 
 
 def _userRoot(config):
@@ -407,7 +404,7 @@ def makeService(config):
     """A MultiService: one listening service per endpoint, all for one Site."""
     from refweb import server
     from refweb.application import service, strports
-    site = server.Site(makeRoot(config), logPath=config["logfile"],
+    site = server.Site(makeRoot(config), logPath=_afterChroot(config, config["logfile"]),
                        displayTracebacks=bool(config["tracebacks"]),
                        trace=bool(config["trace"]), wire=bool(config["wire"]))
     factory = site

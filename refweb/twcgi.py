@@ -94,6 +94,8 @@ def cgiEnvironment(request, filename):
         "PATH_INFO": "/" + "/".join(request.postpath) if request.postpath else "",
         "QUERY_STRING": request.uri.partition("?")[2],
         "REMOTE_ADDR": request.getClientIP() or "",
+        # §4.1.9: refweb looks no names up, so the host is given as its address.
+        "REMOTE_HOST": request.getClientIP() or "",
     }
     if getattr(client, "port", None) is not None:
         env["REMOTE_PORT"] = str(client.port)

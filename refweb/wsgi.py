@@ -89,11 +89,12 @@ def makeEnviron(request):
         "PATH_INFO": pathInfo,
         "QUERY_STRING": request.uri.partition("?")[2],
         "CONTENT_TYPE": request.getHeader("content-type") or "",
-        "CONTENT_LENGTH": _contentLength(request),
         "SERVER_NAME": request.getRequestHostname(),
         "SERVER_PORT": str(getattr(host, "port", "")),
         "SERVER_PROTOCOL": request.clientproto,
         "REMOTE_ADDR": request.getClientIP() or "",
+        # RFC 3875 §4.1.9: with no name looked up, the host is its address.
+        "REMOTE_HOST": request.getClientIP() or "",
         "SERVER_SOFTWARE": SERVER_SOFTWARE,
         "wsgi.version": (1, 0),
         "wsgi.url_scheme": "https" if request.isSecure() else "http",
@@ -107,6 +108,9 @@ def makeEnviron(request):
         # mod_wsgi read): an application may read to EOF without a length.
         "wsgi.input_terminated": True,
     }
+    length = _contentLength(request)
+    if length is not None:
+        environ["CONTENT_LENGTH"] = length
     peer = request.getClientAddress()
     if getattr(peer, "port", None) is not None:
         environ["REMOTE_PORT"] = str(peer.port)
@@ -126,11 +130,14 @@ def _contentLength(request):
 
     The channel read the whole body before the application runs, and
     de-chunked it, so its length is known even when the client sent it
-    chunked (RFC 9112 §7.1).  '' when the request had no body at all.
+    chunked (RFC 9112 §7.1).  None -- no key at all -- when the request had
+    no body: PEP 3333 allows '' or no key, and only the missing key survives
+    the common ``int(environ.get("CONTENT_LENGTH", 0))`` (waitress, gunicorn
+    and wsgiref leave it out too).
     """
     length = bodyLength(request.content)
     framed = request.getHeader("content-length") or request.getHeader("transfer-encoding")
-    return str(length) if length or framed else ""
+    return str(length) if length or framed else None
 
 
 class InputStream:

@@ -1124,6 +1124,14 @@ def test_tree_hello(procs, workdir):
     assert body(port, "/fred/") == (200, "Hello, world! I am located at ['fred', ''].")
 
 
+@checks("cli_mistakes.sh", "cli_mistakes.out")
+def test_cli_mistakes(procs, workdir):
+    """The first mistakes shown in chapter 9 get the answers it quotes."""
+    status, output = procs.run(["bash", "cli_mistakes.sh"], workdir)
+    assert status == 0, output
+    assert output == (workdir / "cli_mistakes.out").read_text()
+
+
 @checks("watch_cli.sh")
 def test_watch_cli(procs, workdir):
     """`refweb -n web --trace --wire` logs the walk and the raw heads of each request."""

@@ -230,6 +230,35 @@ def test_chroot_serves_from_inside_the_folder(lib):
     assert "chroot to %s" % jail in output
 
 
+@needsRoot
+def test_chroot_with_path_serves_and_stops_cleanly(lib):
+    """--chroot DIR with --path DIR/site: the folder is named as written and
+    served from inside DIR; SIGTERM then exits 0, every time (threads that end
+    after the chroot need libgcc_s, which is loaded before it)."""
+    jail = lib / "jail"
+    (jail / "site").mkdir(parents=True)
+    (jail / "site" / "a.txt").write_text("from the jail\n")
+    for attempt in range(3):  # the abort came in 5 runs of 8
+        port = freePort()
+        server = plainForeground(["--pidfile", "", "--chroot", "jail", "web", "--path",
+                                  "jail/site", "--listen", "tcp:%d" % port], lib)
+        try:
+            waitFor(lambda: server.poll() is not None or portOpen(port), what="port")
+            assert fetch(port, "/a.txt")[2] == b"from the jail\n"
+        finally:
+            output = stop(server)
+        assert server.returncode == 0, output
+        assert "libgcc_s" not in output and "Traceback" not in output
+
+
+def test_chroot_refuses_a_path_outside_it(tmp_path):
+    """--path outside --chroot DIR could not be reached once chrooted: a usage error."""
+    (tmp_path / "jail").mkdir()
+    (tmp_path / "site").mkdir()
+    rc, out, err = runRefweb("-n", "--chroot", "jail", "web", "--path", "site", cwd=tmp_path)
+    assert rc == 1 and "--path site is outside --chroot" in err and len(err.splitlines()) == 1
+
+
 # -- logging: --logger, --syslog, --prefix --------------------------------------
 
 def test_logger_names_the_observer_factory(lib):

@@ -18,6 +18,7 @@ import socket
 import stat
 import subprocess
 import sys
+import threading
 import time
 
 import pytest
@@ -456,13 +457,19 @@ def test_daemon_umask_and_logfile_options(run):
 ])
 @pytest.mark.parametrize("mode", ["-y", "-ny"])
 def test_bad_tac_is_one_line_error(run, text, expected, mode):
-    """A failing .tac (no application, bad syntax, exception): exit 1, one line naming it."""
+    """A failing .tac (no application, bad syntax, exception): exit 1, one line
+    naming it (and, if the file raised, a second pointing at --traceback)."""
     tac = run / "app.tac"
     tac.write_text(text)
     rc, out, err = runRefweb(mode, str(tac), cwd=run)
     assert rc == 1
     lines = err.strip().splitlines()
-    assert len(lines) == 1 and expected in lines[0] and str(tac) in lines[0], err
+    assert expected in lines[0] and "app.tac" in lines[0], err
+    hint = "refweb: (for the whole traceback, run it again with refweb --traceback ...)"
+    if "SyntaxError" in expected:  # the line Python could not read is shown
+        assert lines[1:] == ["    application = service.Application('x'", hint]
+    else:
+        assert lines[1:] == ([] if "does not" in expected else [hint])
     assert "Traceback" not in err
     assert not os.path.exists(run / "refweb.pid")
 
@@ -541,3 +548,283 @@ def test_tls_missing_key_is_reported(run, tmp_path):
                              "ssl:%d:privateKey=%s" % (freePort(), tmp_path / "gone.pem"),
                              cwd=run)
     assert rc == 1 and "gone.pem" in err and "Traceback" not in err
+
+
+# -- the user's own code failing at start ----------------------------------------
+
+BROKEN = "import os\n\ndef app(environ start_response):\n    pass\n"
+RAISES = "import helper_mod\n\nhelper_mod.fail()\n"
+HELPER = "def fail():\n    raise ValueError('no config file here\\nsecond line')\n"
+
+
+@pytest.fixture
+def userCode(run):
+    """A run folder holding broken.py (a SyntaxError on line 3), raises.py
+    (raising on line 3 through helper_mod.py, line 2), and small wrappers."""
+    (run / "broken.py").write_text(BROKEN)
+    (run / "raises.py").write_text(RAISES)
+    (run / "helper_mod.py").write_text(HELPER)
+    (run / "app.tac").write_text("import raises\n")
+    (run / "page.rpy").write_text("import raises\n")
+    (run / "cls.py").write_text("class Page:\n    def __init__(self):\n"
+                                "        import raises\n")
+    (run / "obs.py").write_text("import raises\n")
+    return run
+
+
+def test_syntax_error_in_wsgi_module_is_short(userCode):
+    """--wsgi naming a module with a SyntaxError: at most 6 lines naming
+    broken.py and the line, no traceback, a non-zero exit."""
+    rc, out, err = runRefweb("-n", "--pidfile", "", "web", "--wsgi", "broken.app",
+                             "--listen", "tcp:%d" % freePort(), cwd=userCode)
+    lines = (out + err).strip().splitlines()
+    assert rc != 0 and 1 <= len(lines) <= 6, out + err
+    assert "broken.py, line 3: SyntaxError" in err and "--wsgi broken.app" in err
+    assert "Traceback" not in out + err
+
+
+@pytest.mark.parametrize("args, where", [
+    (("web", "--wsgi", "raises.app"), "--wsgi raises.app: raises.py, line 3"),
+    (("-y", "app.tac"), "application: app.tac, line 1"),
+    (("web", "--resource-script", "page.rpy"), "--resource-script page.rpy: page.rpy, line 1"),
+    (("web", "--class", "cls.Page"), "--class cls.Page: cls.py, line 3"),
+    (("--logger", "obs.factory", "web"), "--logger obs.factory: obs.py, line 1"),
+])
+def test_user_code_raising_at_start_is_short(userCode, args, where):
+    """Whatever loads the user's code, an exception in it is one rule: what was
+    loaded, the file and line, the exception's first line; --traceback adds
+    the whole traceback."""
+    common = ("-n", "--pidfile", "")
+    listen = ("--listen", "tcp:%d" % freePort()) if "web" in args else ()
+    rc, out, err = runRefweb(*(common + args + listen), cwd=userCode)
+    assert rc != 0 and len((out + err).strip().splitlines()) <= 6, out + err
+    assert "refweb: cannot load %s: ValueError: no config file here " \
+           "(raised in helper_mod.py, line 2)" % (where,) in err
+    assert "second line" not in err and "Traceback" not in out + err
+    rc, out, err = runRefweb(*(common + ("--traceback",) + args + listen), cwd=userCode)
+    assert rc != 0 and "Traceback (most recent call last)" in err
+    assert 'helper_mod.py", line 2, in fail' in err
+
+
+@pytest.mark.parametrize("args, words", [
+    (("web", "--wsgi", "json.nosuchattr"), "json has no attribute nosuchattr"),
+    (("web", "--wsgi", "fortytwo.app"), "--wsgi fortytwo.app is an integer, not a WSGI"),
+    (("--logger=json.nosuch", "web"), "json has no attribute nosuch"),
+    (("--logger=builtins.dict", "web"), "--logger builtins.dict() returned a dictionary, "
+                                        "which cannot take log lines"),
+    (("--logger=json.dumps", "web"), "cannot load --logger json.dumps: TypeError: dumps() "
+                                     "missing 1 required positional argument: 'obj'\n"),
+])
+def test_messages_name_things_in_words(run, args, words):
+    """Start-up messages say what a thing is in words, never a repr."""
+    (run / "fortytwo.py").write_text("app = 42\n")
+    rc, out, err = runRefweb("-n", "--pidfile", "", *args, cwd=run)
+    assert rc == 1 and words in err, err
+    assert "<" not in err and "is a int" not in err and "Traceback" not in out + err
+
+
+# -- hints ---------------------------------------------------------------------------
+
+def test_web_option_before_web_names_the_corrected_order(site, run):
+    """`refweb -n --path DIR web` says which command line was meant."""
+    rc, out, err = runRefweb("-n", "--path", str(site), "web", "--listen", "tcp:1",
+                             cwd=run)
+    assert rc == 1
+    assert "did you mean `refweb -n web --path %s --listen tcp:1`?" % (site,) in err
+    rc, out, err = runRefweb("--pidfile=x", "--path=%s" % (site,), cwd=run)
+    assert "did you mean `refweb --pidfile=x web --path=%s`?" % (site,) in err
+
+
+@pytest.mark.parametrize("args, hint", [
+    (("web", "--pth", "."), "did you mean --path?"),
+    (("web", "--wsig", "a.b"), "did you mean --wsgi?"),
+    (("--nodeamon", "web"), "did you mean --nodaemon?"),
+])
+def test_unknown_option_suggests_the_nearest(run, args, hint):
+    """A misspelt option gets the nearest known one as a hint."""
+    rc, out, err = runRefweb(*args, cwd=run)
+    assert rc == 1 and hint in err and len(err.splitlines()) == 1
+
+
+@pytest.mark.parametrize("args", [("--help",), ("web", "--help")])
+def test_help_ends_with_three_examples(tmp_path, args):
+    """Both help pages end with example command lines: a folder, WSGI, a .tac."""
+    rc, out, err = runRefweb(*args, cwd=tmp_path)
+    examples = out[out.index("Examples:"):]
+    commands = re.findall(r"^  (refweb .*)$", examples, re.M)
+    assert rc == 0 and len(commands) == 3
+    assert "--path" in commands[0] and "--wsgi" in commands[1] and ".tac" in commands[2]
+
+
+# -- the background on purpose -------------------------------------------------------
+
+def test_daemon_says_where_it_went(run):
+    """Without -n, one line says the pid, the log, the pid file and how to stop it."""
+    port = freePort()
+    rc, out, err = runRefweb("web", "--listen", "tcp:%d" % port, cwd=run)
+    pid = int((run / "refweb.pid").read_text())
+    assert rc == 0 and err == ""
+    assert out == ("refweb: serving in the background as process %d (log refweb.log, "
+                   "pid file refweb.pid); stop it with: kill $(cat refweb.pid)  "
+                   "(-n keeps it in the foreground)\n" % pid)
+    subprocess.run(["sh", "-c", "kill $(cat refweb.pid)"], cwd=str(run), timeout=10)
+    waitFor(lambda: not pidAlive(pid), what="daemon exit")
+    quoted = re.search(r"refweb: serving in the background as process (\d+) .*",
+                       _guide("09-the-web-command.rst"))
+    assert quoted.group(0) == out.strip().replace(str(pid), quoted.group(1))
+
+
+# -- the command-line modules import one way ----------------------------------------
+
+def _importsOf(path):
+    """The refweb modules a file imports (at any depth: lazy imports count)."""
+    import ast
+    with open(path) as f:
+        tree = ast.parse(f.read())
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            names.add(node.module)
+            names.update(node.module + "." + alias.name for alias in node.names)
+    return names
+
+
+def test_command_line_modules_have_no_import_cycle():
+    """runner, tap, process, options and application/* import one way: no cycle,
+    lazy imports inside functions included."""
+    app = os.path.join(ROOT, "refweb", "application")
+    modules = {"refweb." + name: os.path.join(ROOT, "refweb", name + ".py")
+               for name in ("runner", "tap", "process", "options")}
+    modules.update({"refweb.application." + name[:-3]: os.path.join(app, name)
+                    for name in os.listdir(app) if name.endswith(".py")
+                    and name != "__init__.py"})
+    graph = {name: {other for other in _importsOf(path) if other in modules and other != name}
+             for name, path in modules.items()}
+
+    def reaches(start, goal, seen=()):
+        return any(n == goal or (n not in seen and reaches(n, goal, seen + (n,)))
+                   for n in graph[start])
+    cycles = sorted(name for name in graph if reaches(name, name))
+    assert cycles == [], graph
+    assert graph["refweb.options"] == set()  # the leaf
+
+
+# -- shutdown that answers -------------------------------------------------------------
+
+SLOW_PAGE = '''\
+import time
+from refweb import resource
+
+class Page(resource.Resource):
+    isLeaf = True
+    def render_GET(self, request):
+        time.sleep(60)
+        return b"late"
+'''
+
+SLOW_WSGI = '''\
+import time
+from refweb.internet import reactor
+reactor.shutdownGrace = 2.0
+
+def app(environ, start_response):
+    time.sleep(float(environ["QUERY_STRING"]))
+    start_response("200 OK", [("Content-Type", "text/plain")])
+    return [b"done"]
+'''
+
+
+def _getInThread(port, path, results):
+    def get():
+        try:
+            results.append(fetch(port, path)[0])
+        except (OSError, http.client.HTTPException):
+            results.append(None)
+    thread = threading.Thread(target=get, daemon=True)
+    thread.start()
+    return thread
+
+
+def test_second_ctrl_c_stops_a_blocked_render_at_once(run):
+    """The first Ctrl-C says how many requests are in flight and how long they
+    get; the second stops within a second, though a render sleeps, exit non-zero."""
+    (run / "slowpage.py").write_text(SLOW_PAGE)
+    port = freePort()
+    with foreground("--pidfile", "", "web", "--class", "slowpage.Page", "--listen",
+                    "tcp:%d" % port, cwd=run, port=port) as server:
+        _getInThread(port, "/", [])
+        time.sleep(0.5)  # the render is asleep
+        server.popen.send_signal(signal.SIGINT)
+        server.waitOutput("SIGINT: stopping")
+        assert ("1 request in flight gets up to 10 s to finish; Ctrl-C again (or a "
+                "second SIGTERM) stops at once." in server.output())
+        started = time.monotonic()
+        server.popen.send_signal(signal.SIGINT)
+        status = server.popen.wait(timeout=DEADLINE)
+        assert time.monotonic() - started < 1.0
+        assert status != 0 and "SIGINT again: stopping at once" in server.output()
+    guide = _guide("09-the-web-command.rst")
+    for line in server.output().splitlines()[1:]:  # after "listening on"
+        assert line.split(" ", 1)[1] in guide, line  # quoted as printed
+
+
+def _guide(name):
+    with open(os.path.join(ROOT, "docs", "guide", name), encoding="utf-8") as f:
+        return f.read()
+
+
+@pytest.mark.parametrize("seconds, answered, status", [("30", 0, 1), ("0.5", 30, 0)])
+def test_shutdown_under_wsgi_ends_within_the_grace(run, seconds, answered, status):
+    """SIGTERM with 30 WSGI requests in flight (20 pool threads): those that
+    finish within shutdownGrace (2 s here) are answered, exit 0; if they
+    cannot, the process still exits within the grace and a second, non-zero."""
+    (run / "slowapp.py").write_text(SLOW_WSGI)
+    port = freePort()
+    with foreground("--pidfile", "", "web", "--wsgi", "slowapp.app", "--listen",
+                    "tcp:%d" % port, cwd=run, port=port) as server:
+        results = []
+        clients = [_getInThread(port, "/?" + seconds, results) for _ in range(30)]
+        time.sleep(1.0 if seconds == "30" else 0.2)  # every request reached the pool
+        started = time.monotonic()
+        server.popen.send_signal(signal.SIGTERM)
+        assert server.popen.wait(timeout=DEADLINE) == status
+        assert time.monotonic() - started < 2.0 + 1.0
+        for client in clients:
+            client.join(DEADLINE)
+        assert results.count(200) == answered, server.output()
+        if seconds == "30":
+            assert "30 requests in flight get up to 2 s" in server.output()
+
+
+STUCK_TAC = """\
+import time
+from refweb import server, static
+from refweb.application import internet, service
+from refweb.internet import reactor
+reactor.shutdownGrace = 1.0
+
+class Stuck(service.Service):
+    def stopService(self):
+        time.sleep(60)
+
+application = service.Application("stuck")
+Stuck().setServiceParent(application)
+internet.TCPServer(%d, server.Site(static.Data(b"x", "text/plain"))).setServiceParent(
+    application)
+"""
+
+
+def test_shutdown_never_outlasts_the_grace_by_a_second(run):
+    """A service whose stopService never returns cannot hold the exit: the
+    process ends within shutdownGrace (1 s here) and a second, exit non-zero."""
+    port = freePort()
+    (run / "stuck.tac").write_text(STUCK_TAC % port)
+    with foreground("--pidfile", "", "-y", "stuck.tac", cwd=run, port=port) as server:
+        started = time.monotonic()
+        server.popen.send_signal(signal.SIGTERM)
+        assert server.popen.wait(timeout=DEADLINE) == 1
+        assert time.monotonic() - started < 1.0 + 1.0
+        assert "outlasted shutdownGrace (1 s)" in server.output()
+

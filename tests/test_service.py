@@ -311,13 +311,14 @@ def test_tac_exception_names_file_and_line(tmp_path):
 
 
 def test_tac_exception_raised_elsewhere(tmp_path):
-    """An error raised inside a library names the .tac line and where it was raised."""
+    """An error raised inside refweb names the .tac line that called it, not
+    refweb's own file (a frame of the user's code is what the user can fix)."""
     path = writeTac(tmp_path, "from refweb.application import strports\n"
                               "strports.service('tcp:nope', None)\n")
     with pytest.raises(app.ApplicationError) as info:
         app.loadApplication(path)
     message = str(info.value)
-    assert "line 2: BadDescription" in message and "endpoints.py" in message
+    assert "app.tac, line 2: BadDescription" in message and "endpoints.py" not in message
 
 
 def test_tac_missing_file(tmp_path):

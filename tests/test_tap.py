@@ -17,7 +17,8 @@ import time
 import pytest
 
 from refweb import tap
-from refweb.runner import StartupError, UsageError
+from refweb.options import StartupError, UsageError
+from refweb.python import reflect
 
 from test_runner import fetch, foreground, freePort, runRefweb, waitFor
 
@@ -227,20 +228,31 @@ def test_help_lists_the_limit_options_with_their_defaults():
 
 def test_named_any(lib):
     """namedAny finds module attributes, nested attributes and modules."""
-    assert tap.namedAny("tap_lib.Greeting").__name__ == "Greeting"
-    assert tap.namedAny("os.path.join") is os.path.join
-    assert tap.namedAny("os") is os
+    assert reflect.namedAny("tap_lib.Greeting").__name__ == "Greeting"
+    assert reflect.namedAny("os.path.join") is os.path.join
+    assert reflect.namedAny("os") is os
 
 
 def test_named_any_errors(lib):
-    """A missing module or attribute is a StartupError with a clear message."""
-    with pytest.raises(StartupError, match="no module named 'nosuchmodule'"):
-        tap.namedAny("nosuchmodule.app")
-    with pytest.raises(StartupError, match="has no attribute 'nothing'"):
-        tap.namedAny("tap_lib.nothing")
+    """A missing module or attribute is an InvalidName saying it in words, no
+    repr; a module that fails on import raises its own error."""
+    with pytest.raises(reflect.ModuleNotFound, match="no module named nosuchmodule "):
+        reflect.namedAny("nosuchmodule.app")
+    with pytest.raises(reflect.ObjectNotFound, match="^tap_lib has no attribute nothing$"):
+        reflect.namedAny("tap_lib.nothing")
+    with pytest.raises(reflect.ObjectNotFound, match="^os.path has no attribute nope$"):
+        reflect.namedAny("os.path.nope")
     (lib / "needs_missing.py").write_text("import missing_dependency_xyz\n")
     with pytest.raises(ModuleNotFoundError, match="missing_dependency_xyz"):
-        tap.namedAny("needs_missing.thing")  # a broken module is not "missing"
+        reflect.namedAny("needs_missing.thing")  # a broken module is not "missing"
+
+
+@pytest.mark.parametrize("value, words", [
+    ("42", "an integer"), ("'x'", "a string"), ("None", "None"), ("[1]", "a list"),
+    ("object()", "an object object"), ("__import__('json')", "a module")])
+def test_describe_kind_names_types_as_a_person_would(value, words):
+    """describeKind says what a value is in words, never its repr."""
+    assert reflect.describeKind(eval(value)) == words
 
 
 # -- the server the options build -------------------------------------------------
@@ -488,13 +500,19 @@ def test_command_wsgi_not_callable_is_one_line(tmp_path):
 
 
 def test_command_broken_module_is_reported(tmp_path):
-    """A --wsgi module failing to import: one stderr line; the traceback goes to the log."""
+    """A --wsgi module failing to import: its file, line and error, a hint at
+    --traceback, and no traceback anywhere unless --traceback is given."""
     (tmp_path / "broken_mod.py").write_text("import missing_dependency_xyz\n")
     rc, out, err = runRefweb("-n", "web", "--wsgi", "broken_mod.app", "--listen",
                              "tcp:%d" % freePort(), cwd=tmp_path)
-    assert rc == 1 and len(err.strip().splitlines()) == 1
-    assert "ModuleNotFoundError" in err and "missing_dependency_xyz" in err
-    assert "Traceback" in out  # -n logs to stdout, with the traceback for the developer
+    assert rc == 1 and len(err.strip().splitlines()) == 2
+    assert "broken_mod.py, line 1: ModuleNotFoundError" in err
+    assert "missing_dependency_xyz" in err and "--traceback" in err
+    assert "Traceback" not in out + err
+    rc, out, err = runRefweb("-n", "--traceback", "web", "--wsgi", "broken_mod.app",
+                             "--listen", "tcp:%d" % freePort(), cwd=tmp_path)
+    assert rc == 1 and "Traceback (most recent call last)" in err
+    assert 'broken_mod.py", line 1' in err and "refweb/" not in err
 
 
 def test_command_several_listen_and_access_log(docs, tmp_path):

@@ -209,7 +209,7 @@ def test_environment_follows_rfc3875(cgiPort, monkeypatch):
     assert env["PATH_INFO"] == "/extra/p ath"
     assert env["QUERY_STRING"] == "a=1&b=%20"
     assert env["REQUEST_URI"] == "/cgi-bin/env.sh/extra/p%20ath?a=1&b=%20"
-    assert env["REMOTE_ADDR"] == "127.0.0.1"
+    assert env["REMOTE_ADDR"] == "127.0.0.1" and env["REMOTE_HOST"] == "127.0.0.1"
     assert env["REMOTE_PORT"].isdigit()
     assert env["HTTP_X_CUSTOM"] == "yes"
     assert env["HTTP_COOKIE"] == "c=1"

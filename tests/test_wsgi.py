@@ -98,11 +98,33 @@ def test_environ_at_the_root(pool, checked):
     assert env["SERVER_PROTOCOL"] == "HTTP/1.1" and env["REMOTE_ADDR"] == "127.0.0.1"
     assert env["HTTP_X_CUSTOM"] == "v" and env["HTTP_COOKIE"] == "a=1"
     assert env["HTTP_HOST"] == "127.0.0.1:%d" % port
-    assert env["CONTENT_TYPE"] == "" and env["CONTENT_LENGTH"] == ""
+    assert env["CONTENT_TYPE"] == "" and env["REMOTE_HOST"] == "127.0.0.1"
     assert env["wsgi.version"] == [1, 0] and env["wsgi.url_scheme"] == "http"
     assert (env["wsgi.multithread"], env["wsgi.multiprocess"], env["wsgi.run_once"]) == (
         True, False, False)
     assert "HTTP_CONTENT_TYPE" not in env and "HTTP_CONTENT_LENGTH" not in env
+
+
+def test_bodyless_request_has_no_content_length_key(pool, checked):
+    """A GET without a body has no CONTENT_LENGTH key, so the common
+    int(environ.get("CONTENT_LENGTH", 0)) works; a POST with an empty body keeps "0"."""
+
+    def app(environ, start_response):
+        length = int(environ.get("CONTENT_LENGTH", 0))
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return [b"%d %s" % (length, str("CONTENT_LENGTH" in environ).encode())]
+
+    with served(wsgiRoot(pool, app)) as port:
+        assert get(port, "/")[2] == b"0 False"
+        assert get(port, "/", "POST", body=b"")[2] == b"0 True"
+        assert get(port, "/", "POST", body=b"abc")[2] == b"3 True"
+
+
+def test_remote_host_is_the_client_address(pool, checked):
+    """REMOTE_HOST is the client's address (RFC 3875 §4.1.9: no name is looked up)."""
+    with served(wsgiRoot(pool, echoEnviron)) as port:
+        env = environOf(port, "/")
+    assert env["REMOTE_HOST"] == env["REMOTE_ADDR"] == "127.0.0.1"
 
 
 def test_proxy_header_never_becomes_HTTP_PROXY(pool, checked):

@@ -20,13 +20,22 @@ Start reading at ``loadApplication``.
 import builtins
 import os
 import sys
-import traceback
 
 from refweb.application.service import IService
+from refweb.options import whereItFailed
+from refweb.process import dropPrivileges
+from refweb.python.reflect import describeKind
 
 
 class ApplicationError(Exception):
-    """A .tac file that did not give us an application (message: one line)."""
+    """A .tac file that did not give us an application (message: one line).
+
+    ``original`` is the exception the file raised, if it raised one (its
+    traceback is what ``refweb --traceback`` prints)."""
+
+    def __init__(self, message, original=None):
+        super().__init__(message)
+        self.original = original
 
 
 def _compile(path):
@@ -38,21 +47,7 @@ def _compile(path):
     try:
         return compile(source, path, "exec")
     except SyntaxError as exc:
-        raise ApplicationError("%s, line %s: %s: %s" % (
-            path, exc.lineno, type(exc).__name__, exc.msg)) from None
-
-
-def _lineInFile(exc, path):
-    """The line of ``path`` that was running when ``exc`` was raised, and the
-    innermost frame (file, line) if that is somewhere else."""
-    frames = traceback.extract_tb(exc.__traceback__)
-    ours = [f for f in frames if f.filename == path]
-    line = ours[-1].lineno if ours else "?"
-    inner = frames[-1] if frames else None
-    elsewhere = None
-    if inner is not None and inner.filename != path:
-        elsewhere = "%s, line %s" % (inner.filename, inner.lineno)
-    return line, elsewhere
+        raise ApplicationError(whereItFailed(exc), exc) from None
 
 
 def _execute(code, path):
@@ -66,11 +61,7 @@ def _execute(code, path):
     except SystemExit:
         raise ApplicationError("%s called sys.exit() while loading" % (path,)) from None
     except Exception as exc:
-        line, elsewhere = _lineInFile(exc, path)
-        where = " (raised in %s)" % (elsewhere,) if elsewhere else ""
-        message = str(exc).splitlines()[0] if str(exc) else ""
-        raise ApplicationError("%s, line %s: %s: %s%s" % (
-            path, line, type(exc).__name__, message, where)) from None
+        raise ApplicationError(whereItFailed(exc), exc) from None
     return namespace
 
 
@@ -84,15 +75,15 @@ def loadApplication(path):
             "something like application = service.Application('web'))" % (path,))
     application = namespace["application"]
     if IService(application, None) is None:
-        raise ApplicationError("%s: 'application' is %r, not a service.Application"
-                               % (path, application))
+        raise ApplicationError("%s: 'application' is %s, not a service.Application"
+                               % (path, describeKind(application)))
     return application
 
 
 def _dropPrivileges(application, euid=False):
     """As root, switch to the Application's gid and uid once ports are bound
-    (``refweb -u/-g`` set them; ``--euid`` keeps the real ids)."""
-    from refweb.process import dropPrivileges
+    (``refweb -u/-g`` set them; ``--euid`` keeps the real ids).  How is
+    refweb.process's business: the one place that changes ids."""
     dropPrivileges(getattr(application, "uid", None), getattr(application, "gid", None),
                    euid=euid)
 

@@ -20,7 +20,10 @@ slow clients do not crowd out a fast one.  A port serves from the moment
 ``listenTCP`` returns, and timed calls fire whether or not ``run()`` was
 called.  ``run()`` only blocks its caller until ``stop()`` (or
 SIGINT/SIGTERM), then fires the shutdown triggers, closes the ports and
-lets the requests in flight finish.  See docs/internals/reactor.rst for what
+lets the requests in flight finish -- for ``shutdownGrace`` seconds at most.
+A signal logs how many requests are in flight and how long they get; a
+second one stops at once (``ShutdownCutShort``), and ``cutShort`` then
+tells the runner to exit with a non-zero status.  See docs/internals/reactor.rst for what
 this changes for code written for Twisted: mainly, render methods may run
 in several threads at once, so shared state needs a lock.
 
@@ -42,6 +45,21 @@ from refweb.internet.selectorloop import ConnectionSelector
 from refweb.internet.workers import WorkerPool
 from refweb.python import log
 from refweb.python.failure import Failure
+from refweb.python.threadpool import livePools
+
+# A shutdown that does not end by itself: how long past shutdownGrace before
+# the watchdog sends the second signal itself, and how long after a second
+# signal that did not end run() before it ends the process (os._exit).
+# Together under a second: no shutdown outlasts shutdownGrace by more.
+OVERRUN = 0.3
+LAST_CHANCE = 0.6
+
+
+class ShutdownCutShort(BaseException):
+    """Raised in the main thread by a second SIGINT/SIGTERM: stop now.
+
+    A BaseException, so that no ``except Exception`` on the way (a trigger's,
+    a service's) can swallow it; ``run()`` catches it."""
 
 
 class DelayedCall:
@@ -214,6 +232,7 @@ class ThreadedReactor:
     minWorkers = 8  # worker threads started with the first port
     maxWorkers = 64  # busy workers at most; more work waits for one to be free
     shutdownGrace = 10.0  # seconds requests in flight may take to finish at shutdown
+    cutShort = False  # the last shutdown abandoned requests (a second signal, or the grace ran out)
 
     def __init__(self):
         self._lock = threading.Lock()  # guards _calls, _ports, _triggers, _timerThread
@@ -227,6 +246,11 @@ class ThreadedReactor:
         self._selector = None  # the ConnectionSelector, made with the first port
         self.workers = None  # its WorkerPool
         self.running = False
+        self._shutdownDeadline = None  # time.monotonic() the shutdown under way must end by
+        self._watchdog = None  # an Event that ends the shutdown's watchdog thread
+        self._signalled = None  # 'SIGINT' once a signal asked run() to stop
+        self._cutAt = None  # time.monotonic() of a second signal
+        self._overran = False  # the watchdog sent the second signal
 
     # -- listening --------------------------------------------------------
     # The backlog is the kernel's queue of connections not yet accepted; as
@@ -384,16 +408,34 @@ class ThreadedReactor:
 
     def _drainConnections(self):
         """At shutdown, once the ports are closed: close the connections that
-        wait for a request, and give the requests in flight shutdownGrace
-        seconds to finish (their connections close as they do)."""
+        wait for a request, and give the requests in flight what is left of
+        shutdownGrace to finish (their connections close as they do)."""
         if self._selector is None:
             return
-        deadline = time.monotonic() + self.shutdownGrace
         while True:
             self._selector.closeWaiting()
-            if self._selector.openConnections == 0 or time.monotonic() >= deadline:
+            if self._selector.openConnections == 0:
+                return
+            if self.graceLeft() <= 0:
+                self.cutShort = True
+                log.msg("refweb: shutdownGrace (%g s) is over: %d connections cut short."
+                        % (self.shutdownGrace, self._selector.openConnections))
                 return
             time.sleep(0.05)
+
+    def graceLeft(self):
+        """Seconds the shutdown under way may still wait for requests in
+        flight (all of shutdownGrace before one began)."""
+        if self._shutdownDeadline is None:
+            return self.shutdownGrace
+        return max(0.0, self._shutdownDeadline - time.monotonic())
+
+    def inFlight(self):
+        """Requests being answered: busy worker threads, plus the jobs queued
+        or running in every ThreadPool (a WSGI application's calls run there
+        once their worker has handed them over)."""
+        busy = self.workers.busy if self.workers is not None else 0
+        return busy + sum(pool.pending for pool in livePools())
 
     def installSignalHandlers(self):
         """SIGINT and SIGTERM stop the reactor (main thread only; run() calls this)."""
@@ -409,22 +451,83 @@ class ThreadedReactor:
         if installSignalHandlers:
             self.installSignalHandlers()
         self.running = True
-        self.fireSystemEvent("startup")
-        while not self._stopEvent.wait(0.5):
-            pass  # a timeout, so signals are handled promptly in the main thread
+        self.cutShort = False
+        try:
+            self.fireSystemEvent("startup")
+            while not (self._signalled or self._stopEvent.wait(0.1)):
+                pass  # short waits: a signal handler only sets _signalled
+            if self._signalled:
+                self._announceStop(self._signalled)
+            self._shutDown()
+        except ShutdownCutShort as cut:
+            self.cutShort = True  # the threads still busy are daemons: left behind
+            if cut.args[0] != "overran":  # else the watchdog has said why
+                log.msg("refweb: %s again: stopping at once; %s cut short."
+                        % (cut.args[0], _requests(self.inFlight())))
+        finally:
+            self.running = False
+            if self._watchdog is not None:
+                self._watchdog.set()
+            self._watchdog = self._shutdownDeadline = self._signalled = self._cutAt = None
+            self._stopEvent.clear()  # so a notebook may run() the reactor again
+
+    def _shutDown(self):
+        if self._shutdownDeadline is None:
+            self._shutdownDeadline = time.monotonic() + self.shutdownGrace
         self.running = False
         self.fireSystemEvent("shutdown")
         if self._threadpool is not None:
-            self._threadpool.stop()
+            self._threadpool.stop(timeout=self.graceLeft())
             self._threadpool = None
-        self._stopEvent.clear()  # so a notebook may run() the reactor again
 
     def _onSignal(self, signum, frame):
-        log.msg("Received signal %d, shutting down." % (signum,))
-        self.stop()
+        """SIGINT/SIGTERM.  This runs in the main thread between two bytecodes,
+        perhaps while that thread holds the log's lock or an Event's: so it
+        only notes the signal (run() logs and stops), or, the second time,
+        raises ShutdownCutShort, which unwinds whatever the thread was doing."""
+        name = signal.Signals(signum).name
+        if self._signalled or self._shutdownDeadline is not None:
+            self._cutAt = time.monotonic()  # the watchdog's cue, should this not unwind
+            raise ShutdownCutShort("overran" if self._overran else name)
+        self._shutdownDeadline = time.monotonic() + self.shutdownGrace
+        self._signalled = name
+
+    def _announceStop(self, name):
+        """The first signal's line: what is in flight, how long it gets."""
+        count = self.inFlight()
+        if count == 0:
+            log.msg("refweb: %s: stopping; no request in flight." % (name,))
+        else:
+            log.msg("refweb: %s: stopping. %s in flight %s up to %g s to finish; "
+                    "Ctrl-C again (or a second SIGTERM) stops at once."
+                    % (name, _requests(count), "gets" if count == 1 else "get",
+                       self.shutdownGrace))
+        self._watchdog = threading.Event()  # set when run() returns
+        threading.Thread(target=self._watch, args=(self._watchdog,), daemon=True,
+                         name="refweb-shutdown-watchdog").start()
+
+    def _watch(self, stopped):
+        """The shutdown's watchdog, a daemon thread from the first signal
+        until run() returns: past the grace (and OVERRUN) it sends the second
+        signal itself; LAST_CHANCE after a second signal that did not end
+        run(), it ends the process."""
+        self._overran = False
+        while not stopped.wait(0.05):
+            now, deadline, cutAt = time.monotonic(), self._shutdownDeadline, self._cutAt
+            if cutAt is not None and now > cutAt + LAST_CHANCE:
+                os._exit(1)  # the main thread did not unwind
+            if deadline is not None and now > deadline + OVERRUN and not self._overran:
+                self._overran = True
+                log.msg("refweb: the shutdown outlasted shutdownGrace (%g s); stopping at "
+                        "once." % (self.shutdownGrace,))
+                signal.pthread_kill(threading.main_thread().ident, signal.SIGTERM)
 
     def stop(self):
         self._stopEvent.set()
 
     def crash(self):
         self._stopEvent.set()
+
+
+def _requests(count):
+    return "1 request" if count == 1 else "%d requests" % (count,)

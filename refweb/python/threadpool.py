@@ -7,17 +7,30 @@ request) is called within a thread ... a ThreadPool instance is used."
 Threads are started lazily, up to ``maxthreads``, as work arrives; idle
 threads wait on the queue.  ``stop()`` asks every worker to finish its
 current job and exit.  Worker threads are daemons, so a pool that was never
-stopped cannot keep a process alive after the reactor has shut down.
+stopped cannot keep a process alive after the reactor has shut down, and
+``stop(timeout)`` waits at most ``timeout`` seconds in all: at shutdown a
+job blocked past the reactor's ``shutdownGrace`` is abandoned, not waited
+for.  ``pending`` counts the jobs queued or running; the reactor adds up
+those of every started pool (``livePools``) to say how many requests are in
+flight when it is asked to stop.
 
 Start reading at ``ThreadPool.callInThreadWithCallback``.
 """
 
 import queue
 import threading
+import time
+import weakref
 
 from refweb.python import log
 
 _STOP = object()  # a queue item that tells one worker to exit
+_live = weakref.WeakSet()  # pools started and not yet stopped
+
+
+def livePools():
+    """Every ThreadPool started and not stopped (the WSGI pools among them)."""
+    return list(_live)
 
 
 class ThreadPool:
@@ -35,10 +48,17 @@ class ThreadPool:
         self._lock = threading.Lock()  # guards _workers and _idle
         self._workers = []
         self._idle = 0  # workers waiting with no job promised to them
+        self._pending = 0  # jobs queued or running
+
+    @property
+    def pending(self):
+        """How many jobs are queued or running."""
+        return self._pending
 
     def start(self):
         self.started = True
         self.joined = False
+        _live.add(self)
         # enough workers for the minimum, or for work queued before start()
         queued = self._queue.qsize()
         wanted = max(self.min, min(self.max, queued))
@@ -70,6 +90,7 @@ class ThreadPool:
                 self._idle -= 1
             elif self.started and len(self._workers) < self.max:
                 self._startWorker(promised=True)
+            self._pending += 1
         self._queue.put((onResult, func, args, kw))
 
     def _work(self, promised):
@@ -81,7 +102,11 @@ class ThreadPool:
             job = self._queue.get()
             if job is _STOP:
                 return
-            self._runJob(*job)
+            try:
+                self._runJob(*job)
+            finally:
+                with self._lock:
+                    self._pending -= 1
 
     @staticmethod
     def _runJob(onResult, func, args, kw):
@@ -99,17 +124,22 @@ class ThreadPool:
             except Exception:
                 log.err(None, "Unhandled error in a ThreadPool result callback:")
 
-    def stop(self):
-        """Ask every worker to exit once the jobs queued before now are done."""
+    def stop(self, timeout=None):
+        """Ask every worker to exit once the jobs queued before now are done,
+        and wait for them: at most ``timeout`` seconds in all (None: 10 s per
+        worker).  A worker still busy then is left to finish on its own --
+        a daemon thread, it cannot hold the process's exit."""
         self.joined = True
         self.started = False
+        _live.discard(self)
         with self._lock:
             workers = list(self._workers)
             self._workers = []
         for _ in workers:
             self._queue.put(_STOP)
+        deadline = None if timeout is None else time.monotonic() + timeout
         for worker in workers:
             if worker is not threading.current_thread():
-                worker.join(timeout=10)
+                worker.join(10 if deadline is None else max(0.0, deadline - time.monotonic()))
         with self._lock:
             self._idle = 0  # the stopped workers wait for nothing now
