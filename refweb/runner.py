@@ -480,8 +480,7 @@ def runDaemon(config, note=None):
         outcome = _awaitReport(readEnd)
         os.waitpid(child, 0)
         if not outcome.startswith("ready "):
-            sys.stderr.write(outcome if outcome.startswith("refweb: ") else "refweb: " + outcome)
-            sys.stderr.write("\n")
+            sys.stderr.write(outcome + "\n")  # _reportFailure's text, or _awaitReport's
             return 1
         sys.stdout.write(backgroundLine(config, int(outcome.split()[1])) + "\n")
         return 0
@@ -542,7 +541,7 @@ def _awaitReport(fd):
     while True:
         ready, _, _ = select.select([fd], [], [], STARTUP_TIMEOUT)
         if not ready:
-            return ("the daemon did not report within %ds; see the log file"
+            return ("refweb: the daemon did not report within %ds; see the log file"
                     % STARTUP_TIMEOUT)
         data = os.read(fd, 4096)
         if not data:
@@ -550,7 +549,7 @@ def _awaitReport(fd):
         chunks.append(data)
     os.close(fd)
     text = b"".join(chunks).decode("utf-8", "replace")
-    return text or "the daemon exited while starting; see the log file"
+    return text or "refweb: the daemon exited while starting; see the log file"
 
 
 def run(config):

@@ -583,6 +583,19 @@ def test_syntax_error_in_wsgi_module_is_short(userCode):
     assert "Traceback" not in out + err
 
 
+def test_daemon_reports_the_user_code_failing(userCode):
+    """Without -n the foreground prints the daemon's report as it is: the same
+    lines, and with --traceback the traceback first."""
+    rc, out, err = runRefweb("web", "--wsgi", "broken.app", "--listen",
+                             "tcp:%d" % freePort(), cwd=userCode)
+    assert rc == 1 and err.startswith("refweb: cannot load --wsgi broken.app: broken.py, "
+                                      "line 3: SyntaxError")
+    rc, out, err = runRefweb("--traceback", "web", "--wsgi", "raises.app", "--listen",
+                             "tcp:%d" % freePort(), cwd=userCode)
+    assert rc == 1 and err.startswith("Traceback (most recent call last):\n")
+    assert not os.path.exists(userCode / "refweb.pid")
+
+
 @pytest.mark.parametrize("args, where", [
     (("web", "--wsgi", "raises.app"), "--wsgi raises.app: raises.py, line 3"),
     (("-y", "app.tac"), "application: app.tac, line 1"),
