@@ -652,6 +652,8 @@ def test_web_option_before_web_names_the_corrected_order(site, run):
     (("web", "--pth", "."), "did you mean --path?"),
     (("web", "--wsig", "a.b"), "did you mean --wsgi?"),
     (("--nodeamon", "web"), "did you mean --nodaemon?"),
+    (("-n", "--wsig", "a.b", "web"), "did you mean --wsgi? (an option of web: it goes "
+                                     "after 'web')"),
 ])
 def test_unknown_option_suggests_the_nearest(run, args, hint):
     """A misspelt option gets the nearest known one as a hint."""
