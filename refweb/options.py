@@ -13,6 +13,10 @@ builds the application.  This module imports nothing else of refweb, so the
 command-line modules (runner, tap, process, application/) all point down to
 it and never back at each other.
 
+A usage error carries a hint where one helps: the nearest known option for
+a misspelt one (``parseOptions``), the command line in the right order for
+an option of ``web`` given before ``web`` (``webOptionHint``).
+
 Start reading at ``parseOptions``; then ``UserCodeError``, the one rule for
 the user's own code failing at start: what was being loaded, the file and
 line, the exception's own line -- and the whole traceback only with
@@ -22,6 +26,7 @@ line, the exception's own line -- and the whole traceback only with
 import difflib
 import getopt
 import os
+import shlex
 import sysconfig
 import textwrap
 import traceback
@@ -104,6 +109,59 @@ def _nearest(exc, table):
         return ""
     close = difflib.get_close_matches(exc.opt, [o.long for o in table], n=1, cutoff=0.6)
     return "; did you mean --%s?" % (close[0],) if close else ""
+
+
+def webOptionHint(exc, argv, globalTable, webTable):
+    """The UsageError ``exc`` of the global options, with a hint if the option
+    belongs to ``web`` and came before it (``refweb -n --path DIR web``):
+    the command line in the right order, or the nearest option of web."""
+    spelling = ("--" if len(exc.option or "") > 1 else "-") + (exc.option or "")
+    if _takesValue(spelling, webTable) is None:
+        return _nearestWebOption(exc, globalTable, webTable)
+    fixed = shlex.join(["refweb"] + _webOptionsAfterWeb(argv, globalTable, webTable))
+    return UsageError("refweb", "%s is an option of web, so it goes after 'web': "
+                      "did you mean `%s`?" % (spelling, fixed))
+
+
+def _nearestWebOption(exc, globalTable, webTable):
+    """A misspelt option nearer to one of web's than to any global one:
+    name it, and where it goes."""
+    def best(table):
+        return max((difflib.SequenceMatcher(None, exc.option, o.long).ratio(), o.long)
+                   for o in table)
+    if "not recognized" not in str(exc) or len(exc.option or "") < 2:
+        return exc
+    (webScore, webName), (globalScore, _) = best(webTable), best(globalTable)
+    if webScore < 0.6 or webScore <= globalScore:
+        return exc
+    return UsageError("refweb", "option --%s not recognized; did you mean --%s? (an "
+                      "option of web: it goes after 'web')" % (exc.option, webName))
+
+
+def _takesValue(spelling, table):
+    """True/False: whether the option ``spelling`` ('--path', '-i') of
+    ``table`` takes a value; None if the table has no such option."""
+    for o in table:
+        if spelling in ("--" + o.long, "-%s" % (o.short,)):
+            return bool(o.arg)
+    return None
+
+
+def _webOptionsAfterWeb(argv, globalTable, webTable):
+    """``argv`` with every option that only ``web`` knows moved after 'web'."""
+    before, moved, i = [], [], 0
+    while i < len(argv) and argv[i] != "web":
+        token = argv[i]
+        name = token.partition("=")[0] if token.startswith("--") else token[:2]
+        table = globalTable if _takesValue(name, globalTable) is not None else webTable
+        target = moved if table is webTable else before
+        target.append(token)
+        if _takesValue(name, table) and "=" not in token and len(token) == len(name) \
+                and i + 1 < len(argv):
+            target.append(argv[i + 1])  # its value, given as the next argument
+            i += 1
+        i += 1
+    return before + ["web"] + moved + argv[i + 1:]
 
 
 def formatHelp(usage, table, epilog=""):

@@ -42,7 +42,7 @@ from dataclasses import dataclass
 # The option parser and the errors live in refweb/options.py (a leaf module);
 # they are named here too, where a reader of the command looks for them.
 from refweb.options import (EXAMPLES, Option, StartupError, UsageError, failureText,
-                            formatHelp, parseOptions, shortPath, versionText)
+                            formatHelp, parseOptions, shortPath, versionText, webOptionHint)
 from refweb.process import checkPidFile, removePidFile, writePidFile
 
 STARTUP_TIMEOUT = 60.0  # seconds the foreground waits for the daemon's report
@@ -199,41 +199,9 @@ def parseCommandLine(argv):
 
 
 def _hintWebOption(exc, argv):
-    """An option of ``web`` given before ``web`` (``refweb -n --path DIR web``):
-    the error names the command line in the right order."""
+    """An option of ``web`` given before ``web``: a hint in the error."""
     from refweb import tap
-    spelling = ("--" if len(exc.option or "") > 1 else "-") + (exc.option or "")
-    if _takesValue(spelling, tap.WEB_OPTIONS) is None:
-        return exc
-    fixed = shlex.join(["refweb"] + _webOptionsAfterWeb(argv, tap.WEB_OPTIONS))
-    return UsageError("refweb", "%s is an option of web, so it goes after 'web': "
-                      "did you mean `%s`?" % (spelling, fixed))
-
-
-def _takesValue(spelling, table):
-    """True/False: whether the option ``spelling`` ('--path', '-i') of
-    ``table`` takes a value; None if the table has no such option."""
-    for o in table:
-        if spelling in ("--" + o.long, "-%s" % (o.short,)):
-            return bool(o.arg)
-    return None
-
-
-def _webOptionsAfterWeb(argv, webTable):
-    """``argv`` with every option that only ``web`` knows moved after 'web'."""
-    before, moved, i = [], [], 0
-    while i < len(argv) and argv[i] != "web":
-        token = argv[i]
-        name = token.partition("=")[0] if token.startswith("--") else token[:2]
-        table = GLOBAL_OPTIONS if _takesValue(name, GLOBAL_OPTIONS) is not None else webTable
-        target = moved if table is webTable else before
-        target.append(token)
-        if _takesValue(name, table) and "=" not in token and len(token) == len(name) \
-                and i + 1 < len(argv):
-            target.append(argv[i + 1])  # its value, given as the next argument
-            i += 1
-        i += 1
-    return before + ["web"] + moved + argv[i + 1:]
+    return webOptionHint(exc, argv, GLOBAL_OPTIONS, tap.WEB_OPTIONS)
 
 
 def _refuseWhatRefwebHasNot(values):
@@ -482,8 +450,7 @@ def runDaemon(config, note=None):
         outcome = _awaitReport(readEnd)
         os.waitpid(child, 0)
         if not outcome.startswith("ready "):
-            sys.stderr.write(outcome if outcome.startswith("refweb: ") else "refweb: " + outcome)
-            sys.stderr.write("\n")
+            sys.stderr.write(outcome + "\n")  # _reportFailure's text, or _awaitReport's
             return 1
         sys.stdout.write(backgroundLine(config, int(outcome.split()[1])) + "\n")
         return 0
@@ -544,7 +511,7 @@ def _awaitReport(fd):
     while True:
         ready, _, _ = select.select([fd], [], [], STARTUP_TIMEOUT)
         if not ready:
-            return ("the daemon did not report within %ds; see the log file"
+            return ("refweb: the daemon did not report within %ds; see the log file"
                     % STARTUP_TIMEOUT)
         data = os.read(fd, 4096)
         if not data:
@@ -552,7 +519,7 @@ def _awaitReport(fd):
         chunks.append(data)
     os.close(fd)
     text = b"".join(chunks).decode("utf-8", "replace")
-    return text or "the daemon exited while starting; see the log file"
+    return text or "refweb: the daemon exited while starting; see the log file"
 
 
 def run(config):

@@ -583,6 +583,19 @@ def test_syntax_error_in_wsgi_module_is_short(userCode):
     assert "Traceback" not in out + err
 
 
+def test_daemon_reports_the_user_code_failing(userCode):
+    """Without -n the foreground prints the daemon's report as it is: the same
+    lines, and with --traceback the traceback first."""
+    rc, out, err = runRefweb("web", "--wsgi", "broken.app", "--listen",
+                             "tcp:%d" % freePort(), cwd=userCode)
+    assert rc == 1 and err.startswith("refweb: cannot load --wsgi broken.app: broken.py, "
+                                      "line 3: SyntaxError")
+    rc, out, err = runRefweb("--traceback", "web", "--wsgi", "raises.app", "--listen",
+                             "tcp:%d" % freePort(), cwd=userCode)
+    assert rc == 1 and err.startswith("Traceback (most recent call last):\n")
+    assert not os.path.exists(userCode / "refweb.pid")
+
+
 @pytest.mark.parametrize("args, where", [
     (("web", "--wsgi", "raises.app"), "--wsgi raises.app: raises.py, line 3"),
     (("-y", "app.tac"), "application: app.tac, line 1"),
@@ -639,6 +652,8 @@ def test_web_option_before_web_names_the_corrected_order(site, run):
     (("web", "--pth", "."), "did you mean --path?"),
     (("web", "--wsig", "a.b"), "did you mean --wsgi?"),
     (("--nodeamon", "web"), "did you mean --nodaemon?"),
+    (("-n", "--wsig", "a.b", "web"), "did you mean --wsgi? (an option of web: it goes "
+                                     "after 'web')"),
 ])
 def test_unknown_option_suggests_the_nearest(run, args, hint):
     """A misspelt option gets the nearest known one as a hint."""

@@ -227,3 +227,42 @@ def test_println_printsPartsAndFlushes(capsys):
     """println prints its parts separated by spaces with a newline (the guide's errback)."""
     util.println(Failure(ValueError("gone")), "error")
     assert capsys.readouterr().out == "[Failure instance: ValueError: gone] error\n"
+
+
+def test_stop_with_timeout_abandons_a_blocked_job():
+    """stop(timeout) waits at most timeout seconds in all, however many workers
+    are blocked; they are daemons, left to end on their own."""
+    p = ThreadPool(0, 3, name="blocked")
+    p.start()
+    release = threading.Event()
+    try:
+        for _ in range(5):  # three running, two queued
+            p.callInThread(release.wait, WAIT)
+        assert waitUntil(lambda: p.pending == 5, WAIT)
+        started = time.monotonic()
+        p.stop(timeout=0.3)
+        assert time.monotonic() - started < 0.3 + 0.5
+        assert all(t.daemon for t in threading.enumerate() if t.name.startswith("blocked"))
+    finally:
+        release.set()
+
+
+def test_pending_counts_queued_and_running_jobs(pool):
+    """pending is the number of jobs queued or running; it falls as they end."""
+    release = threading.Event()
+    for _ in range(3):  # two run (maxthreads=2), one waits
+        pool.callInThread(release.wait, WAIT)
+    assert pool.pending == 3
+    release.set()
+    assert waitUntil(lambda: pool.pending == 0, WAIT)
+
+
+def test_live_pools_lists_started_pools():
+    """livePools() holds a pool from start() to stop() (the reactor counts their work)."""
+    from refweb.python.threadpool import livePools
+    p = ThreadPool(0, 1, name="live")
+    assert p not in livePools()
+    p.start()
+    assert p in livePools()
+    p.stop()
+    assert p not in livePools()
