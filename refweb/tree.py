@@ -7,7 +7,7 @@ Guide: "Advanced Configuration" (the .tac file) and "Resource Trees"; the
 Where it sits: refweb.runner hands it the rest of the command line after
 ``tree``; it loads the .tac (refweb.application.app), starts nothing, finds
 every listening service's Site, and returns ``resource.describe()`` of each
-as text to print.  Start at ``treeText``.
+as text to print.  Start reading at ``treeText``.
 """
 
 import os

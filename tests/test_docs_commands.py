@@ -61,6 +61,11 @@ def literalBlockCommands(text):
     return found
 
 
+# Scripts whose page quotes their whole output: each is one command, run
+# whole, and what it prints is compared with its .out file.
+WHOLE_SCRIPTS = {"cli_mistakes.sh"}
+
+
 def printedCommands():
     """{command: the example file or page that prints it}, over all of docs/."""
     found = {}
@@ -68,7 +73,12 @@ def printedCommands():
         name = os.path.relpath(path, EXAMPLES)
         with open(path, encoding="utf-8") as f:
             text = f.read()
-        commands = shellCommands(text) if name.endswith(".sh") else RUN_LINE.findall(text)
+        if name in WHOLE_SCRIPTS:
+            commands = ["bash " + name]  # its lines only mean something together
+        elif name.endswith(".sh"):
+            commands = shellCommands(text)
+        else:
+            commands = RUN_LINE.findall(text)
         for command in commands:
             found.setdefault(command, name)
     for page in rstFiles():
@@ -285,6 +295,7 @@ EXPECTED = {
     "python asis_site.py": Case(served200("/hello.asis", "Hello world")),
     # internals
     "python watch_hello.py": Case(checkPrinted("watch_hello.py"), serve=False),
+    "bash cli_mistakes.sh": Case(checkPrinted("cli_mistakes.sh"), serve=False),
     "python thread_names.py": Case(checkPrinted("thread_names.py"), serve=False),
     "python wire_by_hand.py": Case(checkPrinted("wire_by_hand.py"), serve=False),
 }

@@ -16,6 +16,8 @@ no attribute nosuchattr", never the repr of a module.  A module that exists
 but fails while it is imported (a SyntaxError, an exception at import) is
 the user's own code failing: that exception is raised as it is, for the
 caller to report with the file and line (refweb.options.UserCodeError).
+
+Start reading at ``namedAny``.
 """
 
 import importlib
