@@ -41,7 +41,7 @@ import tempfile
 import threading
 import time
 
-from refweb import error, http11, wire
+from refweb import error, http11, journey, wire
 from refweb.http_request import CACHED, Request, SERVER_NAME  # noqa: F401 (re-exported)
 from refweb.http_response import ResponseChannel
 from refweb.internet.error import ConnectionDone, ConnectionLost
@@ -93,6 +93,7 @@ class HTTPChannel(Protocol, ResponseChannel):
 
     site = None
     wireLog = False  # set from Site(wire=True): log every raw request and response head
+    journeyLog = False  # set from Site(journey=True): log each request's steps
     wireName = ""  # "conn-N" in those log lines
 
     def __init__(self):
@@ -106,6 +107,8 @@ class HTTPChannel(Protocol, ResponseChannel):
         self._workerIdent = None  # the worker thread serving the connection now
         self._pendingHead = b""  # a response head held back to go out with its first bytes
         self._lost = False  # connectionLost has been called
+        self._waitingSince = None  # journey: when the wait for the next request began
+        self._headFound = None  # journey: (when, where) the connection found the next head
 
     def connectionMade(self):
         if self.factory is not None:
@@ -114,6 +117,8 @@ class HTTPChannel(Protocol, ResponseChannel):
                 if value is not None:
                     setattr(self, name, value)
             self.wireLog = getattr(self.factory, "wire", False)
+            self.journeyLog = getattr(self.factory, "journey", False)
+        self._waitingSince = time.monotonic()
         self.connection = http11.ServerConnection(
             self.maxRequestLineLength, self.maxHeaderCount, self.maxHeaderBytes,
             self.maxBodySize)
@@ -134,6 +139,8 @@ class HTTPChannel(Protocol, ResponseChannel):
             self._events += self.connection.receive(data)
         except error.Error as exc:
             self._refused = exc
+        if self.journeyLog and self._events and self._headFound is None:
+            self._headFound = (time.monotonic(), "found in the selector")
 
     def _headArriving(self, begun):
         """A head has begun: it has headTimeout to arrive whole, and readTimeout
@@ -213,7 +220,11 @@ class HTTPChannel(Protocol, ResponseChannel):
         self.currentRequest = request
         if self.wireLog:
             self.logWire("request", head.raw.decode("latin-1"))
+        if self.journeyLog:
+            self._startJourney(request)
         request.content = self._readBody()
+        if request.journey is not None:
+            request.journey.mark("4", "body")
         try:
             request.requestReceived(head.method, head.target, head.version)
         except Exception:
@@ -226,12 +237,26 @@ class HTTPChannel(Protocol, ResponseChannel):
     def _requestEnded(self):
         """Step 10: the response is out.  Keep the connection (and take any
         pipelined request already here) or close it, as the connection decided."""
-        self.currentRequest = None
+        request, self.currentRequest = self.currentRequest, None
         self.requestsServed += 1
         if self.wireLog:
             self._logWireFate()
+        if request is not None and request.journey is not None:
+            log.msg(request.journey.line(request, self.connection.state is http11.DONE))
+            self._waitingSince, self._headFound = time.monotonic(), None
         if self.connection.state is http11.DONE:
             self._events = self.connection.startNextCycle()
+            if self.journeyLog and self._events:
+                self._headFound = (time.monotonic(), "already here (pipelined)")
+
+    def _startJourney(self, request):
+        """Site(journey=True): the request carries a Journey from its head on."""
+        request.journey = journey.Journey(self.connectionName(), self.requestsServed + 1,
+                                          self._waitingSince, self.requestsServed == 0)
+        when, where = self._headFound or (time.monotonic(), "found")
+        request.journey.mark("3", "head " + where, when)
+        if where == "found in the selector":
+            request.journey.mark("3", "taken by a worker")
 
     def _waitForNextHead(self):
         """Back to the selector until the next head: its deadline is the
@@ -271,6 +296,8 @@ class HTTPChannel(Protocol, ResponseChannel):
             if not more:
                 raise _ClientGone()
             self._events = self.connection.receive(more)
+            if self.journeyLog and self._events:
+                self._headFound = (time.monotonic(), "found by the lingering worker")
         return self._events.pop(0)
 
     def _mayLinger(self):
@@ -380,15 +407,21 @@ class HTTPChannel(Protocol, ResponseChannel):
         peer = self.transport.getPeer()
         log.msg("%s: %s (connection closed)" % (getattr(peer, "host", peer), exc))
 
+    def connectionName(self):
+        """"conn-N" in wire and journey logs, numbered on first use (silent
+        connections take no number)."""
+        if not self.wireName:
+            self.wireName = "conn-%d" % next(_connectionNumbers)
+        return self.wireName
+
     def logWire(self, direction, head):
         """With Site(wire=True): each raw head line, ">>" in and "<<" out."""
         if self.wireLog:
-            if not self.wireName:  # numbered on first use: silent connections take no number
-                self.wireName = "conn-%d" % next(_connectionNumbers)
+            name = self.connectionName()
             arrow = ">>" if direction == "request" else "<<"
             for line in head.split("\r\n"):
                 if line:
-                    log.msg("wire %s %s %s" % (self.wireName, arrow, line))
+                    log.msg("wire %s %s %s" % (name, arrow, line))
 
     def _logWireFate(self):
         kept = self.connection.state is http11.DONE and not self.transport.disconnected

@@ -49,6 +49,7 @@ class Request(Response):
     content = None
     maxFormBytes = 16 * 1024 * 1024  # bodies larger than this are not parsed into args
     maxFormFields = 10000  # a form body with more fields is refused: 413
+    journey = None  # a journey.Journey when the Site logs journeys (Site(journey=True))
     _forceSSL = False
     _receivedCookies = None
     _host = None

@@ -210,6 +210,8 @@ class Response:
             self.responseHeaders.removeHeader("content-length")
         self.setDefaultContentType()
         self.channel.sendHead(self, self.code, self.code_message, self.outgoingHeaders())
+        if self.journey is not None:
+            self.journey.mark("8", "head framed (%d)" % self.code)
 
     def setDefaultContentType(self):
         """No Content-Type set: ``defaultContentType`` (server.Request's is
@@ -354,6 +356,8 @@ class Response:
             # Logged before the last bytes go out: once the client has its
             # answer it may stop the server, and the line must not be lost.
             self._logAccess()
+            if self.journey is not None:
+                self.journey.mark("9", "finish")
             if not self._cutMidResponse:  # else notifyFinish was told; nothing can be sent
                 if not self.startedWriting:
                     if not self.responseHeaders.hasHeader("content-length") and \

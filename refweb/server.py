@@ -67,6 +67,8 @@ class Request(http.Request):
         self.site = self.channel.site
         self.sitepath = []
         self.prepath = []
+        if self.journey is not None:
+            self.journey.mark("5", "received")
         try:
             if self.path == "*" and self.method == "OPTIONS":
                 # RFC 9112 §3.2.4: "OPTIONS *" asks about the server, not a resource.
@@ -75,6 +77,8 @@ class Request(http.Request):
                 return
             self.prepath, self.postpath = self.splitPath()
             resource = self.site.getResourceFor(self)
+            if self.journey is not None:
+                self.journey.mark("6", "walk to %s" % type(resource).__name__)
             self.render(resource)
         except error.Error as exc:
             self.respondWithError(exc)
@@ -102,6 +106,8 @@ class Request(http.Request):
             if traced:
                 tracing.renderRaised(self, resource, exc)
             raise
+        if self.journey is not None:
+            self.journey.mark("7", "render" + (" (NOT_DONE_YET)" if body is NOT_DONE_YET else ""))
         if body is NOT_DONE_YET:
             if traced:
                 tracing.renderLater(self, resource)
@@ -187,7 +193,7 @@ class Site(http.HTTPFactory):
     displayTracebacks = False
 
     def __init__(self, resource, requestFactory=None, logPath=None, displayTracebacks=None,
-                 trace=False, wire=False, timeout=None):
+                 trace=False, wire=False, timeout=None, journey=False):
         http.HTTPFactory.__init__(self, logPath=logPath, timeout=timeout)
         self.resource = resource
         if requestFactory is not None:
@@ -196,6 +202,7 @@ class Site(http.HTTPFactory):
             self.displayTracebacks = displayTracebacks
         self.trace = trace
         self.wire = wire
+        self.journey = journey  # log each request's steps (refweb.journey)
         self.sessions = SessionStore()
 
     def buildProtocol(self, addr):

@@ -55,6 +55,8 @@ WEB_OPTIONS = [
            "index.htm, index.rpy).", repeat=True),
     Option("ignore-ext", None, "EXT", "Let a request for 'foo' be answered by "
            "'foo.EXT' (repeatable; tried in order).", repeat=True),
+    Option("journey", None, help="Log the steps each request took, by their number in "
+           "docs/internals/design.rst, with the time each took ('journey' lines), for learning."),
     Option("privkey", "k", "FILE", "TLS private key for --https (older "
            "spelling; prefer --listen ssl:...).", default="server.pem"),
     Option("logfile", "l", "FILE", "Write an access log in Combined Log Format "
@@ -406,7 +408,8 @@ def makeService(config):
     from refweb.application import service, strports
     site = server.Site(makeRoot(config), logPath=_afterChroot(config, config["logfile"]),
                        displayTracebacks=bool(config["tracebacks"]),
-                       trace=bool(config["trace"]), wire=bool(config["wire"]))
+                       trace=bool(config["trace"]), wire=bool(config["wire"]),
+                       journey=bool(config["journey"]))
     factory = site
     if config["personal"]:
         from refweb import distrib
