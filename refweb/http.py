@@ -378,13 +378,16 @@ class HTTPChannel(Protocol, ResponseChannel):
         (as the connection decided) is the worker's next step, after
         finish() has told notifyFinish; if this response was waiting in the
         selector, the selector is asked to hand it to a worker for that."""
-        self._write(self.connection.endResponse())
+        tail = self.connection.endResponse()
+        if tail or self._pendingHead:
+            self._write(tail)
         if threading.get_ident() != self._workerIdent and self.transport.selector is not None:
             self.transport.selector.resume(self)
 
     def logAccess(self, request):
-        if self.factory is not None and hasattr(self.factory, "log"):
-            self.factory.log(request)
+        writeLog = getattr(self.factory, "log", None)
+        if writeLog is not None:
+            writeLog(request)
 
     def abortConnection(self):
         self.transport.loseConnection()

@@ -38,7 +38,7 @@ Start reading at ``ServerConnection.receive``.
 
 import collections
 
-from refweb import error, grammar, rules, wire
+from refweb import chunked, error, grammar, rules, wire
 from refweb.http_headers import Headers
 
 # -- the states of one request/response cycle (server role) --------------------
@@ -100,7 +100,7 @@ class _LengthReader:
 
 class _ChunkedReader:
     def __init__(self, maxBodySize):
-        self.decoder = wire.ChunkedDecoder(maxBodySize)
+        self.decoder = chunked.ChunkedDecoder(maxBodySize)
 
     def read(self, buffer):
         data = self.decoder.feed(buffer)
@@ -122,10 +122,11 @@ class _CloseReader:
         return True
 
 
+NO_BODY = _NoBodyReader()  # the reader of most requests: one is enough
+
 READERS = {
-    "none": lambda length, maxBodySize: _NoBodyReader(),
-    "length": lambda length, maxBodySize: (_LengthReader(length) if length
-                                           else _NoBodyReader()),
+    "none": lambda length, maxBodySize: NO_BODY,
+    "length": lambda length, maxBodySize: _LengthReader(length) if length else NO_BODY,
     "chunked": lambda length, maxBodySize: _ChunkedReader(maxBodySize),
     "close": lambda length, maxBodySize: _CloseReader(),
 }
@@ -145,6 +146,9 @@ class _LengthWriter:
         self.outcome = "length"
 
     def frame(self, data):
+        if len(data) <= self.remaining:  # the usual case: within the promise
+            self.remaining -= len(data)
+            return data
         return data[:self.passCount(len(data))]
 
     def passCount(self, count):
@@ -166,13 +170,13 @@ class _ChunkedWriter:
     outcome = "chunked"
 
     def frame(self, data):
-        return wire.formatChunk(data) if data else b""
+        return chunked.formatChunk(data) if data else b""
 
     def passCount(self, count):
         return None  # each piece needs its chunk line
 
     def end(self):
-        return wire.LAST_CHUNK
+        return chunked.LAST_CHUNK
 
 
 class _CloseWriter:
@@ -207,6 +211,10 @@ WRITERS = {
     "chunked": lambda length: _ChunkedWriter(),
     "close": lambda length: _CloseWriter(),
 }
+
+
+# Header fields of the response that only the connection may write.
+_FRAMING_FIELDS = frozenset(["content-length", "transfer-encoding", "connection"])
 
 
 def connectionWord(tokens):
@@ -278,15 +286,17 @@ class ServerConnection:
         self.state = READING_BODY  # from here on, an error answers in this request's name
         self.head = RequestHead(*self._parseHead(head), head)
         headers = self.head.headers
-        self._connection = connectionWord(
-            wire.connectionTokens(headers.getRawHeaders("connection", ())))
+        connection = headers.getRawHeaders("connection")
+        self._connection = connectionWord(wire.connectionTokens(connection)) if connection else ""
         framing, length = wire.bodyFraming(headers.getRawHeaders("transfer-encoding", ()),
                                            headers.getRawHeaders("content-length", ()),
                                            self.maxBodySize, self.head.version)
         self._reader = READERS[framing](length, self.maxBodySize)
         self.bodyLength = length  # None for chunks: not known until the last one
-        if not isinstance(self._reader, _NoBodyReader):
-            self._checkExpect(headers)
+        if self._reader is NO_BODY:  # most requests: the head is all there is
+            self.state = RESPONDING
+            return [self.head, END_OF_BODY]
+        self._checkExpect(headers)
         return [self.head] + self._readBody()
 
     def _parseHead(self, head):
@@ -342,21 +352,21 @@ class ServerConnection:
         """
         version = self._responseVersion()
         method = method or (self.head.method if self.head else "GET")
+        bodyless = code < 200 or code in wire.BODYLESS_STATUSES
+        lines = ["%s %d %s" % (version, code, reason)]
         declared = None
         for name, value in headers:
-            if name.lower() == "content-length":
+            lower = name.lower()
+            if lower in _FRAMING_FIELDS:
+                if lower != "content-length":
+                    continue  # RFC 9112 §6.1: ours to say
                 declared = value
+                if bodyless:
+                    continue  # RFC 9110 §8.6: these never describe a body
+            lines.append(name + ": " + value)
         framing, length = wire.framingToSend(version, method, code, declared)
         self._writer = WRITERS[framing](length)
         keep, connection = self._decideKeepAlive(self._writer.outcome)
-        lines = ["%s %d %s" % (version, code, reason)]
-        bodyless = code < 200 or code in wire.BODYLESS_STATUSES
-        for name, value in headers:
-            lower = name.lower()
-            if lower == "transfer-encoding" or lower == "connection" or \
-                    (bodyless and lower == "content-length"):
-                continue  # RFC 9110 §8.6, RFC 9112 §6.1: ours to say, or not said at all
-            lines.append("%s: %s" % (name, value))
         if framing == "chunked":
             lines.append("Transfer-Encoding: chunked")
         if connection:

@@ -15,7 +15,7 @@ import time
 
 import pytest
 
-from refweb import http_request, rules, server, session, twcgi, wire
+from refweb import chunked, http_request, rules, server, session, twcgi, wire
 from refweb.resource import Resource
 from refweb.server import NOT_DONE_YET
 from tests.support import parseResponse, receive, served, siteWith, statusOf, waitUntil
@@ -307,12 +307,12 @@ def chunkedPost(chunks):
     return (b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n" + chunks)
 
 
-DECODER = "refweb.wire.ChunkedDecoder"
+DECODER = "refweb.chunked.ChunkedDecoder"
 
 
 @exceeds(DECODER, "maxLineLength")
 def chunkLine(monkeypatch, tmp_path):
-    monkeypatch.setattr(wire.ChunkedDecoder, "maxLineLength", 10)
+    monkeypatch.setattr(chunked.ChunkedDecoder, "maxLineLength", 10)
     with served(Hello()) as port:
         assert status(port, chunkedPost(b"1;e=abcdef\r\nb\r\n0\r\n\r\n")) == 200
         assert status(port, chunkedPost(b"1;e=abcdefg\r\nb\r\n0\r\n\r\n")) == 400
@@ -320,7 +320,7 @@ def chunkLine(monkeypatch, tmp_path):
 
 @exceeds(DECODER, "maxTrailerBytes")
 def trailerBytes(monkeypatch, tmp_path):
-    monkeypatch.setattr(wire.ChunkedDecoder, "maxTrailerBytes", 40)
+    monkeypatch.setattr(chunked.ChunkedDecoder, "maxTrailerBytes", 40)
     with served(Hello()) as port:
         trailer = b"X-T: " + b"t" * 30 + b"\r\n"  # 37 bytes with its CRLF
         assert status(port, chunkedPost(b"0\r\n" + trailer + b"\r\n")) == 200
@@ -329,7 +329,7 @@ def trailerBytes(monkeypatch, tmp_path):
 
 @exceeds(DECODER, "maxTrailerCount")
 def trailerCount(monkeypatch, tmp_path):
-    monkeypatch.setattr(wire.ChunkedDecoder, "maxTrailerCount", 2)
+    monkeypatch.setattr(chunked.ChunkedDecoder, "maxTrailerCount", 2)
     with served(Hello()) as port:
         assert status(port, chunkedPost(b"0\r\nX-A: 1\r\nX-B: 2\r\n\r\n")) == 200
         assert status(port, chunkedPost(b"0\r\nX-A: 1\r\nX-B: 2\r\nX-C: 3\r\n\r\n")) == 431

@@ -2,7 +2,7 @@
 
 import pytest
 
-from refweb import error, wire
+from refweb import chunked, error, http11, rules, wire
 
 
 @pytest.mark.parametrize("line, expected", [
@@ -103,8 +103,10 @@ def test_checkHost(version, hosts, ok):
     ("HTTP/1.0", ["keep-alive,close"], False),
 ])
 def test_keep_alive_table(version, values, keep):
-    """RFC 9112 §9.3: close wins; 1.1 defaults to open, 1.0 to closed."""
-    assert wire.wantsKeepAlive(version, wire.connectionTokens(values)) is keep
+    """RFC 9112 §9.3: close wins; 1.1 defaults to open, 1.0 to closed (rules.KEEP_ALIVE,
+    for a response with a length)."""
+    word = http11.connectionWord(wire.connectionTokens(values))
+    assert rules.keepAliveRow(version, word, "length").keep is keep
 
 
 @pytest.mark.parametrize("te, cl, expected", [
@@ -141,7 +143,7 @@ def test_bodyFraming_bad(te, cl, kind):
 def test_chunked_decoder_in_pieces():
     """A chunked body fed one byte at a time decodes; trailers are dropped."""
     data = b"4;ext=1\r\nWiki\r\n5\r\npedia\r\n0\r\nTrailer: x\r\n\r\nNEXT"
-    decoder = wire.ChunkedDecoder(100)
+    decoder = chunked.ChunkedDecoder(100)
     out = b"".join(decoder.feed(data[i:i + 1]) for i in range(len(data)))
     assert out == b"Wikipedia"
     assert decoder.done
@@ -159,15 +161,15 @@ def test_chunked_decoder_in_pieces():
 def test_chunked_decoder_rejects(data, kind):
     """Malformed sizes, missing CRLF, oversize bodies and trailers are refused."""
     with pytest.raises(kind):
-        wire.ChunkedDecoder(100).feed(data)
+        chunked.ChunkedDecoder(100).feed(data)
 
 
 def test_formatResponseHead_and_chunks():
     """The response head and chunk framing are byte-exact."""
     assert wire.formatResponseHead("HTTP/1.1", 404, "Not Found", [("A", "b")]) == \
         b"HTTP/1.1 404 Not Found\r\nA: b\r\n\r\n"
-    assert wire.formatChunk(b"hello world!") == b"c\r\nhello world!\r\n"
-    assert wire.LAST_CHUNK == b"0\r\n\r\n"
+    assert chunked.formatChunk(b"hello world!") == b"c\r\nhello world!\r\n"
+    assert chunked.LAST_CHUNK == b"0\r\n\r\n"
 
 
 def test_http_dates_round_trip():

@@ -1,7 +1,7 @@
 # Run it from docs/examples/ (it prints what the page shows):
 #   python wire_by_hand.py
 """Parse an HTTP request by hand with refweb.wire: bytes in, values out."""
-from refweb import error, wire
+from refweb import chunked, error, wire
 
 raw = (b"POST /search?q=refweb HTTP/1.1\r\n"
        b"Host: example.com\r\n"
@@ -17,7 +17,7 @@ print(fields)
 
 transferEncodings = [v for n, v in fields if n.lower() == "transfer-encoding"]
 print(wire.bodyFraming(transferEncodings, [], maxBodySize=1024))
-decoder = wire.ChunkedDecoder(maxBodySize=1024)
+decoder = chunked.ChunkedDecoder(maxBodySize=1024)
 print(decoder.feed(rest), decoder.done)
 
 # Malformed input raises an error that carries its HTTP status:
