@@ -159,11 +159,12 @@ class HTTPChannel(Protocol, ResponseChannel):
 
     def readsWhileWaiting(self):
         """While a response is open, pipelined bytes are read ahead only up
-        to maxPipelineBytes (and not at all on TLS, whose socket another
-        thread may be writing to)."""
+        to maxPipelineBytes (and not at all where the transport cannot be
+        read while another thread writes to it: TLS)."""
         if self.currentRequest is None:
             return True
-        return not self.transport.isTLS and len(self.connection.buffer) < self.maxPipelineBytes
+        return (self.transport.readsWhileWriting
+                and len(self.connection.buffer) < self.maxPipelineBytes)
 
     def waitingDeadline(self):
         """An open response waits as long as its resource takes: no deadline."""
@@ -279,18 +280,13 @@ class HTTPChannel(Protocol, ResponseChannel):
 
         A pipelined head may have been found already.  If not, a worker with
         room in its pool waits up to lingerSeconds for the client's next
-        bytes (a poll that returns at once if they are there); otherwise one
-        read that does not wait looks for bytes that came meanwhile.
+        bytes (a poll that returns at once if they are there); otherwise it
+        only looks for bytes that came meanwhile.
         """
         while not self._events:
             if self._refused is not None:
                 raise self._refused
-            if self.transport.isTLS:
-                return None  # its selector knows how to look inside the TLS layer
-            if self._mayLinger():
-                more = self.transport.receiveWithin(self.lingerSeconds)
-            else:
-                more = self.transport.receiveNow()
+            more = self.transport.receiveWithin(self.lingerSeconds if self._mayLinger() else 0)
             if more is None:
                 return None
             if not more:

@@ -103,13 +103,40 @@ class SocketTransport:
             return b""
 
     def receiveWithin(self, seconds):
-        """Like receiveNow, but wait up to ``seconds`` for something to arrive."""
+        """In a worker: like receiveNow, but wait up to ``seconds`` for
+        something to arrive.  On TLS only what the TLS layer has already
+        decrypted, at once: waiting for a record is the selector's job (a
+        blocking read could stop inside half a record)."""
+        if self.isTLS:
+            return self.socket.recv(RECEIVE_SIZE) if self.socket.pending() else None
         if self._poller is None:
             self._poller = select.poll()
             self._poller.register(self.fileno, select.POLLIN)
         if not self._poller.poll(seconds * 1000):
             return None
         return self.receiveNow()
+
+    # Where TLS differs, besides reading and writing: the selector and the
+    # workers share a socket, and a TLS socket must not be read in one thread
+    # while another writes to it, nor block in the selector.
+    @property
+    def readsWhileWriting(self):
+        """May the selector read ahead (a pipelined request) while a worker
+        writes a response?  Not through one TLS layer."""
+        return not self.isTLS
+
+    def startWaiting(self):
+        """The selector watches this socket from now on.  True if bytes are
+        already waiting inside the TLS layer (the selector reads them now)."""
+        if not self.isTLS:
+            return False
+        self.socket.setblocking(False)
+        return self.socket.pending() > 0
+
+    def stopWaiting(self):
+        """A worker takes this socket: its reads and writes may block again."""
+        if self.isTLS and not self.disconnected:
+            self.socket.setblocking(True)
 
     def writeSequence(self, chunks):
         self.write(b"".join(chunks))

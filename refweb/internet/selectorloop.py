@@ -250,11 +250,10 @@ class ConnectionSelector:
         if protocol.readyForWorker():
             self._handToWorker(protocol)
             return
-        if transport.isTLS:
-            transport.socket.setblocking(False)
+        pending = transport.startWaiting()
         self._waiting[protocol] = False
         self._updateWatch(protocol)
-        if transport.isTLS and transport.socket.pending():
+        if pending:
             self._readable(protocol)  # decrypted bytes already inside the TLS layer
 
     def _updateWatch(self, protocol):
@@ -327,8 +326,7 @@ class ConnectionSelector:
 
     # -- handing over ---------------------------------------------------------
     def _handToWorker(self, protocol, job=None):
-        if protocol.transport.isTLS and not protocol.transport.disconnected:
-            protocol.transport.socket.setblocking(True)
+        protocol.transport.stopWaiting()
         self.workers.submit(functools.partial(self._work, protocol,
                                               job or protocol.serveInWorker))
 
