@@ -177,8 +177,8 @@ class File(resource.Resource):
         """The resource for one more URL segment below this folder.
 
         A file has no children.  For a name, the lstat below says so (it
-        fails, with ENOTDIR), which spares an isdir() per request (a stat,
-        about 1.5 us; bench/bench_smallfile.py); "" is checked here."""
+        fails, with ENOTDIR), which spares an isdir() per request (a stat;
+        bench/README.rst says what it saves); "" is checked here."""
         if name == "":
             if not os.path.isdir(self.path):
                 return self.childNotFound
@@ -199,8 +199,8 @@ class File(resource.Resource):
             else:
                 # Not a link, in a folder whose real path is known: its real path
                 # is the folder's plus its name.  This one lstat replaces
-                # realpath() (an lstat per component of the path) and a stat:
-                # about 12 us of the 4 KiB file's 90 (bench/bench_smallfile.py).
+                # realpath() (an lstat per component of the path) and a stat
+                # (bench/README.rst: what it saves).
                 real = os.path.join(self.realPath, name)
                 if not (stat.S_ISDIR(mode) or stat.S_ISREG(mode)) or not self._allowed(real):
                     real = None
@@ -324,7 +324,7 @@ class File(resource.Resource):
             raise error.Forbidden("Only regular files are served.")
         # Unbuffered: os.sendfile reads the file itself, and a buffered
         # reader's set-up costs two more system calls (the isatty ioctl and an
-        # lseek), about 3 us of a 4 KiB file's request (bench/bench_smallfile.py).
+        # lseek; bench/README.rst).
         return os.fdopen(fd, "rb", buffering=0)
 
     def redirect(self, request):
