@@ -159,7 +159,14 @@ LIMITS = (
           "503, then closed", "an attribute of the Port ``listenTCP`` returns",
           "RFC 9110 §15.6.4"),
     Limit("refweb.internet.threadedreactor.ThreadedReactor", "maxWorkers",
-          "worker threads busy at once (rendering, reading a body, writing)",
+          "worker threads busy at once while requests flow (rendering, reading a "
+          "body, writing)",
+          "the request waits for a free worker -- unless every worker has been "
+          "blocked for ``WorkerPool.stallSeconds``: then the pool grows",
+          "an attribute of the reactor, before the first ``listenTCP``", ""),
+    Limit("refweb.internet.threadedreactor.ThreadedReactor", "workerCeiling",
+          "worker threads at all, when every worker is blocked (render methods "
+          "that sleep)",
           "the request waits for a free worker; nothing is refused",
           "an attribute of the reactor, before the first ``listenTCP``", ""),
     Limit("refweb.internet.threadedreactor.ThreadedReactor", "shutdownGrace",

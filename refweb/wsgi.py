@@ -441,7 +441,14 @@ class WSGIResource(Resource):
         self._application = application
 
     def render(self, request):
+        """Run the application for ``request``: here, in the worker that read
+        it, when the pool has a free slot (no hand-off to another thread);
+        else on one of the pool's threads, when one is free.  Either way the
+        pool bounds how many applications run at once."""
         response = WSGIResponse(self._application, request)
+        runHere = getattr(self._threadpool, "runHereIfFree", None)
+        if runHere is not None and runHere(response.run):
+            return NOT_DONE_YET  # already answered
         try:
             self._threadpool.callInThread(response.run)
         except RuntimeError:   # the pool was stopped: the server is shutting down

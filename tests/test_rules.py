@@ -386,34 +386,53 @@ def maxConnections(monkeypatch, tmp_path):
         port.stopListening()
 
 
+class Sleepy(Resource):
+    isLeaf = True
+
+    def render_GET(self, request):
+        time.sleep(0.6)
+        return b"slept"
+
+
+def _oneMoreThanThePool(port, pool):
+    """pool.size + 1 requests at once to a Sleepy site: [(status, seconds)]."""
+    took = []
+
+    def ask():
+        started = time.monotonic()
+        data, _ = exchange(port, b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        took.append((statusOf(data), time.monotonic() - started))
+    clients = [threading.Thread(target=ask) for _ in range(pool.size + 1)]
+    for client in clients:
+        client.start()
+    for client in clients:
+        client.join(WAIT)
+    return took
+
+
 @exceeds("refweb.internet.threadedreactor.ThreadedReactor", "maxWorkers")
 def maxWorkers(monkeypatch, tmp_path):
-    """With every worker busy, one more request waits for a worker to be free."""
+    """With every worker blocked, one more request does not wait for them: the pool grows."""
     from refweb.internet import reactor
-
-    class Sleepy(Resource):
-        isLeaf = True
-
-        def render_GET(self, request):
-            time.sleep(0.6)
-            return b"slept"
-
     with served(Sleepy()) as port:
         pool = reactor.workers
-        monkeypatch.setattr(pool, "maximum", pool.size)  # no room to grow
-        took = []
+        monkeypatch.setattr(pool, "maximum", pool.size)  # no room to grow while work flows
+        took = _oneMoreThanThePool(port, pool)
+    assert [code for code, _ in took] == [200] * len(took)
+    assert max(seconds for _, seconds in took) < 1.1  # nobody waited for a sleeper
 
-        def ask():
-            started = time.monotonic()
-            data, _ = exchange(port, b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-            took.append((statusOf(data), time.monotonic() - started))
-        clients = [threading.Thread(target=ask) for _ in range(pool.size + 1)]
-        for client in clients:
-            client.start()
-        for client in clients:
-            client.join(WAIT)
-        assert [code for code, _ in took] == [200] * len(clients)
-        assert max(seconds for _, seconds in took) >= 1.1  # one waited for a free worker
+
+@exceeds("refweb.internet.threadedreactor.ThreadedReactor", "workerCeiling")
+def workerCeiling(monkeypatch, tmp_path):
+    """At the ceiling, with every worker blocked, one more request waits for a free one."""
+    from refweb.internet import reactor
+    with served(Sleepy()) as port:
+        pool = reactor.workers
+        monkeypatch.setattr(pool, "maximum", pool.size)
+        monkeypatch.setattr(pool, "ceiling", pool.size)  # no room to grow at all
+        took = _oneMoreThanThePool(port, pool)
+    assert [code for code, _ in took] == [200] * len(took)
+    assert max(seconds for _, seconds in took) >= 1.1  # one waited for a free worker
 
 
 SHUTDOWN_SCRIPT = """\

@@ -465,8 +465,9 @@ def test_wsgi_errors_go_to_the_log(pool, checked):
         assert "wsgi.errors: " + text in checked
 
 
-def test_application_runs_in_the_given_threadpool(pool, checked):
-    """The application is called on one of the thread pool's workers."""
+def test_application_runs_in_the_requests_thread_when_the_pool_has_room(pool, checked):
+    """With a free slot in the pool, the application runs in the worker that read
+    the request: no hand-off to another thread."""
     names = []
 
     def app(environ, start_response):
@@ -476,7 +477,38 @@ def test_application_runs_in_the_given_threadpool(pool, checked):
 
     with served(wsgiRoot(pool, app)) as port:
         get(port)
-    assert names and names[0].startswith("wsgi-test-pool")
+    assert names and names[0].startswith("refweb-worker")
+
+
+def test_the_pool_bounds_how_many_applications_run_at_once(checked):
+    """However many requests come at once, at most the pool's maxthreads
+    applications run together; the others wait for a slot, then run."""
+    small = ThreadPool(minthreads=0, maxthreads=2, name="small-pool")
+    small.start()
+    lock, running, peak = threading.Lock(), [0], [0]
+
+    def app(environ, start_response):
+        with lock:
+            running[0] += 1
+            peak[0] = max(peak[0], running[0])
+        time.sleep(0.3)
+        with lock:
+            running[0] -= 1
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return [b"ok"]
+
+    try:
+        with served(wsgiRoot(small, app)) as port:
+            results = []
+            threads = [threading.Thread(target=lambda: results.append(get(port)[2]))
+                       for _ in range(5)]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join(30)
+    finally:
+        small.stop()
+    assert results == [b"ok"] * 5 and peak[0] == 2
 
 
 def test_stopped_threadpool_is_503(logged):

@@ -306,6 +306,7 @@ class ConnectionSelector:
     def _sweep(self):
         now = time.monotonic()
         self._nextSweep = now + self.sweepInterval
+        self.workers.relieve()  # every worker blocked and jobs waiting: more threads
         for protocol in list(self._waiting):
             deadline = protocol.waitingDeadline()
             if deadline is not None and now >= deadline:

@@ -230,7 +230,8 @@ class ThreadedReactor:
     """The reactor the guide imports: ``from refweb.internet import reactor``."""
 
     minWorkers = 8  # worker threads started with the first port
-    maxWorkers = 64  # busy workers at most; more work waits for one to be free
+    maxWorkers = 64  # busy workers while requests flow; more work waits for one to be free
+    workerCeiling = 512  # threads at most, when every worker is blocked (workers.py)
     shutdownGrace = 10.0  # seconds requests in flight may take to finish at shutdown
     cutShort = False  # the last shutdown abandoned requests (a second signal, or the grace ran out)
 
@@ -291,7 +292,8 @@ class ThreadedReactor:
         """The selector thread and its worker pool, started with the first port."""
         with self._lock:
             if self._selector is None:
-                self.workers = WorkerPool(self.minWorkers, self.maxWorkers)
+                self.workers = WorkerPool(self.minWorkers, self.maxWorkers,
+                                          ceiling=self.workerCeiling)
                 self.workers.start()
                 self._selector = ConnectionSelector(self.workers)
             return self._selector

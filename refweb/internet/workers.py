@@ -11,9 +11,15 @@ threads -- writes the response, and hands the connection back.
 
 The pool starts ``minimum`` threads at once, so the first requests do not pay
 for starting one.  When every thread is busy and work is waiting, it starts
-another, up to ``maximum``; beyond that, work queues until a thread is free.
-A thread above the minimum that has had nothing to do for ``idleSeconds``
-ends, so after a burst of slow renders the pool shrinks back.
+another, up to ``maximum``; beyond that, work queues until a thread is free
+-- while work flows.  When no thread has taken a job for ``stallSeconds``
+although jobs wait (every thread is blocked: render methods sleeping, a
+slow database), the pool grows past ``maximum``, one thread for each waiting
+job, up to ``ceiling``: blocking renders may starve each other of time,
+never a request that would not block.  A thread above the minimum that has
+had nothing to do for ``idleSeconds`` ends, so after a burst of slow renders
+the pool shrinks back.  So at most ``maximum`` threads compete for the
+interpreter while requests flow, and at most ``ceiling`` exist at all.
 
 Threads are named ``refweb-worker-N``.  They are daemons and live as long
 as the reactor (a notebook may run() and stop() it many times), so the pool
@@ -31,6 +37,7 @@ Start reading at ``WorkerPool.submit``.
 import itertools
 import queue
 import threading
+import time
 
 from refweb.python import log
 
@@ -38,16 +45,22 @@ from refweb.python import log
 class WorkerPool:
     """A queue of jobs (callables with no arguments) and the threads running them."""
 
-    def __init__(self, minimum=8, maximum=64, idleSeconds=30.0, name="refweb-worker"):
+    stallSeconds = 0.05  # no job taken for this long, jobs waiting: every thread is blocked
+
+    def __init__(self, minimum=8, maximum=64, idleSeconds=30.0, name="refweb-worker",
+                 ceiling=None):
         if not 0 < minimum <= maximum:
             raise ValueError("need 0 < minimum <= maximum, not %r, %r" % (minimum, maximum))
         self.minimum, self.maximum, self.idleSeconds = minimum, maximum, idleSeconds
+        self.ceiling = max(maximum, ceiling or maximum)
         self.name = name
         self._jobs = queue.SimpleQueue()
-        self._lock = threading.Lock()  # guards the three counts below
+        self._lock = threading.Lock()  # guards the counts below and _lastTaken
         self._threads = 0  # alive
         self._idle = 0  # waiting for a job
         self._queued = 0  # submitted, not yet taken by a thread
+        self._starting = 0  # started, not yet waiting for a job
+        self._lastTaken = time.monotonic()  # when a thread last took a job
         self._numbers = itertools.count(1)
 
     @property
@@ -75,17 +88,34 @@ class WorkerPool:
         """Run ``job()`` in a worker thread, as soon as one is free."""
         with self._lock:
             self._queued += 1
-            if self._queued > self._idle and self._threads < self.maximum:
+            if self._queued > self._idle + self._starting and (
+                    self._threads < self.maximum or self._stalledLocked()):
                 self._startThread()
         self._jobs.put(job)
+
+    def relieve(self):
+        """If every thread is blocked while jobs wait, start a thread for each
+        waiting job (up to ``ceiling``).  The selector calls this a few times
+        a second, for jobs that were queued before the stall could be seen."""
+        with self._lock:
+            while self._queued > self._idle + self._starting and self._stalledLocked():
+                self._startThread()
+
+    def _stalledLocked(self):
+        # Called with _lock held: room under the ceiling, and no job taken lately.
+        return (self._threads < self.ceiling
+                and time.monotonic() - self._lastTaken > self.stallSeconds)
 
     def _startThread(self):
         # Called with _lock held.
         self._threads += 1
+        self._starting += 1
         name = "%s-%d" % (self.name, next(self._numbers))
         threading.Thread(target=self._work, name=name, daemon=True).start()
 
     def _work(self):
+        with self._lock:
+            self._starting -= 1  # from now on it is counted as idle or busy
         while True:
             with self._lock:
                 self._idle += 1
@@ -103,6 +133,7 @@ class WorkerPool:
             with self._lock:
                 self._idle -= 1
                 self._queued -= 1
+                self._lastTaken = time.monotonic()
             try:
                 job()
             except Exception:

@@ -49,6 +49,9 @@ class ThreadPool:
         self._workers = []
         self._idle = 0  # workers waiting with no job promised to them
         self._pending = 0  # jobs queued or running
+        # One slot per job running, in a worker or in a caller (runHereIfFree):
+        # never more than ``max`` at once.
+        self._slots = threading.BoundedSemaphore(maxthreads)
 
     @property
     def pending(self):
@@ -93,6 +96,26 @@ class ThreadPool:
             self._pending += 1
         self._queue.put((onResult, func, args, kw))
 
+    def runHereIfFree(self, func, *args, **kw):
+        """Run ``func(*args, **kw)`` in the calling thread, as one of this
+        pool's jobs, if one of its ``max`` slots is free now; False (and
+        nothing run) if not -- then callInThread queues it.
+
+        For a caller that is itself a worker with nothing else to do (a
+        request's thread running a WSGI application): no hand-off to another
+        thread, and the pool still bounds how many jobs run at once."""
+        if self.joined or not self._slots.acquire(blocking=False):
+            return False
+        with self._lock:
+            self._pending += 1
+        try:
+            self._runJob(None, func, args, kw)
+        finally:
+            self._slots.release()
+            with self._lock:
+                self._pending -= 1
+        return True
+
     def _work(self, promised):
         while True:
             if not promised:
@@ -103,7 +126,8 @@ class ThreadPool:
             if job is _STOP:
                 return
             try:
-                self._runJob(*job)
+                with self._slots:
+                    self._runJob(*job)
             finally:
                 with self._lock:
                     self._pending -= 1
