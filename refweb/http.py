@@ -45,7 +45,7 @@ from refweb import error, http11, journey, wire
 from refweb.http_request import CACHED, Request, SERVER_NAME  # noqa: F401 (re-exported)
 from refweb.http_response import ResponseChannel
 from refweb.internet.error import ConnectionDone, ConnectionLost
-from refweb.internet.protocol import READ_TIMED_OUT, Factory, Protocol, copyFileRange
+from refweb.internet.protocol import Factory, Protocol, copyFileRange
 from refweb.python import log
 from refweb.python.clock import EverySecond
 from refweb.python.failure import Failure
@@ -324,10 +324,9 @@ class HTTPChannel(Protocol, ResponseChannel):
         timeout = "the request body did not arrive in time"
         if time.monotonic() > deadline:
             raise error.RequestTimeout(timeout)
-        try:
-            data = self.transport.socket.recv(65536)
-        except READ_TIMED_OUT:
-            raise error.RequestTimeout(timeout) from None
+        data = self.transport.receive(self.readTimeout)
+        if data is None:
+            raise error.RequestTimeout(timeout)
         if not data:
             raise _ClientGone()  # mid-body: there is nobody left to answer
         return data
@@ -386,7 +385,7 @@ class HTTPChannel(Protocol, ResponseChannel):
             writeLog(request)
 
     def abortConnection(self):
-        self.transport.loseConnection()
+        self.transport.abortConnection()
 
     def _write(self, data):
         head, self._pendingHead = self._pendingHead, b""

@@ -338,6 +338,9 @@ def test_selector_ignores_an_event_for_a_connection_it_no_longer_watches():
         def submit(self, job):
             self.submitted.append(job)
 
+        def relieve(self):
+            pass
+
     class Waiting:
         waitsInSelector = True
 

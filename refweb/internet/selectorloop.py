@@ -65,7 +65,8 @@ class ConnectionSelector:
         self.workers = workers
         self.openConnections = 0  # accepted and not yet closed, every port
         self._selector = selectors.DefaultSelector()
-        self._waiting = {}  # protocol -> True if its socket is in the selector
+        self._waiting = {}  # protocol -> True if its socket is watched for reading
+        self._writers = set()  # protocols whose transport has output queued
         self._paused = {}  # _Listening -> when to accept again (out of descriptors)
         self._commands = collections.deque()  # (function, args) to run in this thread
         self._commandsLock = threading.Lock()  # guards _commands and _wakePending
@@ -104,6 +105,10 @@ class ConnectionSelector:
         """A worker is done with ``protocol`` for now: watch it again."""
         self.call(self._startWaiting, protocol)
 
+    def sendWhenWritable(self, transport):
+        """``transport`` has output queued: send it as the client reads."""
+        self.call(self._watchWrites, transport.protocol)
+
     def resume(self, protocol):
         """Something another thread did may have made ``protocol`` ready (a finish())."""
         self.call(self._resume, protocol)
@@ -116,14 +121,17 @@ class ConnectionSelector:
     def _run(self):
         while True:
             timeout = max(0.0, self._nextSweep - time.monotonic())
-            for key, _ in self._selector.select(timeout):
+            for key, events in self._selector.select(timeout):
                 try:
                     if key.data is None:
                         self._runCommands()
                     elif isinstance(key.data, _Listening):
                         self._acceptAll(key.data)
                     else:
-                        self._readable(key.data)
+                        if events & selectors.EVENT_WRITE:
+                            self._writable(key.data)
+                        if events & selectors.EVENT_READ:
+                            self._readable(key.data)
                 except Exception:  # a bug: log it, and keep serving everyone else
                     log.err(None, "Unhandled error in the selector:")
             if time.monotonic() >= self._nextSweep:
@@ -215,8 +223,14 @@ class ConnectionSelector:
         if getattr(protocol, "factory", None) is None:
             protocol.factory = port.factory  # a buildProtocol override may not set it
         transport.selector = self
+        transport.protocol = protocol
         transport.whenClosed = functools.partial(self.call, self._closed, protocol, listening,
                                                  refusal is not None)
+        if protocol.waitsInSelector and not transport.isTLS:
+            # It never blocks: what the client does not read yet waits in
+            # the transport's queue, and this thread sends it (transport.py).
+            sock.setblocking(False)
+            transport.queuesOutput = True
         if not protocol.waitsInSelector and port.connectionTimeout is not None:
             sock.settimeout(port.connectionTimeout)  # it will read in a worker, blocking
         try:
@@ -237,9 +251,12 @@ class ConnectionSelector:
         else:
             listening.open -= 1
             self.openConnections -= 1
+        self._writers.discard(protocol)
         if protocol in self._waiting:
             self._stopWatching(protocol)
             self._handToWorker(protocol, protocol.waitLost)
+        else:
+            self._setEvents(protocol)
 
     # -- waiting connections ------------------------------------------------
     def _startWaiting(self, protocol):
@@ -257,27 +274,58 @@ class ConnectionSelector:
             self._readable(protocol)  # decrypted bytes already inside the TLS layer
 
     def _updateWatch(self, protocol):
-        """Keep ``protocol``'s socket in the selector exactly while it wants reading."""
+        """Watch ``protocol``'s socket for reading exactly while it wants to read."""
         wanted = protocol.readsWhileWaiting()
-        if wanted == self._waiting[protocol]:
-            return
-        fd = protocol.transport.fileno
-        if wanted:
-            stale = self._selector.get_map().get(fd)
-            if stale is not None:  # a closed connection whose notice has not come yet
-                self._stopWatching(stale.data)
-                self._handToWorker(stale.data, stale.data.waitLost)
-            self._selector.register(fd, selectors.EVENT_READ, protocol)
-        else:
-            self._selector.unregister(fd)
-        self._waiting[protocol] = wanted
+        if wanted != self._waiting[protocol]:
+            self._waiting[protocol] = wanted
+            self._setEvents(protocol)
 
     def _stopWatching(self, protocol):
+        """A worker takes ``protocol``: no more reading here (queued output
+        still goes out from here)."""
         if self._waiting.pop(protocol, False):
-            fd = protocol.transport.fileno
-            key = self._selector.get_map().get(fd)
-            if key is not None and key.data is protocol:
+            self._setEvents(protocol)
+
+    def _setEvents(self, protocol):
+        """Keep ``protocol``'s socket in the selector for exactly what it needs:
+        reading while it waits and wants to read, writing while output is queued."""
+        transport = protocol.transport
+        events = 0
+        if self._waiting.get(protocol):
+            events |= selectors.EVENT_READ
+        if protocol in self._writers and not transport.disconnected:
+            events |= selectors.EVENT_WRITE
+        fd = transport.fileno
+        key = self._selector.get_map().get(fd)
+        if key is not None and key.data is not protocol:
+            if not events:
+                return  # the descriptor is another connection's now
+            # A closed connection whose notice has not come yet: its
+            # descriptor number was reused by this one.
+            self._selector.unregister(fd)
+            stale, key = key.data, None
+            self._waiting.pop(stale, None)
+            self._writers.discard(stale)
+            self._handToWorker(stale, stale.waitLost)
+        if not events:
+            if key is not None:
                 self._selector.unregister(fd)
+        elif key is None:
+            self._selector.register(fd, events, protocol)
+        elif key.events != events:
+            self._selector.modify(fd, events, protocol)
+
+    def _watchWrites(self, protocol):
+        if protocol.transport.hasQueuedOutput and not protocol.transport.disconnected:
+            self._writers.add(protocol)
+            self._setEvents(protocol)
+
+    def _writable(self, protocol):
+        """The client took some bytes: send more of what is queued."""
+        if protocol in self._writers and not protocol.transport.flush():
+            self._writers.discard(protocol)
+            if not protocol.transport.disconnected:
+                self._setEvents(protocol)
 
     def _readable(self, protocol):
         if not self._waiting.get(protocol):
@@ -307,6 +355,10 @@ class ConnectionSelector:
         now = time.monotonic()
         self._nextSweep = now + self.sweepInterval
         self.workers.relieve()  # every worker blocked and jobs waiting: more threads
+        for protocol in list(self._writers):  # writeTimeout: queued output that never moves
+            transport = protocol.transport
+            if now - transport.lastProgress > transport.writeTimeout:
+                transport.abortConnection()
         for protocol in list(self._waiting):
             deadline = protocol.waitingDeadline()
             if deadline is not None and now >= deadline:
