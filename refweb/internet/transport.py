@@ -72,9 +72,9 @@ class SocketTransport:
         self.isTLS = isTLS
         self.connected = True
         self.disconnected = False
-        # guards sends, the output queue, _queued, _closing and the disconnected flag
-        self._writeLock = threading.Lock()
-        self._roomToWrite = threading.Condition(self._writeLock)  # a paused writer waits here
+        self._writeLock = threading.Lock()  # guards sends, _output, _queued, _closing, disconnected
+        # A paused writer waits on it for room: it guards what _writeLock guards.
+        self._roomToWrite = threading.Condition(self._writeLock)  # guards as _writeLock
         self._readTimeout = None  # the SO_RCVTIMEO now set, in seconds
         self.fileno = sock.fileno()  # kept: a closed socket's fileno() is -1
         self.selector = None  # the reactor's ConnectionSelector, for a server's connection

@@ -106,14 +106,10 @@ class ThreadPool:
         thread, and the pool still bounds how many jobs run at once."""
         if self.joined or not self._slots.acquire(blocking=False):
             return False
-        with self._lock:
-            self._pending += 1
-        try:
+        try:  # not counted in pending: its caller's thread is busy, and counted there
             self._runJob(None, func, args, kw)
         finally:
             self._slots.release()
-            with self._lock:
-                self._pending -= 1
         return True
 
     def _work(self, promised):
