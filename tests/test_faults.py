@@ -19,7 +19,8 @@ import pytest
 from refweb import proxy, resource, server, static, twcgi, wsgi
 from refweb.internet import reactor
 from refweb.python.threadpool import ThreadPool
-from support import dechunk, parseResponse, rawHTTP, readUntilClosed, served, statusOf, waitUntil
+from support import (parseResponse, rawHTTP, readUntilClosed, receive, served, statusOf,
+                     waitUntil)
 from test_runner import foreground, freePort, portOpen
 
 MiB = 1024 * 1024
@@ -390,18 +391,26 @@ def test_cgi_script_without_a_valid_header_block_is_500(tmp_path, text):
         assert b"SCRIPTBODY" not in data
 
 
-def test_cgi_script_exiting_mid_body_ends_a_well_framed_answer(tmp_path):
-    """A script that claims 100 bytes and exits after 3: refweb frames the body
-    itself (the script's Content-Length is not passed on), so the client gets
-    the 3 bytes in a complete chunked body, never a length the body breaks."""
-    text = "printf 'Content-Length: 100\\r\\n\\r\\nabc'\nexit 0\n"
-    with served(cgiSite(tmp_path, text)) as port:
-        data = rawHTTP(port, b"GET /s HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
-                       timeout=15)
+# A script that promises a million bytes, sends 300,000 and dies.
+DYING_SCRIPT = ("printf 'Content-Type: application/octet-stream\\r\\n"
+                "Content-Length: 1000000\\r\\n\\r\\n'\n"
+                "head -c 300000 /dev/zero\nkill -9 $$\n")
+
+
+@pytest.mark.parametrize("version", [b"HTTP/1.1", b"HTTP/1.0"])
+def test_cgi_script_dying_mid_body_cuts_the_connection(tmp_path, logged, version):
+    """A script that dies 300,000 bytes into the 1,000,000 its Content-Length
+    promised: the client gets that Content-Length, the 300,000 bytes and a
+    closed connection -- never a complete-looking 200 -- and the log says why."""
+    with served(cgiSite(tmp_path, DYING_SCRIPT)) as port:
+        with socket.create_connection(("127.0.0.1", port), timeout=15) as sock:
+            sock.sendall(b"GET /s " + version + b"\r\nHost: x\r\nConnection: keep-alive\r\n\r\n")
+            data, closed = receive(sock, timeout=15)
         status, headers, body = parseResponse(data)
-        assert status == 200 and "content-length" not in headers
-        assert headers["transfer-encoding"] == ["chunked"]
-        assert dechunk(body) == (b"abc", b"")
+        assert closed and status == 200
+        assert headers["content-length"] == ["1000000"] and len(body) == 300000
+        assert any("after 300000 of the 1000000 body bytes" in line and "cut" in line
+                   for line in logged)
 
 
 def test_cgi_script_that_never_answers_is_504_and_killed(tmp_path):
