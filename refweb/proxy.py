@@ -176,7 +176,10 @@ class ProxyClient(HTTPClient):
             self.transport.write(bytes(data))
             return
         while data is not None and not self.transport.disconnected:
-            block = data.read(_COPY_SIZE)
+            try:
+                block = data.read(_COPY_SIZE)
+            except ValueError:  # closed: the client left (HTTPChannel._releaseBody)
+                return
             if not block:
                 break
             self.transport.write(block)

@@ -483,6 +483,82 @@ def test_wsgi_iterator_raising_after_the_first_chunk_cuts_the_connection(pool, l
         before.check()
 
 
+# -- an upload outlives its response -----------------------------------------
+
+class KeepsItsInput:
+    """A WSGI application that keeps each ``wsgi.input`` it was given (as a
+    careless one might), reads the body, and answers with its length.
+
+    With ``pause`` it reads 64 KiB, then waits for ``resume`` before the rest,
+    and records what that read raised in ``lateError``."""
+
+    def __init__(self, pause=False):
+        self.inputs = []
+        self.pause = pause
+        self.reading = threading.Event()
+        self.resume = threading.Event()
+        self.lateError = None
+
+    def __call__(self, environ, start_response):
+        stream = environ["wsgi.input"]
+        self.inputs.append(stream)
+        size = len(stream.read(65536))
+        if self.pause:
+            self.reading.set()
+            self.resume.wait(10)
+        try:
+            size += len(stream.read())
+        except ValueError as exc:
+            self.lateError = exc
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return [b"%d" % size]
+
+
+def spooledSite(pool, app):
+    """A Site whose every POST body over 64 KiB is spooled to a temporary file."""
+    site = server.Site(wsgi.WSGIResource(reactor, pool, app))
+    site.memoryBodyLimit = 65536
+    return site
+
+
+def test_spooled_upload_is_closed_when_its_response_ends(pool):
+    """An upload spooled to disk is closed as its response ends, on a connection
+    kept alive and while the application still holds wsgi.input: its file
+    descriptor is released at once, not when the request is collected."""
+    app = KeepsItsInput()
+    with served(spooledSite(pool, app)) as port:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=15)
+        try:
+            conn.request("POST", "/", body=b"small")
+            assert conn.getresponse().read() == b"5"
+            fds = openFds()
+            conn.request("POST", "/", body=b"u" * (4 * MiB))
+            assert conn.getresponse().read() == b"%d" % (4 * MiB)
+            assert waitUntil(lambda: app.inputs[-1].closed, timeout=2)
+            assert waitUntil(lambda: openFds() <= fds, timeout=2), (fds, openFds())
+        finally:
+            conn.close()
+
+
+def test_client_leaving_mid_upload_read_releases_the_body(pool, logged):
+    """A client that leaves while its application is still reading the spooled
+    upload: the file is closed at once, the application's next read raises
+    ValueError in its own thread, and the server goes on serving."""
+    app = KeepsItsInput(pause=True)
+    with served(spooledSite(pool, app)) as port:
+        with socket.create_connection(("127.0.0.1", port), timeout=15) as sock:
+            sock.sendall(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n"
+                         % (4 * MiB) + b"u" * (4 * MiB))
+            assert app.reading.wait(10)
+        assert waitUntil(lambda: app.inputs[0].closed, timeout=5)
+        app.resume.set()
+        assert waitUntil(lambda: app.lateError is not None, timeout=5)
+        app.pause = False
+        data = rawHTTP(port, b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n"
+                             b"Connection: close\r\n\r\nok")
+        assert parseResponse(data)[::2] == (200, b"2")
+
+
 # -- SIGTERM with requests in flight -----------------------------------------
 
 SLOW_RPY = '''\
