@@ -470,9 +470,16 @@ def p99Cell(value):
     return "%.1f" % value if value < 10 else "%.0f" % value
 
 
+def flawed(row):
+    """True if some answers were not 2xx/3xx or some requests failed: the
+    figure then counts failures too, and is not comparable."""
+    return bool(row.get("non2xx") or any(row.get("errors", {}).values()))
+
+
 def summaryLines(workloads, results, names):
     """The Markdown table of every server's req/s (W4: MiB/s) and p99 ms on
-    every workload: one row per workload, two columns per server."""
+    every workload: one row per workload, two columns per server; a flawed
+    figure is marked with an asterisk."""
     head = ["workload"]
     for name in names:
         head += [SERVER[name].title, "p99 ms"]
@@ -482,8 +489,11 @@ def summaryLines(workloads, results, names):
         cells = ["%s %s" % (w.key, w.title)]
         for name in names:
             row = results[w.key][name]
-            cells += ["%.0f" % throughput(w, row), p99Cell(row["p99"])]
+            mark = " *" if flawed(row) else ""
+            cells += ["%.0f%s" % (throughput(w, row), mark), p99Cell(row["p99"])]
         lines.append("| " + " | ".join(cells) + " |")
+    if any(flawed(results[w.key][name]) for w in workloads for name in names):
+        lines.append("\n\\* with errors or answers not 2xx/3xx: see the workload's table")
     return lines
 
 
@@ -502,14 +512,15 @@ def printRatios(workloads, results, names):
             continue
         print("\nratios: %s's req/s (W4: MiB/s) over each peer's; above 1.00 %s is faster"
               % (mine, mine))
-        print("  %-40s %s" % ("workload", "".join("%18s" % (mine + "/" + p) for p in peers)))
+        heads = ["  %s/%s" % (mine, p) for p in peers]
+        print("  %-40s %s" % ("workload", "".join(heads)))
         for w in workloads:
             rows = results[w.key]
             figure = throughput(w, rows[mine])
             cells = []
-            for p in peers:
+            for p, head in zip(peers, heads):
                 other = throughput(w, rows[p])
-                cells.append("%18s" % (fmt(figure / other) if other else "-"))
+                cells.append("%*s" % (len(head), fmt(figure / other) if other else "-"))
             print("  %-40s %s" % ("%s %s" % (w.key, w.title), "".join(cells)))
 
 

@@ -57,7 +57,7 @@ def hello(environ, start_response):
     return [HELLO]
 
 def static(environ, start_response):
-    """Files of BENCH_DIR through wsgi.file_wrapper (waitress has no file server)."""
+    """Files of BENCH_DIR through wsgi.file_wrapper (the WSGI servers have no file server)."""
     path = os.path.join(os.environ["BENCH_DIR"], environ["PATH_INFO"].lstrip("/"))
     try:
         f = open(path, "rb")
@@ -67,7 +67,15 @@ def static(environ, start_response):
     size = os.fstat(f.fileno()).st_size
     start_response("200 OK", [("Content-Type", "application/octet-stream"),
                               ("Content-Length", str(size))])
-    return environ["wsgi.file_wrapper"](f, 1 << 16)
+    # wsgi.file_wrapper is optional (PEP 3333): Twisted and cheroot have none.
+    return environ.get("wsgi.file_wrapper", FileBlocks)(f, 1 << 16)
+
+class FileBlocks:
+    """What a server without wsgi.file_wrapper gets: the file, block by block."""
+    def __init__(self, f, size):
+        self.f, self.size, self.close = f, size, f.close
+    def __iter__(self):
+        return iter(lambda: self.f.read(self.size), b"")
 
 def serveResource(site, reactor, port):
     reactor.listenTCP(port, site, interface="127.0.0.1")
@@ -89,17 +97,20 @@ benchapps.serveResource(server.Site(Hello()), reactor, int(sys.argv[1]))
 TWISTED_HELLO = REFWEB_HELLO.replace("from refweb import", "from twisted.web import").replace(
     "from refweb.internet import", "from twisted.internet import")
 
-# The two WSGI-only peers, each with its own defaults (waitress: 4 threads;
-# cheroot: 10 threads and a listen backlog of 5), as a user would start them.
+# The two WSGI-only peers, with their default thread counts (waitress: 4;
+# cheroot: 10), as a user would start them.
 WAITRESS = r'''
 import sys, waitress, benchapps
 waitress.serve(getattr(benchapps, sys.argv[2]), listen="127.0.0.1:%s" % sys.argv[1])
 '''
 
 CHEROOT = r'''
-import sys, benchapps
+import socket, sys, benchapps
 from cheroot import wsgi
-wsgi.Server(("127.0.0.1", int(sys.argv[1])), getattr(benchapps, sys.argv[2])).start()
+# Its default listen backlog of 5 would turn wrk's 50 simultaneous connects
+# into SYN retries (a second each): the backlog the other servers have.
+wsgi.Server(("127.0.0.1", int(sys.argv[1])), getattr(benchapps, sys.argv[2]),
+            request_queue_size=socket.SOMAXCONN).start()
 '''
 
 PEER_SCRIPTS = {"waitress": WAITRESS, "cheroot": CHEROOT}

@@ -224,6 +224,8 @@ def test_baseline_servers_follow_what_they_stand_beside(bench):
 
 
 def test_summary_is_a_markdown_table_of_rates_and_p99(bench):
+    """One row per workload, a req/s and a p99 column per server; a figure
+    that counts failures is marked."""
     w1, w4 = [w for w in bench.WORKLOADS if w.key in ("W1", "W4")]
 
     def row(rate, p99):
@@ -238,6 +240,10 @@ def test_summary_is_a_markdown_table_of_rates_and_p99(bench):
         "| W1 hello, keep-alive, c=50 | 8875 | 105 | 4098 | 3.1 |",
         "| W4 16 MiB file, keep-alive, c=4 | 800 | - | 400 | 12 |",
     ]
+    results["W1"]["cheroot"]["non2xx"] = 3  # failures count in the rate: marked
+    lines = bench.summaryLines([w1], results, ["refweb", "cheroot"])
+    assert lines[2] == "| W1 hello, keep-alive, c=50 | 8875 | 105 | 4098 * | 3.1 |"
+    assert "with errors or answers not 2xx/3xx" in lines[-1]
 
 
 def test_refweb_wsgi_serves_the_benchmark_applications(bench, tmp_path):
