@@ -14,8 +14,8 @@ Method:
 
 - Every server is a real process started afresh for each workload (so its
   peak memory, VmHWM, belongs to that workload), warmed up with the same load
-  for a moment, then measured.  Servers take turns *per workload* (refweb,
-  Twisted, waitress, floor on W1, then all of them on W2, ...) so a drift in
+  for a moment, then measured.  Servers take turns *per workload* (every
+  server on W1, then every server on W2, ...) so a drift in
   the machine's speed hits them alike rather than one server.  With
   ``--rounds N`` each workload is measured N times per server, the servers
   in a rotating order, and the table gives the medians and the spread of the
