@@ -1,20 +1,21 @@
-"""Benchmark: refweb beside Twisted Web, waitress and a bare threaded floor,
-on the workloads of issue 11, in one run, as ratios.
+"""Benchmark: refweb (Site and WSGI) beside Twisted Web (Site and WSGI),
+waitress, cheroot and a bare threaded floor, on the workloads of issues 11
+and 23, in one run, as a table of req/s and p99 latency and as ratios.
 
 Not a test: it prints figures and asserts none (they depend on the machine,
 its neighbours and the hour; a test that asserted them would fail at random
 and teach nothing).  Run it from the checkout's root:
 
     python bench/bench_workloads.py [--quick] [--only W1,W3,HOLD]
-                                    [--servers refweb,twisted,waitress,floor]
+                                    [--servers refweb,refweb-wsgi,waitress,...]
                                     [--duration S] [--rounds N] [--peer-python PYTHON]
 
 Method:
 
 - Every server is a real process started afresh for each workload (so its
   peak memory, VmHWM, belongs to that workload), warmed up with the same load
-  for a moment, then measured.  Servers take turns *per workload* (refweb,
-  Twisted, waitress, floor on W1, then all of them on W2, ...) so a drift in
+  for a moment, then measured.  Servers take turns *per workload* (every
+  server on W1, then every server on W2, ...) so a drift in
   the machine's speed hits them alike rather than one server.  With
   ``--rounds N`` each workload is measured N times per server, the servers
   in a rotating order, and the table gives the medians and the spread of the
@@ -29,22 +30,27 @@ Method:
   and p99, socket errors (connect/read/write/timeout) and non-2xx/3xx
   answers, and the change in the kernel's listen-queue counters
   (ListenOverflows/ListenDrops of TcpExt in /proc/net/netstat) over the run.
-- The ratios are refweb's figure over each peer's (above 1: refweb is
-  faster).  A ratio from one run is what the targets of issue 11 are stated
-  in; with one round it is one sample, so use ``--rounds 3`` (or run it
-  twice) before believing a small difference.
+- The summary gives every server's req/s and p99 on every workload, as a
+  Markdown table (issue 23's comparison).  The ratios are refweb's figure
+  over each peer's, and refweb WSGI's over each WSGI peer's (above 1:
+  refweb is faster).  A ratio from one run is what the targets of issues 11
+  and 23 are stated in; with one round it is one sample, so use
+  ``--rounds 3`` (or run it twice) before believing a small difference.
 - The hold-out is not a throughput test: 500 connections trickle one byte of
   a request head per second and 500 more connect and say nothing, while one
   more client makes 200 sequential requests (a new connection each).  It
   prints the errors, latency p50/p99/max and the server's thread count
   (Threads: in /proc/PID/status, the most seen while the hold-out runs).
 
-Peers are installed by the benchmark, never by refweb: Twisted and waitress
-each get a scratch virtualenv under ~/.cache/refweb-bench/ made with
-``pip install`` on first use (``--peer-python`` reuses a Python that already
-has both).  The floor is a ``socketserver.ThreadingTCPServer`` that parses
-just enough HTTP for these workloads: the speed limit of a thread-per-
-connection Python server.
+What each server runs is in benchservers.py (``SERVERS``): a Site server
+answers hello with a Resource and files with its file server, a WSGI server
+runs the same WSGI applications as every other.  Peers are installed by the
+benchmark, never by refweb: Twisted, waitress and cheroot each get a scratch
+virtualenv under ~/.cache/refweb-bench/ made with ``pip install`` on first
+use (``--peer-python`` reuses a Python that already has all three).  The
+floor is a ``socketserver.ThreadingTCPServer`` that parses just enough HTTP
+for these workloads: the speed limit of a thread-per-connection Python
+server.
 """
 
 import argparse
@@ -61,15 +67,21 @@ import sys
 import tempfile
 import time
 
+from benchservers import (BENCHAPPS, CACHE, FLOOR, SERVER, SERVERS,  # noqa: F401 (FLOOR, script:
+                          choosePythons, script, serverCommand)     # tests/test_bench.py)
 from benchsupport import freePort, peakMemoryKiB, threadCount, waitForPort
 from bench_static import download
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
-CACHE = os.path.join(os.path.expanduser("~"), ".cache", "refweb-bench")
-SERVER_NAMES = ("refweb", "twisted", "waitress", "floor", "baseline")
-PEERS = ("twisted", "waitress", "floor", "baseline")
-BASELINE = {}  # "tree": another refweb checkout (--baseline), run as server "baseline"
+SERVER_NAMES = tuple(s.name for s in SERVERS)
+BASELINES = ("baseline", "baseline-wsgi")  # run only with --baseline
+# Whose figures the ratios divide, and by whose: each of ours by its peers.
+RATIOS = {
+    "refweb": ("twisted", "waitress", "cheroot", "floor", "baseline"),
+    "refweb-wsgi": ("twisted-wsgi", "waitress", "cheroot", "baseline-wsgi"),
+}
+BASELINE = {}  # "tree": another refweb checkout (--baseline), run as servers "baseline*"
 BIG_FILE_LIMIT_MIB = 64
 
 Workload = collections.namedtuple(
@@ -88,139 +100,7 @@ WORKLOADS = [
 HOLD = "HOLD"
 
 
-# --- the servers -----------------------------------------------------------
-
-# One module the server processes import (it is written into the scratch
-# folder, which is on their PYTHONPATH): the same WSGI applications for
-# waitress, Twisted and refweb, and the listening code of the two hello scripts.
-BENCHAPPS = r'''
-import os
-
-HELLO = b"Hello, world!"
-
-def hello(environ, start_response):
-    start_response("200 OK", [("Content-Type", "text/plain"),
-                              ("Content-Length", str(len(HELLO)))])
-    return [HELLO]
-
-def static(environ, start_response):
-    """Files of BENCH_DIR through wsgi.file_wrapper (waitress has no file server)."""
-    path = os.path.join(os.environ["BENCH_DIR"], environ["PATH_INFO"].lstrip("/"))
-    try:
-        f = open(path, "rb")
-    except OSError:
-        start_response("404 Not Found", [("Content-Length", "0")])
-        return [b""]
-    size = os.fstat(f.fileno()).st_size
-    start_response("200 OK", [("Content-Type", "application/octet-stream"),
-                              ("Content-Length", str(size))])
-    return environ["wsgi.file_wrapper"](f, 1 << 16)
-
-def serveResource(site, reactor, port):
-    reactor.listenTCP(port, site, interface="127.0.0.1")
-    reactor.run()
-'''
-
-REFWEB_HELLO = r'''
-import sys
-from refweb import resource, server
-from refweb.internet import reactor
-import benchapps
-class Hello(resource.Resource):
-    isLeaf = True
-    def render_GET(self, request):
-        return benchapps.HELLO
-benchapps.serveResource(server.Site(Hello()), reactor, int(sys.argv[1]))
-'''
-
-TWISTED_HELLO = REFWEB_HELLO.replace("from refweb import", "from twisted.web import").replace(
-    "from refweb.internet import", "from twisted.internet import")
-
-WAITRESS = r'''
-import sys, waitress, benchapps
-waitress.serve(getattr(benchapps, sys.argv[2]), listen="127.0.0.1:%s" % sys.argv[1])
-'''
-
-FLOOR = r'''
-"""The floor: a thread per connection and just enough HTTP for the workloads."""
-import os, socket, socketserver, sys
-
-HELLO = b"Hello, world!"
-FOLDER = os.environ["BENCH_DIR"]
-
-class Handler(socketserver.BaseRequestHandler):
-    def handle(self):
-        sock, buf = self.request, b""
-        # Without it a head and a small file, written separately, wait for a
-        # delayed ACK (40 ms) between them.
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        while True:
-            while b"\r\n\r\n" not in buf:
-                data = sock.recv(65536)
-                if not data:
-                    return
-                buf += data
-            head, buf = buf.split(b"\r\n\r\n", 1)
-            target = head.split(b" ", 2)[1].decode()
-            close = b"\r\nconnection: close" in head.lower()
-            if target == "/":
-                self.hello(sock, close)
-            else:
-                self.file(sock, os.path.join(FOLDER, target.lstrip("/")), close)
-            if close:
-                return
-
-    def hello(self, sock, close):
-        sock.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n%s\r\n%s"
-                     % (len(HELLO), b"Connection: close\r\n" if close else b"", HELLO))
-
-    def file(self, sock, path, close):
-        with open(path, "rb") as f:
-            size = os.fstat(f.fileno()).st_size
-            # MSG_MORE: the head goes out in the same packet as the file's start.
-            sock.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n%s\r\n"
-                         % (size, b"Connection: close\r\n" if close else b""), socket.MSG_MORE)
-            sent = 0
-            while sent < size:
-                sent += os.sendfile(sock.fileno(), f.fileno(), sent, size - sent)
-
-class Server(socketserver.ThreadingTCPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-    request_queue_size = socket.SOMAXCONN  # a well-set floor: no tiny backlog
-
-Server(("127.0.0.1", int(sys.argv[1])), Handler).serve_forever()
-'''
-
-
-def serverCommand(name, kind, port, pythons, workdir):
-    """The argv that starts server ``name`` for a workload of ``kind``."""
-    python = pythons[name]
-    listen = "tcp:%d:interface=127.0.0.1" % port
-    if name in ("refweb", "baseline"):
-        if kind == "hello":
-            return [python, script(workdir, "refweb_hello", REFWEB_HELLO), str(port)]
-        root = ["--path", workdir] if kind == "static" else ["--wsgi", "benchapps.hello"]
-        return [python, "-m", "refweb", "-n", "web"] + root + ["--listen", listen]
-    if name == "twisted":
-        if kind == "hello":
-            return [python, script(workdir, "twisted_hello", TWISTED_HELLO), str(port)]
-        root = ["--path", workdir] if kind == "static" else ["--wsgi", "benchapps.hello"]
-        twistd = os.path.join(os.path.dirname(python), "twistd")
-        return [twistd, "-n", "--pidfile=", "web"] + root + ["--listen", listen]
-    if name == "waitress":
-        app = "static" if kind == "static" else "hello"
-        return [python, script(workdir, "waitress_server", WAITRESS), str(port), app]
-    return [python, script(workdir, "floor_server", FLOOR), str(port)]
-
-
-def script(workdir, name, text):
-    path = os.path.join(workdir, name + ".py")
-    if not os.path.exists(path):
-        with open(path, "w") as f:
-            f.write(text)
-    return path
-
+# --- the servers (what each one runs: benchservers.py) ------------------------
 
 def raiseFileLimit():
     """In the child: as many file descriptors as the hard limit allows (the hold-out needs > 1,000)."""
@@ -234,7 +114,7 @@ def startServer(name, kind, pythons, workdir, pin):
     argv = serverCommand(name, kind, port, pythons, workdir)
     if pin:
         argv = ["taskset", "-c", "0"] + argv  # taskset execs: the pid is the server's
-    tree = BASELINE["tree"] if name == "baseline" else ROOT
+    tree = BASELINE["tree"] if SERVER[name].family == "baseline" else ROOT
     env = dict(os.environ, BENCH_DIR=workdir,
                PYTHONPATH=os.pathsep.join([tree, workdir]))
     proc = subprocess.Popen(argv, cwd=workdir, env=env, stdout=subprocess.DEVNULL,
@@ -246,42 +126,6 @@ def startServer(name, kind, pythons, workdir, pin):
 def stopServer(proc):
     proc.kill()
     proc.wait()
-
-
-# --- the peers' virtualenvs ------------------------------------------------
-
-def peerPython(package, module):
-    """A Python with ``package`` installed: a scratch venv under CACHE, made on first use."""
-    venv = os.path.join(CACHE, package)
-    python = os.path.join(venv, "bin", "python")
-    if not importable(python, module):
-        print("(installing %s into %s)" % (package, venv), flush=True)
-        subprocess.run([sys.executable, "-m", "venv", venv], check=True)
-        done = subprocess.run([python, "-m", "pip", "install", "-q", package],
-                              capture_output=True, text=True)
-        if done.returncode:
-            raise SystemExit("pip install %s failed:\n%s" % (package, done.stderr))
-    return python
-
-
-def importable(python, module):
-    if not os.path.exists(python):
-        return False
-    return subprocess.run([python, "-c", "import " + module],
-                          capture_output=True).returncode == 0
-
-
-def choosePythons(names, peerPythonPath):
-    pythons = {"refweb": sys.executable, "floor": sys.executable, "baseline": sys.executable}
-    for name, module in (("twisted", "twisted.web"), ("waitress", "waitress")):
-        if name in names:
-            if peerPythonPath:
-                if not importable(peerPythonPath, module):
-                    raise SystemExit("%s cannot import %s" % (peerPythonPath, module))
-                pythons[name] = peerPythonPath
-            else:
-                pythons[name] = peerPython(name, module)
-    return pythons
 
 
 # --- parsing wrk and the kernel's counters ---------------------------------
@@ -606,12 +450,12 @@ def throughput(workload, row):
 def printWorkload(workload, rows):
     unit = "MiB/s" if workload.mib else "req/s"
     print("\n%s  %s" % (workload.key, workload.title))
-    print("  %-9s %10s %7s %9s %9s  %-15s %7s %10s %9s" % (
+    print("  %-13s %10s %7s %9s %9s  %-15s %7s %10s %9s" % (
         "server", unit, "spread", "p50 ms", "p99 ms", "errors c/r/w/t", "non-2xx",
         "ovfl/drop", "peak RSS"))
     for name, row in rows.items():
         e = row["errors"]
-        print("  %-9s %10.1f %7s %9s %9s  %-15s %7d %10s %5.1f MiB" % (
+        print("  %-13s %10.1f %7s %9s %9s  %-15s %7d %10s %5.1f MiB" % (
             name, throughput(workload, row), fmt(row["spread"], "%.0f%%"),
             fmt(row["p50"]), fmt(row["p99"]),
             "%d/%d/%d/%d" % (e["connect"], e["read"], e["write"], e["timeout"]),
@@ -619,34 +463,79 @@ def printWorkload(workload, rows):
             row["peakKiB"] / 1024))
 
 
-def printRatios(workloads, results, names):
-    peers = [p for p in PEERS if p in names]
-    if "refweb" not in names or not peers:
-        return
-    print("\nratios: refweb's req/s (W4: MiB/s) over each peer's; above 1.00 refweb is faster")
-    print("  %-40s %s" % ("workload", "".join("%16s" % ("refweb/" + p) for p in peers)))
+def p99Cell(value):
+    """A p99 in ms for the summary: one decimal below 10 ms, whole ms above."""
+    if value is None:
+        return "-"
+    return "%.1f" % value if value < 10 else "%.0f" % value
+
+
+def flawed(row):
+    """True if some answers were not 2xx/3xx or some requests failed: the
+    figure then counts failures too, and is not comparable."""
+    return bool(row.get("non2xx") or any(row.get("errors", {}).values()))
+
+
+def summaryLines(workloads, results, names):
+    """The Markdown table of every server's req/s (W4: MiB/s) and p99 ms on
+    every workload: one row per workload, two columns per server; a flawed
+    figure is marked with an asterisk."""
+    head = ["workload"]
+    for name in names:
+        head += [SERVER[name].title, "p99 ms"]
+    lines = ["| " + " | ".join(head) + " |",
+             "|---|" + "---:|" * (2 * len(names))]
     for w in workloads:
-        rows = results[w.key]
-        mine = throughput(w, rows["refweb"])
-        cells = []
-        for p in peers:
-            theirs = throughput(w, rows[p])
-            cells.append("%16s" % (fmt(mine / theirs) if theirs else "-"))
-        print("  %-40s %s" % ("%s %s" % (w.key, w.title), "".join(cells)))
+        cells = ["%s %s" % (w.key, w.title)]
+        for name in names:
+            row = results[w.key][name]
+            mark = " *" if flawed(row) else ""
+            cells += ["%.0f%s" % (throughput(w, row), mark), p99Cell(row["p99"])]
+        lines.append("| " + " | ".join(cells) + " |")
+    if any(flawed(results[w.key][name]) for w in workloads for name in names):
+        lines.append("\n\\* with errors or answers not 2xx/3xx: see the workload's table")
+    return lines
+
+
+def printSummary(workloads, results, names):
+    if not workloads:
+        return
+    print("\nsummary: req/s (W4: MiB/s) and wrk's p99 latency in ms, per server")
+    for line in summaryLines(workloads, results, names):
+        print(line)
+
+
+def printRatios(workloads, results, names):
+    for mine, theirs in RATIOS.items():
+        peers = [p for p in theirs if p in names]
+        if mine not in names or not peers:
+            continue
+        print("\nratios: %s's req/s (W4: MiB/s) over each peer's; above 1.00 %s is faster"
+              % (mine, mine))
+        heads = ["  %s/%s" % (mine, p) for p in peers]
+        print("  %-40s %s" % ("workload", "".join(heads)))
+        for w in workloads:
+            rows = results[w.key]
+            figure = throughput(w, rows[mine])
+            cells = []
+            for p, head in zip(peers, heads):
+                other = throughput(w, rows[p])
+                cells.append("%*s" % (len(head), fmt(figure / other) if other else "-"))
+            print("  %-40s %s" % ("%s %s" % (w.key, w.title), "".join(cells)))
 
 
 def printHoldoutHead():
     print("\nHOLD  %d connections trickling a head at 1 byte/s + %d connected and silent;"
           "\n      meanwhile %d sequential requests, a new connection each (%d s each at most)"
           % (HOLD_TRICKLING, HOLD_SILENT, HOLD_REQUESTS, HOLD_WAIT))
-    print("  %-9s %4s %8s %8s %8s %11s %9s %13s  %s" % (
+    print("  %-13s %4s %8s %8s %8s %11s %9s %13s  %s" % (
         "server", "ok", "p50 ms", "p99 ms", "max ms", "threads", "peak RSS",
         "slow: lost/cut", "errors"))
 
 
 def printHoldoutRow(name, row):
     errors = ", ".join("%s: %d" % item for item in sorted(row["errors"].items())) or "0"
-    print("  %-9s %4d %8s %8s %8s %11s %5.1f MiB %13s  %s" % (
+    print("  %-13s %4d %8s %8s %8s %11s %5.1f MiB %13s  %s" % (
         name, row["ok"], fmt(row["p50"]), fmt(row["p99"]), fmt(row["max"]),
         "%d -> %d" % (row["threadsBefore"], row["threadsMost"]), row["peakKiB"] / 1024,
         "%d/%d" % (row["refused"], row["closedByServer"]), errors), flush=True)
@@ -677,16 +566,19 @@ def parseOptions(argv=None):
                         help="3 s per figure and 1 s of warm-up (default 10 s and 2 s)")
     parser.add_argument("--only", default=",".join([w.key for w in WORKLOADS] + [HOLD]),
                         help="workloads to run: W1..W6 and HOLD, comma-separated")
-    parser.add_argument("--servers", default=",".join(SERVER_NAMES[:-1]))
+    parser.add_argument("--servers", default=",".join(
+        n for n in SERVER_NAMES if n not in BASELINES),
+        help="comma-separated, of: %s" % ", ".join(SERVER_NAMES))
     parser.add_argument("--baseline", metavar="TREE",
                         help="also run another refweb checkout (e.g. `git worktree add "
-                             "/tmp/before main~5`) as server 'baseline': a before/after "
+                             "/tmp/before main~5`) as servers 'baseline' (and "
+                             "'baseline-wsgi' beside refweb-wsgi): a before/after "
                              "table in one run")
     parser.add_argument("--duration", type=int, help="seconds per figure")
     parser.add_argument("--rounds", type=int, default=1,
                         help="measure each workload this many times per server, servers "
                         "in a rotating order, and print the medians (default 1)")
-    parser.add_argument("--peer-python", help="a Python that has twisted and waitress "
+    parser.add_argument("--peer-python", help="a Python that has twisted, waitress and cheroot "
                         "(default: make scratch venvs under %s)" % CACHE)
     parser.add_argument("--no-big-file", action="store_true",
                         help="skip the 1 GiB file line")
@@ -699,8 +591,10 @@ def parseOptions(argv=None):
         BASELINE["tree"] = os.path.abspath(options.baseline)
         if "baseline" not in options.servers:
             options.servers.append("baseline")
-    elif "baseline" in options.servers:
-        parser.error("the server 'baseline' needs --baseline TREE")
+        if "refweb-wsgi" in options.servers and "baseline-wsgi" not in options.servers:
+            options.servers.append("baseline-wsgi")
+    elif set(BASELINES) & set(options.servers):
+        parser.error("the servers 'baseline' and 'baseline-wsgi' need --baseline TREE")
     unknown = set(options.servers) - set(SERVER_NAMES)
     if unknown:
         parser.error("unknown servers: %s" % ", ".join(sorted(unknown)))
@@ -721,7 +615,7 @@ def printPreamble(options, pythons):
     print("pinning: %s" % ("server on CPU 0, load on CPU 1 (taskset)" if options.pin
                            else "none (needs taskset and 2 cores)"))
     for name in options.servers:
-        print("%-9s %s" % (name + ":", pythons[name]))
+        print("%-14s %s" % (name + ":", pythons[name]))
 
 
 def main(argv=None):
@@ -738,6 +632,7 @@ def main(argv=None):
             results[w.key] = measureInRounds(w, options, pythons, workdir)
             printWorkload(w, results[w.key])
             sys.stdout.flush()
+        printSummary(workloads, results, options.servers)
         printRatios(workloads, results, options.servers)
         if HOLD in options.only:
             printHoldoutHead()

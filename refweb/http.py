@@ -239,6 +239,7 @@ class HTTPChannel(Protocol, ResponseChannel):
         """Step 10: the response is out.  Keep the connection (and take any
         pipelined request already here) or close it, as the connection decided."""
         request, self.currentRequest = self.currentRequest, None
+        _releaseBody(request)
         self.requestsServed += 1
         if self.wireLog:
             self._logWireFate()
@@ -340,6 +341,7 @@ class HTTPChannel(Protocol, ResponseChannel):
         request, self.currentRequest = self.currentRequest, None
         if request is not None and not request.finished:
             request.connectionLost(reason)
+        _releaseBody(request)
 
     # -- steps 8 and 9: the ResponseChannel the request writes through -------
     def sendHead(self, request, code, reason, headers):
@@ -424,6 +426,16 @@ class HTTPChannel(Protocol, ResponseChannel):
     def _logWireFate(self):
         kept = self.connection.state is http11.DONE and not self.transport.disconnected
         log.msg("wire %s -- %s" % (self.wireName, "kept open" if kept else "closed"))
+
+
+def _releaseBody(request):
+    """Close the body file of a request that ended (or lost its client): a
+    spooled upload's memory or temporary file is freed now, not whenever the
+    last reference to the request goes -- an application may keep one.  A
+    later read raises ValueError in whichever thread tries it."""
+    close = getattr(getattr(request, "content", None), "close", None)
+    if close is not None:
+        close()
 
 
 class HTTPFactory(Factory):

@@ -176,7 +176,10 @@ class ProxyClient(HTTPClient):
             self.transport.write(bytes(data))
             return
         while data is not None and not self.transport.disconnected:
-            block = data.read(_COPY_SIZE)
+            try:
+                block = data.read(_COPY_SIZE)
+            except ValueError:  # closed: the client left (HTTPChannel._releaseBody)
+                return
             if not block:
                 break
             self.transport.write(block)
@@ -244,10 +247,12 @@ class ProxyClient(HTTPClient):
     def _fail(self, code, detail):
         if not self._settle():
             return
-        log.msg("proxy: %s %s -> %d: %s" % (self.command, self.rest, code, detail))
-        if self.father.startedWriting:
+        if self.father.startedWriting:  # too late for a page: the client's head is out
+            log.msg("proxy: %s %s: %s; the client's connection cut"
+                    % (self.command, self.rest, detail))
             cutConnection(self.father)
         else:
+            log.msg("proxy: %s %s -> %d: %s" % (self.command, self.rest, code, detail))
             errorPage(self.father, code, detail)
 
     def _fatherGone(self, reason):

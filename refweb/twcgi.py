@@ -21,7 +21,8 @@ there is fine)::
 ``render`` always answers itself and returns NOT_DONE_YET.  A script that
 dies or writes a bad header block gives a 500 page; one that stays silent
 for ``timeout`` seconds is killed and gives a 504 page (or, if its headers
-were already sent, a cut connection); both are raised as ``error.Error``
+were already sent, a cut connection, as does a body that ends short of the
+Content-Length the script gave); both are raised as ``error.Error``
 and become pages where every render error does (``server.Request.render``
 -> ``Request.respondWithError`` -> ``error.pageResponse``).  In every case the child and anything
 it started in its process group are killed and reaped before render returns.
@@ -57,10 +58,11 @@ HIDDEN_REQUEST_HEADERS = {
     "content-length": "given as CONTENT_LENGTH (RFC 3875 §4.1.2)",
 }
 
-# Fields of the script's header block that refweb does not pass on: they
-# describe one connection (RFC 9110 §7.6.1), and refweb frames the body itself.
-# Proxy-Authenticate and Proxy-Authorization are left off: a script's own
-# fields of those names reach the client.
+# Fields of the script's header block that refweb does not pass on as they
+# are: they describe one connection (RFC 9110 §7.6.1).  Proxy-Authenticate
+# and Proxy-Authorization are left off: a script's own fields of those names
+# reach the client.  Content-Length is checked and passed on by applyHeaders:
+# it is what lets the client tell a script that died mid-body (RFC 9112 §8).
 _NOT_PASSED_ON = ((wire.HOP_BY_HOP - {"proxy-authenticate", "proxy-authorization"})
                   | {"content-length"})
 
@@ -179,14 +181,27 @@ def parseStatus(value):
     return number, reason.strip() or None
 
 
+def parseLength(values):
+    """The body length the script promised: one Content-Length of 1*DIGIT
+    (RFC 9110 §8.6), or None without one; CGIError for anything else."""
+    if not values:
+        return None
+    length = grammar.parseDigits(values[0]) if len(values) == 1 else None
+    if length is None:
+        raise CGIError("bad Content-Length %r" % (", ".join(values)[:80],))
+    return length
+
+
 def applyHeaders(request, fields):
-    """Copy the script's fields onto the response.  ``Status`` sets the code;
-    a ``Location`` without one means 302 (§6.2.3, §6.2.4; refweb does not do
-    §6.2.2's server-side redirect)."""
+    """Copy the script's fields onto the response; return the body length
+    its Content-Length promised (None: no promise).  ``Status`` sets the
+    code; a ``Location`` without one means 302 (§6.2.3, §6.2.4; refweb does
+    not do §6.2.2's server-side redirect)."""
     status = None
     for name, value in fields:  # all checks first: a bad Status leaves no trace
         if name.lower() == "status":
             status = parseStatus(value)
+    promised = parseLength([value for name, value in fields if name.lower() == "content-length"])
     seen = set()
     for name, value in fields:
         lower = name.lower()
@@ -201,6 +216,9 @@ def applyHeaders(request, fields):
         status = (302, None)
     if status is not None:
         request.setResponseCode(*status)
+    if promised is not None:
+        request.responseHeaders.setRawHeaders("content-length", [str(promised)])
+    return promised
 
 
 # -- one run of a script --------------------------------------------------------
@@ -378,14 +396,14 @@ class CGIScript(resource.Resource):
         """Header block first (errors are still pages), then the body."""
         try:
             fields, body = self.readHeaderBlock(script)
-            applyHeaders(request, fields)
+            promised = applyHeaders(request, fields)
         except CGIError as e:
             log.msg("CGI %s: %s" % (script.name, e))
             raise error.InternalServerError(detail="The script's answer was malformed.")
         except ScriptTimeout:
             log.msg("CGI %s: no answer in %s s, killed" % (script.name, self.timeout))
             raise error.GatewayTimeout(detail="The script did not answer in time.")
-        self.copyBody(request, script, body)
+        self.copyBody(request, script, body, promised)
 
     def readHeaderBlock(self, script):
         """``([(name, value), ...], bodyStart)``; CGIError if the block is bad,
@@ -404,27 +422,53 @@ class CGIScript(resource.Resource):
                 raise CGIError("output ended before the header block did")
             data += chunk
 
-    def copyBody(self, request, script, body):
-        """Stream stdout to the client as it comes, then finish."""
+    def copyBody(self, request, script, body, promised=None):
+        """Stream stdout to the client as it comes, then finish -- or, if the
+        body cannot be the one the head announced, cut the connection so the
+        client sees an incomplete answer rather than a short one (RFC 9112 §8)."""
         try:
-            request.write(body)  # the head goes out now, even if the body is empty so far
-            while not _clientGone(request):
-                body = script.read(self.timeout)
-                if not body:
-                    break
-                request.write(body)
-            else:
-                log.msg("CGI %s: the client left, script killed" % (script.name,))
-        except ScriptTimeout:
-            # Status and headers are gone already: cut the connection so the
-            # client sees an incomplete answer rather than a short one.
+            sent = self.relayBody(request, script, body, promised)
+        except ScriptTimeout:  # status and headers are gone already
             log.msg("CGI %s: silent for %s s mid-body, killed" % (script.name, self.timeout))
             script.close(grace=0)  # killed and reaped before the client hears of it
             request.loseConnection()
+        else:
+            if sent is not None and _endedShort(request, promised, sent):
+                log.msg("CGI %s: stdout ended after %d of the %d body bytes its "
+                        "Content-Length promised; connection cut" % (script.name, sent, promised))
+                request.loseConnection()
         try:
             request.finish()  # on a closed connection this only wraps up the request
         except RuntimeError:
             pass  # the channel already knew the client was gone: nothing to finish
+
+    def relayBody(self, request, script, body, promised):
+        """Copy stdout to the client until it ends; the bytes copied, or None
+        if the client left (the script is then killed by render)."""
+        sent = 0
+        request.write(body)  # the head goes out now, even if the body is empty so far
+        while not _clientGone(request):
+            sent += len(body)
+            if promised is not None and sent > promised:
+                # What went past the promise would break the framing (HTTP/1.1
+                # drops it, RFC 9112 §6.3): read no more.
+                log.msg("CGI %s: wrote past its Content-Length of %d; the rest dropped, "
+                        "script killed" % (script.name, promised))
+                return sent
+            body = script.read(self.timeout)
+            if not body:
+                return sent
+            request.write(body)
+        log.msg("CGI %s: the client left, script killed" % (script.name,))
+        return None
+
+
+def _endedShort(request, promised, sent):
+    """True if a body was due and stdout ended before the length promised
+    (a HEAD, 204 or 304 answer has none: its Content-Length is the GET's)."""
+    if promised is None or sent >= promised:
+        return False
+    return request.method != "HEAD" and request.code not in (204, 304)
 
 
 def _clientGone(request):

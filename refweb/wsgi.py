@@ -141,10 +141,20 @@ def _contentLength(request):
 
 
 class InputStream:
-    """``wsgi.input``: the request body the channel stored, read-only."""
+    """``wsgi.input``: the request body the channel stored, read-only.
+
+    The channel closes that file when the response ends or the client
+    leaves (``HTTPChannel._releaseBody``), so an upload spooled to disk is
+    freed then even if the application keeps ``wsgi.input``; a read after
+    that raises ValueError in the application's own thread.
+    """
 
     def __init__(self, fileobj):
         self._file = fileobj
+
+    @property
+    def closed(self):
+        return self._file is not None and self._file.closed
 
     def read(self, size=-1):
         if self._file is None:

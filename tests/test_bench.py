@@ -186,3 +186,87 @@ def test_status_fields_of_this_process(bench):
         release.set()
         worker.join()
     assert bench.peakMemoryKiB(os.getpid()) > 1024
+
+
+def test_every_server_has_a_command_for_every_kind(bench, tmp_path):
+    """Site servers answer hello with a Resource script and files with their
+    file server; WSGI servers run benchapps' hello and static applications."""
+    pythons = {name: "/venv/%s/bin/python" % name for name in bench.SERVER_NAMES}
+    workdir = str(tmp_path)
+
+    def command(name, kind):
+        return bench.serverCommand(name, kind, 8080, pythons, workdir)
+
+    assert command("refweb", "hello")[1].endswith("refweb_hello.py")
+    assert command("refweb", "static")[1:6] == ["-m", "refweb", "-n", "web", "--path"]
+    assert command("refweb-wsgi", "hello")[5:7] == ["--wsgi", "benchapps.hello"]
+    assert command("refweb-wsgi", "static")[5:7] == ["--wsgi", "benchapps.static"]
+    assert command("twisted-wsgi", "static")[0] == "/venv/twisted-wsgi/bin/twistd"
+    assert command("twisted-wsgi", "static")[4:6] == ["--wsgi", "benchapps.static"]
+    assert command("twisted", "wsgi")[4:6] == ["--wsgi", "benchapps.hello"]
+    assert command("cheroot", "static")[1:] == [str(tmp_path / "cheroot_server.py"),
+                                               "8080", "static"]
+    assert command("waitress", "hello")[-1] == "hello"
+    assert command("baseline-wsgi", "hello")[1:] == command("refweb-wsgi", "hello")[1:]
+
+
+def test_baseline_servers_follow_what_they_stand_beside(bench):
+    """--baseline adds 'baseline', and 'baseline-wsgi' only beside refweb-wsgi;
+    without it neither may be named."""
+    both = bench.parseOptions(["--servers", "refweb,refweb-wsgi", "--baseline", "/tmp"])
+    assert both.servers == ["refweb", "refweb-wsgi", "baseline", "baseline-wsgi"]
+    site = bench.parseOptions(["--servers", "refweb", "--baseline", "/tmp"])
+    assert site.servers == ["refweb", "baseline"]
+    assert "cheroot" in bench.parseOptions([]).servers
+    assert "baseline" not in bench.parseOptions([]).servers
+    with pytest.raises(SystemExit):
+        bench.parseOptions(["--servers", "refweb,baseline-wsgi"])
+
+
+def test_summary_is_a_markdown_table_of_rates_and_p99(bench):
+    """One row per workload, a req/s and a p99 column per server; a figure
+    that counts failures is marked."""
+    w1, w4 = [w for w in bench.WORKLOADS if w.key in ("W1", "W4")]
+
+    def row(rate, p99):
+        return {"rate": rate, "p99": p99}
+
+    results = {"W1": {"refweb": row(8875.4, 105.2), "cheroot": row(4098.0, 3.14)},
+               "W4": {"refweb": row(50.0, None), "cheroot": row(25.0, 12.0)}}
+    lines = bench.summaryLines([w1, w4], results, ["refweb", "cheroot"])
+    assert lines == [
+        "| workload | refweb Site | p99 ms | cheroot | p99 ms |",
+        "|---|---:|---:|---:|---:|",
+        "| W1 hello, keep-alive, c=50 | 8875 | 105 | 4098 | 3.1 |",
+        "| W4 16 MiB file, keep-alive, c=4 | 800 | - | 400 | 12 |",
+    ]
+    results["W1"]["cheroot"]["non2xx"] = 3  # failures count in the rate: marked
+    lines = bench.summaryLines([w1], results, ["refweb", "cheroot"])
+    assert lines[2] == "| W1 hello, keep-alive, c=50 | 8875 | 105 | 4098 * | 3.1 |"
+    assert "with errors or answers not 2xx/3xx" in lines[-1]
+
+
+def test_refweb_wsgi_serves_the_benchmark_applications(bench, tmp_path):
+    """`python -m refweb -n web --wsgi benchapps.static` answers the 4 KiB file,
+    and benchapps.hello the hello body, as W3 and W1 ask of refweb-wsgi."""
+    (tmp_path / "4k.bin").write_bytes(b"y" * 4096)
+    (tmp_path / "benchapps.py").write_text(bench.BENCHAPPS)
+    root = os.path.dirname(BENCH)
+    env = dict(os.environ, BENCH_DIR=str(tmp_path),
+               PYTHONPATH=os.pathsep.join([root, str(tmp_path)]))
+    for kind, path, body in (("static", "/4k.bin", b"y" * 4096),
+                             ("hello", "/", b"Hello, world!")):
+        port = bench.freePort()
+        argv = bench.serverCommand("refweb-wsgi", kind, port, {"refweb-wsgi": sys.executable},
+                                   str(tmp_path))
+        proc = subprocess.Popen(argv, cwd=str(tmp_path), env=env, stdout=subprocess.DEVNULL)
+        try:
+            bench.waitForPort(port, proc)
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+            conn.request("GET", path)
+            answer = conn.getresponse()
+            assert (answer.status, answer.read()) == (200, body)
+            conn.close()
+        finally:
+            proc.kill()
+            proc.wait()

@@ -19,7 +19,8 @@ import pytest
 from refweb import proxy, resource, server, static, twcgi, wsgi
 from refweb.internet import reactor
 from refweb.python.threadpool import ThreadPool
-from support import dechunk, parseResponse, rawHTTP, readUntilClosed, served, statusOf, waitUntil
+from support import (parseResponse, rawHTTP, readUntilClosed, receive, served, statusOf,
+                     waitUntil)
 from test_runner import foreground, freePort, portOpen
 
 MiB = 1024 * 1024
@@ -336,11 +337,16 @@ def test_upstream_dying_before_its_head_is_502(answer):
         upstream.close()
 
 
-def test_upstream_dying_mid_body_truncates_the_client():
-    """An upstream that closes mid-body: the client sees the head it promised and
-    then a closed connection before the full Content-Length -- never a short
-    answer passed off as complete."""
-    upstream = DyingUpstream(b"HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\n" + b"u" * 1000)
+@pytest.mark.parametrize("answer, framing", [
+    (b"HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\n" + b"u" * 1000, "length"),
+    (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3e8\r\n" + b"u" * 1000 + b"\r\n",
+     "chunked"),
+], ids=["content-length", "chunked"])
+def test_upstream_dying_mid_body_truncates_the_client(logged, answer, framing):
+    """An upstream that closes mid-body: the client sees the head and the bytes
+    that came, then its connection closes -- before the full Content-Length, or
+    with no last chunk -- never a short answer passed off as complete."""
+    upstream = DyingUpstream(answer)
     try:
         root = resource.Resource()
         root.putChild(b"", Counted())
@@ -348,14 +354,21 @@ def test_upstream_dying_mid_body_truncates_the_client():
         with served(root) as port:
             warmUp(port)
             before = NothingLeftBehind()
-            data = rawHTTP(port, b"GET /up/a HTTP/1.1\r\nHost: x\r\n\r\n", timeout=15)
+            with socket.create_connection(("127.0.0.1", port), timeout=15) as sock:
+                sock.sendall(b"GET /up/a HTTP/1.1\r\nHost: x\r\n\r\n")
+                data, closed = receive(sock, timeout=15)
             status, headers, body = parseResponse(data)
-            assert status == 200 and headers["content-length"] == ["100000"]
-            assert 0 < len(body) < 100000 and set(body) == {ord("u")}
+            assert closed and status == 200
+            if framing == "length":
+                assert headers["content-length"] == ["100000"] and body == b"u" * 1000
+            else:
+                assert body == b"3e8\r\n" + b"u" * 1000 + b"\r\n"  # and no 0\r\n\r\n
             upstream.close()
             before.check()
     finally:
         upstream.close()
+    assert any("upstream closed the connection" in line and "connection cut" in line
+               for line in logged)
 
 
 # -- a CGI script misbehaves -------------------------------------------------
@@ -390,18 +403,26 @@ def test_cgi_script_without_a_valid_header_block_is_500(tmp_path, text):
         assert b"SCRIPTBODY" not in data
 
 
-def test_cgi_script_exiting_mid_body_ends_a_well_framed_answer(tmp_path):
-    """A script that claims 100 bytes and exits after 3: refweb frames the body
-    itself (the script's Content-Length is not passed on), so the client gets
-    the 3 bytes in a complete chunked body, never a length the body breaks."""
-    text = "printf 'Content-Length: 100\\r\\n\\r\\nabc'\nexit 0\n"
-    with served(cgiSite(tmp_path, text)) as port:
-        data = rawHTTP(port, b"GET /s HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
-                       timeout=15)
+# A script that promises a million bytes, sends 300,000 and dies.
+DYING_SCRIPT = ("printf 'Content-Type: application/octet-stream\\r\\n"
+                "Content-Length: 1000000\\r\\n\\r\\n'\n"
+                "head -c 300000 /dev/zero\nkill -9 $$\n")
+
+
+@pytest.mark.parametrize("version", [b"HTTP/1.1", b"HTTP/1.0"])
+def test_cgi_script_dying_mid_body_cuts_the_connection(tmp_path, logged, version):
+    """A script that dies 300,000 bytes into the 1,000,000 its Content-Length
+    promised: the client gets that Content-Length, the 300,000 bytes and a
+    closed connection -- never a complete-looking 200 -- and the log says why."""
+    with served(cgiSite(tmp_path, DYING_SCRIPT)) as port:
+        with socket.create_connection(("127.0.0.1", port), timeout=15) as sock:
+            sock.sendall(b"GET /s " + version + b"\r\nHost: x\r\nConnection: keep-alive\r\n\r\n")
+            data, closed = receive(sock, timeout=15)
         status, headers, body = parseResponse(data)
-        assert status == 200 and "content-length" not in headers
-        assert headers["transfer-encoding"] == ["chunked"]
-        assert dechunk(body) == (b"abc", b"")
+        assert closed and status == 200
+        assert headers["content-length"] == ["1000000"] and len(body) == 300000
+        assert any("after 300000 of the 1000000 body bytes" in line and "cut" in line
+                   for line in logged)
 
 
 def test_cgi_script_that_never_answers_is_504_and_killed(tmp_path):
@@ -460,6 +481,82 @@ def test_wsgi_iterator_raising_after_the_first_chunk_cuts_the_connection(pool, l
         assert status == 200 and headers["transfer-encoding"] == ["chunked"]
         assert body == b"5\r\nfirst\r\n"  # and no 0\r\n\r\n
         before.check()
+
+
+# -- an upload outlives its response -----------------------------------------
+
+class KeepsItsInput:
+    """A WSGI application that keeps each ``wsgi.input`` it was given (as a
+    careless one might), reads the body, and answers with its length.
+
+    With ``pause`` it reads 64 KiB, then waits for ``resume`` before the rest,
+    and records what that read raised in ``lateError``."""
+
+    def __init__(self, pause=False):
+        self.inputs = []
+        self.pause = pause
+        self.reading = threading.Event()
+        self.resume = threading.Event()
+        self.lateError = None
+
+    def __call__(self, environ, start_response):
+        stream = environ["wsgi.input"]
+        self.inputs.append(stream)
+        size = len(stream.read(65536))
+        if self.pause:
+            self.reading.set()
+            self.resume.wait(10)
+        try:
+            size += len(stream.read())
+        except ValueError as exc:
+            self.lateError = exc
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return [b"%d" % size]
+
+
+def spooledSite(pool, app):
+    """A Site whose every POST body over 64 KiB is spooled to a temporary file."""
+    site = server.Site(wsgi.WSGIResource(reactor, pool, app))
+    site.memoryBodyLimit = 65536
+    return site
+
+
+def test_spooled_upload_is_closed_when_its_response_ends(pool):
+    """An upload spooled to disk is closed as its response ends, on a connection
+    kept alive and while the application still holds wsgi.input: its file
+    descriptor is released at once, not when the request is collected."""
+    app = KeepsItsInput()
+    with served(spooledSite(pool, app)) as port:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=15)
+        try:
+            conn.request("POST", "/", body=b"small")
+            assert conn.getresponse().read() == b"5"
+            fds = openFds()
+            conn.request("POST", "/", body=b"u" * (4 * MiB))
+            assert conn.getresponse().read() == b"%d" % (4 * MiB)
+            assert waitUntil(lambda: app.inputs[-1].closed, timeout=2)
+            assert waitUntil(lambda: openFds() <= fds, timeout=2), (fds, openFds())
+        finally:
+            conn.close()
+
+
+def test_client_leaving_mid_upload_read_releases_the_body(pool, logged):
+    """A client that leaves while its application is still reading the spooled
+    upload: the file is closed at once, the application's next read raises
+    ValueError in its own thread, and the server goes on serving."""
+    app = KeepsItsInput(pause=True)
+    with served(spooledSite(pool, app)) as port:
+        with socket.create_connection(("127.0.0.1", port), timeout=15) as sock:
+            sock.sendall(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n"
+                         % (4 * MiB) + b"u" * (4 * MiB))
+            assert app.reading.wait(10)
+        assert waitUntil(lambda: app.inputs[0].closed, timeout=5)
+        app.resume.set()
+        assert waitUntil(lambda: app.lateError is not None, timeout=5)
+        app.pause = False
+        data = rawHTTP(port, b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n"
+                             b"Connection: close\r\n\r\nok")
+        assert parseResponse(data)[::2] == (200, b"2")
 
 
 # -- SIGTERM with requests in flight -----------------------------------------

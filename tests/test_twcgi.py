@@ -92,8 +92,12 @@ SCRIPTS = {
                              "echo gone\n",
     "moved.sh": SH_HEAD + "printf 'Location: http://example.com/new\\n\\n'\n",
     "moved301.sh": SH_HEAD + "printf 'Status: 301 Moved\\nLocation: /elsewhere\\n\\n'\n",
-    "cookies.sh": SH_HEAD + "printf 'Set-Cookie: a=1\\nSet-Cookie: b=2\\nContent-Length: 99\\n"
+    "cookies.sh": SH_HEAD + "printf 'Set-Cookie: a=1\\nSet-Cookie: b=2\\nContent-Length: 02\\n"
                             "Connection: close\\nContent-Type: text/plain\\n\\nok'\n",
+    "badlength.sh": SH_HEAD + "printf 'Content-Length: 3x\\n\\nSCRIPTBODY'\n",
+    "twolengths.sh": SH_HEAD + "printf 'Content-Length: 10\\nContent-Length: 10\\n\\nSCRIPTBODY'\n",
+    "toolong.sh": SH_HEAD + "printf 'Content-Length: 3\\n\\nabcdef'\n",
+    "lengthonly.sh": SH_HEAD + "printf 'Content-Length: 1000\\n\\n'\n",
     "crash.sh": SH_HEAD + "echo 'dying' >&2\nexit 3\n",
     "noblank.sh": SH_HEAD + "printf 'Content-Type: text/plain\\n'\n",
     "garbage.sh": SH_HEAD + "printf 'this is not a header\\n\\nbody'\n",
@@ -274,12 +278,33 @@ def test_location_with_status_keeps_status(cgiPort):
 
 
 def test_repeated_fields_kept_hop_by_hop_dropped(cgiPort):
-    """Repeated fields all reach the client; Content-Length and Connection from the script do not."""
+    """Repeated fields all reach the client; Connection from the script does not,
+    and its Content-Length goes on as a plain number."""
     status, _, headers, body = fetch(cgiPort, "/cgi-bin/cookies.sh")
     assert (status, body) == (200, b"ok")
     assert header(headers, "set-cookie") == ["a=1", "b=2"]
-    assert "99" not in header(headers, "content-length")
+    assert header(headers, "content-length") == ["2"]
     assert header(headers, "connection") != ["close"]
+
+
+def test_body_past_its_content_length_is_cut_off(cgiPort, logged):
+    """A script that writes more than its Content-Length: the client gets the
+    promised bytes and no more, the connection closes, and the log says so."""
+    data = rawHTTP(cgiPort, b"GET /cgi-bin/toolong.sh HTTP/1.1\r\nHost: x\r\n\r\n", timeout=10)
+    assert data.endswith(b"\r\n\r\nabc") and b"Content-Length: 3\r\n" in data
+    assert any("toolong.sh: wrote past its Content-Length of 3" in line for line in logged)
+
+
+def test_head_answer_may_promise_a_body_it_does_not_send(cgiPort, logged):
+    """Under HEAD the script's Content-Length is the GET's: no body is no fault."""
+    with socket.create_connection(("127.0.0.1", cgiPort), timeout=10) as sock:
+        for _ in range(2):  # the connection stays open for a second request
+            sock.sendall(b"HEAD /cgi-bin/lengthonly.sh HTTP/1.1\r\nHost: x\r\n\r\n")
+            data = b""
+            while not data.endswith(b"\r\n\r\n"):
+                data += sock.recv(65536)
+            assert statusOf(data) == 200 and b"Content-Length: 1000\r\n" in data
+    assert not any("cut" in line for line in logged)
 
 
 def test_head_request_has_no_body(cgiPort):
@@ -304,7 +329,8 @@ def test_subfolder_scripts_run(cgiPort, cgiBin):
 
 
 @pytest.mark.parametrize("name", ["crash.sh", "noblank.sh", "garbage.sh", "folded.sh",
-                                  "badstatus.sh", "empty.sh", "huge.sh"])
+                                  "badstatus.sh", "empty.sh", "huge.sh", "badlength.sh",
+                                  "twolengths.sh"])
 def test_broken_scripts_give_500(cgiPort, name):
     """A script that dies before its headers end, or writes bad headers, is a 500 page."""
     status, _, _, body = fetch(cgiPort, "/cgi-bin/" + name)
