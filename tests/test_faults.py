@@ -540,11 +540,22 @@ def test_spooled_upload_is_closed_when_its_response_ends(pool):
             conn.close()
 
 
-def test_client_leaving_mid_upload_read_releases_the_body(pool, logged):
-    """A client that leaves while its application is still reading the spooled
-    upload: the file is closed at once, the application's next read raises
-    ValueError in its own thread, and the server goes on serving."""
+class HandingOffPool(ThreadPool):
+    """A pool with no slot free in the caller's thread: every application is
+    handed to one of its threads, and the request's worker goes back to the
+    selector, which sees the client leave."""
+
+    def runHereIfFree(self, func, *args, **kw):
+        return False
+
+
+def test_client_leaving_mid_upload_read_releases_the_body(logged):
+    """A client that leaves while its application, on a pool thread, is still
+    reading the spooled upload: the file is closed at once, the application's
+    next read raises ValueError in its own thread, and the server goes on serving."""
     app = KeepsItsInput(pause=True)
+    pool = HandingOffPool(name="handing-off")
+    pool.start()
     with served(spooledSite(pool, app)) as port:
         with socket.create_connection(("127.0.0.1", port), timeout=15) as sock:
             sock.sendall(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n"
@@ -557,6 +568,7 @@ def test_client_leaving_mid_upload_read_releases_the_body(pool, logged):
         data = rawHTTP(port, b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n"
                              b"Connection: close\r\n\r\nok")
         assert parseResponse(data)[::2] == (200, b"2")
+    pool.stop()
 
 
 # -- SIGTERM with requests in flight -----------------------------------------

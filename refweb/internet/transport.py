@@ -106,7 +106,11 @@ class SocketTransport:
                 if self.disconnected:
                     return
             if not self._output:
-                data = data[self._sendSomeLocked(data):]
+                try:
+                    data = data[self._sendSomeLocked(data):]
+                except OSError:  # the client reset the connection
+                    self._closeLocked()
+                    return
             if data:
                 self._queueLocked(data, len(data))
 
