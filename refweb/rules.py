@@ -119,7 +119,8 @@ LIMITS = (
           "408 mid-request; before the first byte, closed quietly",
           ON_SITE, "RFC 9110 §15.5.9"),
     Limit(CHANNEL, "writeTimeout",
-          "seconds one write may wait on a client that does not read",
+          "seconds queued output may wait without the client reading any of it "
+          "(over TLS: seconds one write may wait)",
           "closed", ON_SITE, ""),
     Limit(CHANNEL, "headTimeout",
           "seconds from a head's second read to its end, however it trickles in",
