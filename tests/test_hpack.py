@@ -22,6 +22,11 @@ def unhex(text):
     return bytes.fromhex("".join(text.split()))
 
 
+def sizeUpdate(size):
+    """A dynamic table size update (§6.3): 001, then the size on 5 bits."""
+    return hpack.encodeInteger(size, 5, 0x20)
+
+
 # -- Huffman code (§5.2, Appendix B) ------------------------------------------
 
 def test_huffman_table_has_every_octet_and_eos():
@@ -62,7 +67,8 @@ def test_huffman_code_is_complete():
     ("9d29 ad17 1863 c78f 0b97 c8e9 ae82 ae43 d3", b"https://www.example.com"),
     ("9bd9 ab", b"gzip"),
     ("94e7 821d d7f2 e6c7 b335 dfdf cd5b 3960 d5af 2708 7f36 72c1 ab27 0fb5 291f 9587"
-     "3160 65c0 03ed 4ee5 b106 3d50 07", b"foo=ASDJKHQKBZXOQWEOPIUAXQWEOIU; max-age=3600; version=1"),
+     "3160 65c0 03ed 4ee5 b106 3d50 07",
+     b"foo=ASDJKHQKBZXOQWEOPIUAXQWEOIU; max-age=3600; version=1"),
 ])
 def test_huffman_appendix_c_strings_both_ways(coded, plain):
     """Appendix C's Huffman strings decode to their text, and encode back to
@@ -151,7 +157,7 @@ def test_integer_round_trip_at_the_edges():
     for prefix in range(1, 9):
         flags = (0xFF << prefix) & 0xFF
         limit = (1 << prefix) - 1
-        for value in [0, 1, limit - 1, limit, limit + 1, limit + 127, limit + 128, 2 ** 20, 2 ** 27]:
+        for value in [0, 1, limit - 1, limit, limit + 1, limit + 127, limit + 128, 1 << 27]:
             data = b"\x00" + hpack.encodeInteger(value, prefix, flags)
             assert data[1] & flags == flags
             assert hpack.decodeInteger(data, 1, prefix) == (value, len(data))
@@ -245,7 +251,8 @@ C2 = {
     "C.2.4": ("82", [(":method", "GET")], [], 0),
 }
 
-REQUEST_1 = [(":method", "GET"), (":scheme", "http"), (":path", "/"), (":authority", "www.example.com")]
+REQUEST_1 = [(":method", "GET"), (":scheme", "http"), (":path", "/"),
+             (":authority", "www.example.com")]
 REQUEST_2 = REQUEST_1 + [("cache-control", "no-cache")]
 REQUEST_3 = [(":method", "GET"), (":scheme", "https"), (":path", "/index.html"),
              (":authority", "www.example.com"), ("custom-key", "custom-value")]
@@ -390,6 +397,16 @@ def test_encoder_never_indexes_sensitive_fields():
     assert len(encoder.table) == 0 and len(decoder.table) == 0
 
 
+def test_encoder_does_not_index_a_field_bigger_than_the_table():
+    """A field too big for the whole table is written "without indexing"
+    (first bits 0000): adding it would only empty the table (§4.4)."""
+    encoder = Encoder()
+    encoder.encode([("x-a", "b")])
+    block = encoder.encode([("x-big", "v" * 4096)])
+    assert block[0] == 0x00 and list(encoder.table.entries) == [("x-a", "b")]
+    assert Decoder().decode(block) == [("x-big", "v" * 4096)]
+
+
 def test_encoder_accepts_bytes():
     """Names and values may be bytes; they are read as latin-1."""
     encoder = Encoder()
@@ -404,7 +421,7 @@ def test_encoder_announces_a_new_table_size_at_the_next_block():
     encoder.encode([("x-a", "b" * 300)])
     encoder.setMaxTableSize(256)
     block = encoder.encode([(":status", "200")])
-    assert block == hpack.encodeInteger(256, 5, 0x20) + b"\x88"
+    assert block == sizeUpdate(256) + b"\x88"
     assert (encoder.table.maxSize, len(encoder.table)) == (256, 0)
     assert encoder.encode([(":status", "200")]) == b"\x88"
 
@@ -415,11 +432,11 @@ def test_encoder_announces_the_smallest_size_then_the_final_one():
     encoder = Encoder()
     encoder.setMaxTableSize(0)
     encoder.setMaxTableSize(4096)
-    assert encoder.encode([]) == b"\x20" + hpack.encodeInteger(4096, 5, 0x20)
+    assert encoder.encode([]) == sizeUpdate(0) + sizeUpdate(4096)
     encoder.setMaxTableSize(100)
     encoder.setMaxTableSize(4096)
     encoder.setMaxTableSize(300)
-    assert encoder.encode([]) == hpack.encodeInteger(100, 5, 0x20) + hpack.encodeInteger(300, 5, 0x20)
+    assert encoder.encode([]) == sizeUpdate(100) + sizeUpdate(300)
 
 
 def test_encoder_uses_no_more_than_its_limit():
@@ -453,9 +470,10 @@ def test_decoder_refuses_a_size_update_over_the_setting():
     error (§6.3); up to it, it is applied."""
     decoder = Decoder(maxTableSize=4096)
     with pytest.raises(HPACKError, match="over the 4096"):
-        decoder.decode(hpack.encodeInteger(4097, 5, 0x20))
+        decoder.decode(sizeUpdate(4097))
     decoder = Decoder(maxTableSize=4096)
-    assert decoder.decode(b"\x20" + hpack.encodeInteger(4096, 5, 0x20) + b"\x82") == [(":method", "GET")]
+    block = sizeUpdate(0) + sizeUpdate(4096) + b"\x82"
+    assert decoder.decode(block) == [(":method", "GET")]
     assert decoder.table.maxSize == 4096
 
 

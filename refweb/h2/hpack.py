@@ -24,7 +24,7 @@ advertise (``maxTableSize``), the decoded list by ``maxHeaderListSize``
 (counted as it grows, so many references to one big entry -- an HPACK bomb
 -- stop early), integers by ``MAX_INTEGER_CONTINUATIONS``.
 
-Start reading at ``Decoder.decode``.
+Start reading at ``Decoder``, then its ``decode``.
 """
 
 import collections
@@ -93,9 +93,7 @@ def representationOf(octet):
             return kind, prefix
 
 
-# --------------------------------------------------------------------------
-# primitives: integers (§5.1) and strings (§5.2)
-# --------------------------------------------------------------------------
+# -- primitives: integers (§5.1) and strings (§5.2) ----------------------------
 
 def encodeInteger(value, prefixBits, firstByteFlags=0):
     """``value`` on a prefix of ``prefixBits`` bits, the first octet's other
@@ -154,9 +152,7 @@ def decodeString(data, offset):
     return (huffman.decode(raw) if isHuffman else bytes(raw)), end
 
 
-# --------------------------------------------------------------------------
-# the dynamic table (§2.3.2, §4)
-# --------------------------------------------------------------------------
+# -- the dynamic table (§2.3.2, §4) --------------------------------------------
 
 def entrySize(name, value):
     """An entry's size (§4.1); names and values are latin-1 text, one
@@ -221,9 +217,7 @@ class DynamicTable:
         return 0, nameIndex
 
 
-# --------------------------------------------------------------------------
-# the decoder: a header block in, a header list out
-# --------------------------------------------------------------------------
+# -- the decoder: a header block in, a header list out -------------------------
 
 class Decoder:
     """Decodes the header blocks a peer sends on one connection, in order.
@@ -308,9 +302,7 @@ class Decoder:
         return name, value.decode("latin-1"), offset
 
 
-# --------------------------------------------------------------------------
-# the encoder: a header list in, a header block out
-# --------------------------------------------------------------------------
+# -- the encoder: a header list in, a header block out -------------------------
 
 # Fields whose values are secrets: written "never indexed" (§6.2.3), so no
 # table -- ours, or an intermediary's -- keeps them, and a guess at them
@@ -324,7 +316,8 @@ class Encoder:
     Simple and correct rather than smallest: a field in a table is sent as
     its index; any other is written out, its name by index where a table
     has it, and added to the table -- except ``neverIndexed`` names, written
-    "never indexed".  Strings are Huffman-coded unless that is longer.
+    "never indexed", and a field bigger than the whole table, written
+    "without indexing".  Strings are Huffman-coded unless that is longer.
     """
 
     neverIndexed = SENSITIVE_NAMES
@@ -374,6 +367,8 @@ class Encoder:
         elif fieldIndex:
             bits, prefix = PATTERN[INDEXED]
             return encodeInteger(fieldIndex, prefix, bits)
+        elif entrySize(name, value) > self.table.maxSize:
+            kind = WITHOUT_INDEXING   # adding it would only empty the table (§4.4)
         else:
             kind = INCREMENTAL
             self.table.add(name, value)

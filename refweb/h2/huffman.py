@@ -100,9 +100,7 @@ class HPACKError(Exception):
     re-exported as ``hpack.HPACKError``."""
 
 
-# --------------------------------------------------------------------------
-# encoding: each octet's code, one after the other, then padding
-# --------------------------------------------------------------------------
+# -- encoding: each octet's code, one after the other, then padding ------------
 
 # Each octet's code as a string of "0" and "1": joining strings and reading
 # them back with int(bits, 2) is linear, where shifting one big int code by
@@ -123,9 +121,7 @@ def encode(data):
     return int(bits, 2).to_bytes(len(bits) // 8, "big") if bits else b""
 
 
-# --------------------------------------------------------------------------
-# decoding: the code tree, walked an octet at a time
-# --------------------------------------------------------------------------
+# -- decoding: the code tree, walked an octet at a time ------------------------
 
 def buildTree(codes):
     """The code tree as a list of nodes: node 0 is the root, and
