@@ -7,6 +7,8 @@ same bytes where the RFC made the same choices, and in any case a block
 that decodes to what it was given.
 """
 
+import ctypes
+import ctypes.util
 import random
 import time
 import tracemalloc
@@ -531,3 +533,106 @@ def test_decoder_stops_an_hpack_bomb_early():
         tracemalloc.stop()
     assert time.perf_counter() - start < 0.5
     assert peak < 200 * 1024, peak
+
+
+# -- against nghttp2's HPACK, a strict peer (when the library is installed) ---
+
+class NghttpHpack:
+    """nghttp2's deflater and inflater (one connection's pair), through
+    ctypes: the C library curl and nghttp use."""
+
+    EMIT, FINAL = 0x02, 0x01   # nghttp2_hd_inflate_flag
+
+    class NV(ctypes.Structure):
+        _fields_ = [("name", ctypes.c_void_p), ("value", ctypes.c_void_p),
+                    ("namelen", ctypes.c_size_t), ("valuelen", ctypes.c_size_t),
+                    ("flags", ctypes.c_uint8)]
+
+    def __init__(self, lib):
+        self.lib = lib
+        pointer, size, ssize = ctypes.c_void_p, ctypes.c_size_t, ctypes.c_ssize_t
+        signatures = {
+            "nghttp2_hd_deflate_new": (ctypes.c_int, [ctypes.POINTER(pointer), size]),
+            "nghttp2_hd_deflate_bound": (size, [pointer, pointer, size]),
+            "nghttp2_hd_deflate_hd": (ssize, [pointer, pointer, size, pointer, size]),
+            "nghttp2_hd_deflate_change_table_size": (ctypes.c_int, [pointer, size]),
+            "nghttp2_hd_inflate_new": (ctypes.c_int, [ctypes.POINTER(pointer)]),
+            "nghttp2_hd_inflate_hd2": (ssize, [pointer, pointer, pointer, pointer, size,
+                                               ctypes.c_int]),
+            "nghttp2_hd_inflate_end_headers": (ctypes.c_int, [pointer]),
+            "nghttp2_hd_inflate_change_table_size": (ctypes.c_int, [pointer, size]),
+        }
+        for name, (restype, argtypes) in signatures.items():
+            getattr(lib, name).restype = restype
+            getattr(lib, name).argtypes = argtypes
+        self.deflater, self.inflater = pointer(), pointer()
+        assert lib.nghttp2_hd_deflate_new(ctypes.byref(self.deflater), 4096) == 0
+        assert lib.nghttp2_hd_inflate_new(ctypes.byref(self.inflater)) == 0
+
+    def deflate(self, headers):
+        buffers = []
+        fields = (self.NV * len(headers))()
+        for field, (name, value) in zip(fields, headers):
+            for attribute, text in (("name", name), ("value", value)):
+                octets = text.encode("latin-1")
+                buffers.append(ctypes.create_string_buffer(octets, len(octets) + 1))
+                setattr(field, attribute, ctypes.addressof(buffers[-1]))
+                setattr(field, attribute + "len", len(octets))
+        bound = self.lib.nghttp2_hd_deflate_bound(self.deflater, fields, len(headers))
+        out = ctypes.create_string_buffer(bound)
+        written = self.lib.nghttp2_hd_deflate_hd(self.deflater, out, bound, fields, len(headers))
+        assert written >= 0, written
+        return out.raw[:written]
+
+    def inflate(self, block):
+        data = ctypes.create_string_buffer(block, len(block) + 1)
+        headers, position = [], 0
+        while True:
+            field, flags = self.NV(), ctypes.c_int(0)
+            used = self.lib.nghttp2_hd_inflate_hd2(
+                self.inflater, ctypes.byref(field), ctypes.byref(flags),
+                ctypes.addressof(data) + position, len(block) - position, 1)
+            assert used >= 0, "nghttp2 refused the block (%d)" % used
+            position += used
+            if flags.value & self.EMIT:
+                headers.append((ctypes.string_at(field.name, field.namelen).decode("latin-1"),
+                                ctypes.string_at(field.value, field.valuelen).decode("latin-1")))
+            if flags.value & self.FINAL:
+                self.lib.nghttp2_hd_inflate_end_headers(self.inflater)
+                return headers
+
+
+@pytest.fixture
+def nghttp2():
+    name = ctypes.util.find_library("nghttp2")
+    if name is None:
+        pytest.skip("libnghttp2 is not installed (Debian: libnghttp2-14)")
+    return NghttpHpack(ctypes.CDLL(name))
+
+
+def test_nghttp2_reads_what_the_encoder_writes(nghttp2):
+    """nghttp2's inflater decodes the encoder's blocks (random lists, fixed
+    seed) to the lists encoded, table size changes included."""
+    rng = random.Random(7540)
+    encoder = Encoder()
+    for round in range(300):
+        if round % 60 == 59:
+            size = rng.choice([0, 256, 4096])
+            assert nghttp2.lib.nghttp2_hd_inflate_change_table_size(nghttp2.inflater, size) == 0
+            encoder.setMaxTableSize(size)
+        headers = randomHeaders(rng)
+        assert nghttp2.inflate(encoder.encode(headers)) == headers
+
+
+def test_decoder_reads_what_nghttp2_writes(nghttp2):
+    """The decoder decodes nghttp2's blocks (random lists, fixed seed) to
+    the lists encoded, its table size updates included."""
+    rng = random.Random(7230)
+    decoder = Decoder()
+    for round in range(300):
+        if round % 60 == 59:
+            size = rng.choice([0, 256, 4096])
+            decoder.maxTableSize = size
+            assert nghttp2.lib.nghttp2_hd_deflate_change_table_size(nghttp2.deflater, size) == 0
+        headers = randomHeaders(rng)
+        assert decoder.decode(nghttp2.deflate(headers)) == headers
