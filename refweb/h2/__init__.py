@@ -1,0 +1,16 @@
+"""HTTP/2 (RFC 9113) and its header compression HPACK (RFC 7541), by hand.
+
+Guide: not in the guide (Twisted Web serves HTTP/2 through a third-party
+library); the same resource tree answers over it.
+
+The modules, in the order a connection's bytes meet them:
+
+* ``frames.py``: the frame layouts as one table; readFrame and the builders;
+* ``hpack.py``: header blocks decoded and encoded (static and dynamic tables);
+* ``huffman.py``: HPACK's Huffman code, as data;
+* ``connection.py``: one sans-I/O HTTP/2 connection: stream states, flow
+  control, limits; bytes in, events out;
+* ``channel.py``: the protocol that serves a Site over it, each stream a request.
+
+Start reading at ``frames``.
+"""
