@@ -159,6 +159,13 @@ def test_priority_on_itself_is_stream_error():
     assert info.value.code == frames.PROTOCOL_ERROR
 
 
+def test_stream_error_gives_the_bytes_after_the_frame():
+    """A stream error uses up its frame: the exception carries the bytes after it."""
+    with pytest.raises(StreamError) as info:
+        readFrame(frames.windowUpdateFrame(3, 0) + b"next", MAX)
+    assert info.value.rest == b"next"
+
+
 def test_rst_stream_parsed_and_built():
     """RST_STREAM carries its error code."""
     frame = parse(frames.rstStreamFrame(7, frames.CANCEL))

@@ -168,8 +168,12 @@ def readFrame(buffer, maxFrameSize):
     if frameType is None:
         return Frame(None, flags, streamId, length, code=code), rest  # §4.1: ignored
     _checkStream(frameType, streamId)
-    _checkLength(frameType, streamId, flags, length)
-    fields = PARSERS[frameType.name](flags, streamId, payload)
+    try:
+        _checkLength(frameType, streamId, flags, length)
+        fields = PARSERS[frameType.name](flags, streamId, payload)
+    except StreamError as exc:
+        exc.rest = rest  # the frame is used up: the connection goes on after it
+        raise
     return Frame(frameType.name, flags, streamId, length, **fields), rest
 
 
@@ -210,12 +214,11 @@ def _unpad(flags, payload, fixed=0):
 
 
 def _priority(streamId, fields):
-    """Exclusive flag, stream dependency, weight (§5.3.1, §6.3)."""
+    """Exclusive flag, stream dependency, weight (§5.3.1, §6.3).  A stream
+    that depends on itself is the connection's to refuse, once a HEADERS
+    frame's block has been decoded (the HPACK tables must stay in step)."""
     dependency, weight = struct.unpack(">IB", fields)
-    exclusive, dependency = bool(dependency >> 31), dependency & 0x7fffffff
-    if dependency == streamId:
-        raise StreamError(PROTOCOL_ERROR, streamId, "a stream cannot depend on itself")
-    return exclusive, dependency, weight + 1
+    return bool(dependency >> 31), dependency & 0x7fffffff, weight + 1
 
 
 def _parseData(flags, streamId, payload):
@@ -232,7 +235,10 @@ def _parseHeaders(flags, streamId, payload):
 
 
 def _parsePriority(flags, streamId, payload):
-    return {"priority": _priority(streamId, payload)}
+    priority = _priority(streamId, payload)
+    if priority[1] == streamId:
+        raise StreamError(PROTOCOL_ERROR, streamId, "a stream cannot depend on itself")
+    return {"priority": priority}
 
 
 def _parseRstStream(flags, streamId, payload):
