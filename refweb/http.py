@@ -42,6 +42,7 @@ import threading
 import time
 
 from refweb import error, http11, wire
+from refweb.h2.frames import PREFACE as HTTP2_PREFACE
 from refweb.http_request import CACHED, Request, SERVER_NAME  # noqa: F401 (re-exported)
 from refweb.http_response import ResponseChannel
 from refweb.internet.error import ConnectionDone, ConnectionLost
@@ -106,6 +107,7 @@ class HTTPChannel(Protocol, ResponseChannel):
         self._workerIdent = None  # the worker thread serving the connection now
         self._pendingHead = b""  # a response head held back to go out with its first bytes
         self._lost = False  # connectionLost has been called
+        self._firstBytes = b""  # until we know whether they open HTTP/2 (None after)
 
     def connectionMade(self):
         if self.factory is not None:
@@ -122,7 +124,17 @@ class HTTPChannel(Protocol, ResponseChannel):
 
     # -- step 2: the waiting interface the selector calls (see Protocol) --
     def dataReceivedWhileWaiting(self, data):
-        """The selector read ``data``: the connection looks for the head in it."""
+        """The selector read ``data``: the connection looks for the head in it.
+        A client whose first bytes are HTTP/2's preface (prior knowledge, or
+        TLS's ALPN chose "h2") is handed to an ``h2.channel.H2Channel``."""
+        if self._firstBytes is not None:
+            data, self._firstBytes = self._firstBytes + data, None
+            if HTTP2_PREFACE.startswith(data[:len(HTTP2_PREFACE)]):
+                if len(data) < len(HTTP2_PREFACE):
+                    self._firstBytes = data  # so far, the preface: wait for the rest
+                    return False
+                from refweb.h2.channel import H2Channel
+                return H2Channel.takeOver(self, data)
         begun = self.connection.headBegun
         self._receive(data)
         if self.currentRequest is None and self.connection.headBegun:

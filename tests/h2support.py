@@ -140,3 +140,81 @@ def readAll(data, maxFrameSize=16777215):
         assert frame is not None, "a partial frame"
         out.append(frame)
     return out
+
+
+class Client:
+    """A small HTTP/2 client over a socket, for the channel tests: it sends
+    frames as a test says and collects each stream's answer."""
+
+    def __init__(self, port, settings=None, timeout=10):
+        import socket
+        from refweb.h2.hpack import Decoder, Encoder
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+        self.decoder, self.encoder = Decoder(), Encoder()
+        self.buffer = b""
+        self.heads, self.bodies, self.ended, self.resets = {}, {}, set(), {}
+        self.goaway = None
+        self.autoWindow = True  # give back every DATA byte at once
+        self.sock.sendall(opening(settings))
+
+    def send(self, data):
+        self.sock.sendall(data)
+
+    def request(self, streamId, path="/", method="GET", body=None, extra=()):
+        fields = request(path, method, extra)
+        block = self.encoder.encode(fields)
+        self.send(frames.frame("HEADERS", frames.END_HEADERS | (0 if body else frames.END_STREAM),
+                               streamId, block))
+        for start in range(0, len(body or b""), 16384):  # the body must fit the window
+            piece = body[start:start + 16384]
+            self.send(frames.dataFrame(streamId, piece, start + 16384 >= len(body)))
+
+    def readFrame(self):
+        while True:
+            frame, self.buffer = frames.readFrame(self.buffer, 16777215)
+            if frame is not None:
+                return frame
+            data = self.sock.recv(65536)
+            if not data:
+                return None
+            self.buffer += data
+
+    def handle(self, frame):
+        kind, streamId = frame.kind, frame.streamId
+        if kind == "SETTINGS" and not frame.has(frames.ACK):
+            self.send(frames.settingsAck())
+        elif kind == "HEADERS":
+            fields = self.decoder.decode(frame.data)
+            if streamId in self.heads:
+                self.heads[streamId] += fields  # trailers
+            else:
+                self.heads[streamId] = fields
+        elif kind == "DATA":
+            self.bodies[streamId] = self.bodies.get(streamId, b"") + frame.data
+            if self.autoWindow and frame.length:
+                self.send(frames.windowUpdateFrame(0, frame.length)
+                          + frames.windowUpdateFrame(streamId, frame.length))
+        elif kind == "RST_STREAM":
+            self.resets[streamId] = frame.errorCode
+        elif kind == "GOAWAY":
+            self.goaway = frame.errorCode
+        if kind in ("HEADERS", "DATA") and frame.has(frames.END_STREAM):
+            self.ended.add(streamId)
+
+    def until(self, predicate):
+        """Read frames until ``predicate()`` holds (or the server closes)."""
+        while not predicate():
+            frame = self.readFrame()
+            if frame is None:
+                return False
+            self.handle(frame)
+        return True
+
+    def answer(self, streamId):
+        """(status, {name: value}, body) of a stream, once it has ended."""
+        assert self.until(lambda: streamId in self.ended or streamId in self.resets)
+        fields = dict(self.heads.get(streamId, []))
+        return int(fields.pop(":status", 0)), fields, self.bodies.get(streamId, b"")
+
+    def close(self):
+        self.sock.close()

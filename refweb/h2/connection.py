@@ -38,7 +38,7 @@ from refweb.h2.states import (  # noqa: F401 (the events and LIMITS are this mod
     HALF_CLOSED_REMOTE, IDLE, LIMITS, OPEN, STREAM_STATES, ConnectionClosed, DataReceived,
     GoAwayReceived, RequestReceived, StreamEnded, StreamReset, WindowOpened)
 
-PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"  # §3.4: the client's first 24 bytes
+PREFACE = frames.PREFACE
 
 
 class H2Connection:

@@ -117,6 +117,7 @@ SETTINGS = [
 SETTING_BY_ID = {s.id: s for s in SETTINGS}
 SETTING_BY_NAME = {s.name: s for s in SETTINGS}
 
+PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"  # §3.4: a client's first 24 bytes
 MAX_WINDOW = 2 ** 31 - 1  # §6.9.1: no window may grow beyond this
 HEADER = struct.Struct(">I B I")  # the length and type share the first four bytes
 

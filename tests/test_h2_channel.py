@@ -1,0 +1,254 @@
+"""refweb.h2.channel: the same Site over HTTP/2, through a real socket.
+
+The in-process tests speak frames with tests/h2support.Client; the curl
+tests need a curl built with HTTP/2 and refweb's own HPACK.
+"""
+
+import hashlib
+import os
+import shutil
+import socket
+import subprocess
+import threading
+
+import pytest
+
+import h2support
+from h2support import Client
+from refweb import server, static
+from refweb.h2 import frames
+from refweb.resource import Resource
+from support import waitUntil
+
+
+class Page(Resource):
+    """Answers with the request's method, path and protocol."""
+    isLeaf = True
+
+    def render_GET(self, request):
+        return ("%s %s %s" % (request.method, request.path, request.clientproto)).encode()
+
+    def render_POST(self, request):
+        return b"got " + request.content.read()
+
+
+class Big(Resource):
+    isLeaf = True
+    body = os.urandom(300000)
+
+    def render_GET(self, request):
+        return self.body
+
+
+class Blocking(Resource):
+    """/slow waits until the test lets it go; anything else answers at once."""
+    isLeaf = True
+
+    def __init__(self):
+        Resource.__init__(self)
+        self.release = threading.Event()
+
+    def render_GET(self, request):
+        if request.path == "/slow":
+            self.release.wait(10)
+        return b"done " + request.path.encode()
+
+
+class Waiting(Resource):
+    """Never finishes; records what notifyFinish says."""
+    isLeaf = True
+
+    def __init__(self):
+        Resource.__init__(self)
+        self.outcome = []
+
+    def render_GET(self, request):
+        request.notifyFinish().addCallbacks(lambda _: self.outcome.append("finished"),
+                                            lambda f: self.outcome.append("lost"))
+        request.write(b"partial")
+        return server.NOT_DONE_YET
+
+
+@pytest.fixture
+def client():
+    made = []
+
+    def connect(port, **options):
+        made.append(Client(port, **options))
+        return made[-1]
+    yield connect
+    for c in made:
+        c.close()
+
+
+def test_prior_knowledge_request_answered(serve, client):
+    """A client that opens with the HTTP/2 preface is served over HTTP/2:
+    clientproto says HTTP/2."""
+    c = client(serve(Page()))
+    c.request(1, "/a/b")
+    status, fields, body = c.answer(1)
+    assert (status, body) == (200, b"GET /a/b HTTP/2")
+    assert fields["content-length"] == str(len(body))
+    assert "connection" not in fields and "transfer-encoding" not in fields
+
+
+def test_many_streams_on_one_connection(serve, client):
+    """Several requests on one connection are all answered, each on its stream."""
+    c = client(serve(Page()))
+    for streamId in range(1, 40, 2):
+        c.request(streamId, "/%d" % streamId)
+    for streamId in range(1, 40, 2):
+        assert c.answer(streamId)[2] == b"GET /%d HTTP/2" % streamId
+
+
+def test_blocking_render_blocks_no_other_stream(serve, client):
+    """A render that blocks on one stream holds up no other stream."""
+    tree = Blocking()
+    c = client(serve(tree))
+    c.request(1, "/slow")
+    c.request(3, "/fast")
+    try:
+        assert c.answer(3)[2] == b"done /fast"
+        assert 1 not in c.ended
+    finally:
+        tree.release.set()
+    assert c.answer(1)[2] == b"done /slow"
+
+
+def test_post_body_reaches_request_content(serve, client):
+    """A request body in DATA frames is request.content."""
+    c = client(serve(Page()))
+    c.request(1, "/", method="POST", body=b"x" * 60000)
+    assert c.answer(1)[2] == b"got " + b"x" * 60000
+
+
+def test_head_has_no_body(serve, client):
+    """A HEAD response carries the head only."""
+    c = client(serve(Page()))
+    c.request(1, "/", method="HEAD")
+    status, fields, body = c.answer(1)
+    assert status == 200 and body == b""
+
+
+def test_large_body_respects_flow_control(serve, client):
+    """A body larger than the client's window waits for its WINDOW_UPDATEs
+    and arrives byte-exact."""
+    c = client(serve(Big()), settings={"INITIAL_WINDOW_SIZE": 1000})
+    c.request(1)
+    assert c.answer(1)[2] == Big.body
+
+
+def test_shut_window_waits(serve, client):
+    """With the client's window shut, the server sends no more than the window."""
+    c = client(serve(Big()), settings={"INITIAL_WINDOW_SIZE": 1000})
+    c.autoWindow = False
+    c.request(1)
+    c.until(lambda: len(c.bodies.get(1, b"")) >= 1000)
+    c.sock.settimeout(0.3)
+    with pytest.raises(socket.timeout):
+        c.until(lambda: False)
+    assert len(c.bodies[1]) == 1000
+    c.sock.settimeout(10)
+    c.autoWindow = True
+    c.send(frames.windowUpdateFrame(0, 10 ** 6) + frames.windowUpdateFrame(1, 10 ** 6))
+    assert c.answer(1)[2] == Big.body
+
+
+def test_client_reset_fires_notify_finish_errback(serve, client):
+    """RST_STREAM from the client fires the request's notifyFinish errback."""
+    tree = Waiting()
+    c = client(serve(tree))
+    c.request(1)
+    c.until(lambda: 1 in c.bodies)
+    c.send(frames.rstStreamFrame(1, frames.CANCEL))
+    assert waitUntil(lambda: tree.outcome == ["lost"])
+
+
+def test_protocol_error_gets_goaway(serve, client):
+    """A connection error reaches the client as GOAWAY, then the close."""
+    c = client(serve(Page()))
+    c.send(frames.headersFrame(2, b"", True))
+    assert c.until(lambda: c.goaway is not None)
+    assert c.goaway == frames.PROTOCOL_ERROR
+
+
+def test_http11_still_served_when_first_bytes_look_like_preface(serve):
+    """A request whose first byte is the preface's "P" (a PUT, a POST),
+    sent a byte at a time, is still HTTP/1.1."""
+    port = serve(Page())
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
+        for byte in b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\nhi":
+            sock.sendall(bytes([byte]))
+        answer = sock.recv(65536)
+    assert answer.startswith(b"HTTP/1.1 200") and answer.endswith(b"got hi")
+
+
+# -- real clients --------------------------------------------------------------------------
+
+def _curlHasHTTP2():
+    if shutil.which("curl") is None:
+        return False
+    return "HTTP2" in subprocess.run(["curl", "-V"], capture_output=True, text=True).stdout
+
+
+needsCurl = pytest.mark.skipif(not _curlHasHTTP2(), reason="no curl with HTTP2 here")
+needsHPACK = pytest.mark.skipif(not h2support.REAL_HPACK,
+                                reason="refweb.h2.hpack is not merged yet: curl's HPACK "
+                                       "needs the real decoder")
+
+
+def curl(*args):
+    return subprocess.run(["curl", "-sS", "--http2-prior-knowledge", *args],
+                          capture_output=True, timeout=60, check=True).stdout
+
+
+@needsCurl
+@needsHPACK
+def test_curl_fetches_a_page(serve):
+    """curl --http2-prior-knowledge gets a page, and says it spoke HTTP/2."""
+    port = serve(Page())
+    out = curl("-w", "\n%{http_version}", "http://127.0.0.1:%d/hello" % port)
+    assert out == b"GET /hello HTTP/2\n2"
+
+
+@needsCurl
+@needsHPACK
+def test_curl_fetches_a_large_file_byte_exact(serve, tmp_path):
+    """A 1 MiB static file arrives byte-exact over HTTP/2."""
+    data = os.urandom(1024 * 1024)
+    (tmp_path / "big.bin").write_bytes(data)
+    port = serve(static.File(str(tmp_path)))
+    out = curl("http://127.0.0.1:%d/big.bin" % port)
+    assert hashlib.sha256(out).hexdigest() == hashlib.sha256(data).hexdigest()
+
+
+needsNghttp = pytest.mark.skipif(shutil.which("nghttp") is None,
+                                 reason="no nghttp here (Debian's nghttp2-client)")
+needsH2load = pytest.mark.skipif(shutil.which("h2load") is None,
+                                 reason="no h2load here (Debian's nghttp2-client)")
+
+
+# curl 7.88 cannot reuse a prior-knowledge connection (it fails the same
+# way against nghttpd), so nghttp shows several URLs on one connection.
+@needsNghttp
+@needsHPACK
+def test_nghttp_several_urls_on_one_connection(serve):
+    """Several URLs in one nghttp run share one connection, each answered 200."""
+    port = serve(Page())
+    urls = ["http://127.0.0.1:%d/%d" % (port, n) for n in range(20)]
+    out = subprocess.run(["nghttp", "-nv", *urls], capture_output=True, text=True,
+                         timeout=60).stdout
+    assert out.count("Connected") == 1
+    assert out.count(":status: 200") == 20
+    assert "GOAWAY" not in out.split("recv SETTINGS", 1)[1].split("send GOAWAY")[0]
+
+
+@needsH2load
+@needsHPACK
+def test_h2load_multiplexed_requests_all_succeed(serve):
+    """h2load: 2000 requests, 4 connections, 20 streams each at once: all succeed."""
+    port = serve(Page())
+    out = subprocess.run(["h2load", "-n", "2000", "-c", "4", "-m", "20",
+                          "http://127.0.0.1:%d/" % port],
+                         capture_output=True, text=True, timeout=120).stdout
+    assert "2000 succeeded, 0 failed, 0 errored" in out, out
