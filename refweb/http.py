@@ -121,6 +121,10 @@ class HTTPChannel(Protocol, ResponseChannel):
             self.maxBodySize)
         self.transport.setTimeouts(read=self.readTimeout, write=self.writeTimeout)
         self._deadline = time.monotonic() + self.readTimeout
+        if self.transport.isTLS:
+            # HTTP/2's reads and writes overlap, which one TLS socket shared by
+            # threads cannot do safely: over TLS, HTTP/1.1 only (for now).
+            self._firstBytes = None
 
     # -- step 2: the waiting interface the selector calls (see Protocol) --
     def dataReceivedWhileWaiting(self, data):

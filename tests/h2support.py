@@ -157,8 +157,12 @@ class Client:
         self.autoWindow = True  # give back every DATA byte at once
         self.sock.sendall(opening(settings))
 
-    def send(self, data):
-        self.sock.sendall(data)
+    def send(self, data, quietly=False):
+        try:
+            self.sock.sendall(data)
+        except OSError:
+            if not quietly:
+                raise
 
     def request(self, streamId, path="/", method="GET", body=None, extra=()):
         fields = request(path, method, extra)
@@ -182,7 +186,7 @@ class Client:
     def handle(self, frame):
         kind, streamId = frame.kind, frame.streamId
         if kind == "SETTINGS" and not frame.has(frames.ACK):
-            self.send(frames.settingsAck())
+            self.send(frames.settingsAck(), quietly=True)
         elif kind == "HEADERS":
             fields = self.decoder.decode(frame.data)
             if streamId in self.heads:
@@ -193,7 +197,7 @@ class Client:
             self.bodies[streamId] = self.bodies.get(streamId, b"") + frame.data
             if self.autoWindow and frame.length:
                 self.send(frames.windowUpdateFrame(0, frame.length)
-                          + frames.windowUpdateFrame(streamId, frame.length))
+                          + frames.windowUpdateFrame(streamId, frame.length), quietly=True)
         elif kind == "RST_STREAM":
             self.resets[streamId] = frame.errorCode
         elif kind == "GOAWAY":

@@ -18,7 +18,8 @@ from h2support import Client
 from refweb import server, static
 from refweb.h2 import frames
 from refweb.resource import Resource
-from support import waitUntil
+from refweb.h2.channel import _requestHeaders
+from support import siteWith, waitUntil
 
 
 class Page(Resource):
@@ -66,6 +67,19 @@ class Waiting(Resource):
         request.notifyFinish().addCallbacks(lambda _: self.outcome.append("finished"),
                                             lambda f: self.outcome.append("lost"))
         request.write(b"partial")
+        return server.NOT_DONE_YET
+
+
+class Rude(Resource):
+    """Sets headers HTTP/2 has no use for, and writes past its Content-Length."""
+    isLeaf = True
+
+    def render_GET(self, request):
+        request.setHeader("Connection", "close")
+        request.setHeader("Keep-Alive", "timeout=5")
+        request.setHeader("Content-Length", "5")
+        request.write(b"12345678")
+        request.finish()
         return server.NOT_DONE_YET
 
 
@@ -181,6 +195,116 @@ def test_http11_still_served_when_first_bytes_look_like_preface(serve):
             sock.sendall(bytes([byte]))
         answer = sock.recv(65536)
     assert answer.startswith(b"HTTP/1.1 200") and answer.endswith(b"got hi")
+
+
+def test_connection_specific_headers_dropped_and_length_kept(serve, client):
+    """Connection-specific response headers are not sent (§8.2.2), and the
+    body stops at the Content-Length the response announced."""
+    c = client(serve(Rude()))
+    c.request(1)
+    status, fields, body = c.answer(1)
+    assert "connection" not in fields and "keep-alive" not in fields
+    assert body == b"12345"
+
+
+def test_cookie_fields_joined():
+    """HTTP/2's separate cookie fields reach the request as one Cookie header (§8.2.3)."""
+    headers = _requestHeaders([(":method", "GET"), ("cookie", "a=1"), ("accept", "*/*"),
+                               ("cookie", "b=2")])
+    assert headers.getRawHeaders("cookie") == ["a=1; b=2"]
+    assert headers.getRawHeaders(":method") is None
+
+
+def test_window_never_opened_resets_stream(serve, client):
+    """A client that never opens its window: after writeTimeout the stream
+    is reset (CANCEL) and notifyFinish's errback fires."""
+    class Writer(Resource):
+        isLeaf = True
+        outcome = []
+
+        def render_GET(self, request):
+            request.notifyFinish().addErrback(lambda f: self.outcome.append("lost"))
+            request.write(b"x" * 5000)
+            request.finish()
+            return server.NOT_DONE_YET
+    c = client(serve(siteWith(Writer(), writeTimeout=0.5)),
+               settings={"INITIAL_WINDOW_SIZE": 100})
+    c.autoWindow = False
+    c.request(1)
+    assert c.until(lambda: 1 in c.resets)
+    assert c.resets[1] == frames.CANCEL and len(c.bodies[1]) == 100
+    assert waitUntil(lambda: Writer.outcome == ["lost"])
+
+
+def test_idle_connection_gets_goaway(serve, client):
+    """A connection with no stream for idleTimeout gets GOAWAY NO_ERROR, then the close."""
+    c = client(serve(siteWith(Page(), idleTimeout=0.5)))
+    c.request(1)
+    c.answer(1)
+    assert c.until(lambda: c.goaway is not None) and c.goaway == frames.NO_ERROR
+    assert c.readFrame() is None
+
+
+def test_request_body_that_stalls_times_out(serve, client):
+    """A request whose body stops coming gets GOAWAY after readTimeout."""
+    c = client(serve(siteWith(Page(), readTimeout=0.5)))
+    c.send(frames.headersFrame(1, c.encoder.encode(h2support.request(method="POST")), False))
+    assert c.until(lambda: c.goaway is not None)
+
+
+def test_body_beyond_max_body_size_resets_stream(serve, client):
+    """A request body beyond maxBodySize: its stream is reset (CANCEL), others go on."""
+    c = client(serve(siteWith(Page(), maxBodySize=1000)))
+    c.request(1, method="POST", body=b"x" * 2000)
+    c.request(3)
+    assert c.answer(3)[2] == b"GET / HTTP/2"
+    assert c.until(lambda: 1 in c.resets) and c.resets[1] == frames.CANCEL
+
+
+def test_rapid_reset_ends_that_connection_only(serve, client):
+    """A client resetting streams as fast as it opens them gets GOAWAY
+    ENHANCE_YOUR_CALM; another connection is served meanwhile (CVE-2023-44487)."""
+    port = serve(Blocking())
+    attacker = client(port)
+    flood = b""
+    for streamId in range(1, 2 * 300, 2):
+        flood += frames.headersFrame(streamId, attacker.encoder.encode(
+            h2support.request("/slow")), True)
+        flood += frames.rstStreamFrame(streamId, frames.CANCEL)
+    try:
+        attacker.send(flood)
+    except OSError:
+        pass  # the server may close before it has read it all
+    assert attacker.until(lambda: attacker.goaway is not None)
+    assert attacker.goaway == frames.ENHANCE_YOUR_CALM
+    other = client(port)
+    other.request(1, "/fast")
+    assert other.answer(1)[2] == b"done /fast"
+
+
+def test_client_goaway_closes_after_its_streams(serve, client):
+    """After the client's GOAWAY, the streams under way finish, then the connection closes."""
+    tree = Blocking()
+    c = client(serve(tree))
+    c.request(1, "/slow")
+    c.send(frames.goawayFrame(1, frames.NO_ERROR))
+    tree.release.set()
+    assert c.answer(1)[2] == b"done /slow"
+    assert c.readFrame() is None
+
+
+def test_site_sets_connection_limits(serve, client):
+    """A Site's h2Limits change the connection's LIMITS: here one stream at a
+    time, so a second one is refused (REFUSED_STREAM) while the first renders."""
+    tree = Blocking()
+    c = client(serve(siteWith(tree, h2Limits={"maxConcurrentStreams": 1})))
+    c.request(1, "/slow")
+    c.request(3, "/fast")
+    try:
+        assert c.until(lambda: 3 in c.resets) and c.resets[3] == frames.REFUSED_STREAM
+    finally:
+        tree.release.set()
+    assert c.answer(1)[2] == b"done /slow"
 
 
 # -- real clients --------------------------------------------------------------------------

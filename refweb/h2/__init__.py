@@ -8,9 +8,11 @@ The modules, in the order a connection's bytes meet them:
 * ``frames.py``: the frame layouts as one table; readFrame and the builders;
 * ``hpack.py``: header blocks decoded and encoded (static and dynamic tables);
 * ``huffman.py``: HPACK's Huffman code, as data;
-* ``connection.py``: one sans-I/O HTTP/2 connection: stream states, flow
-  control, limits; bytes in, events out;
-* ``channel.py``: the protocol that serves a Site over it, each stream a request.
+* ``connection.py``: one sans-I/O HTTP/2 connection: bytes in, events out;
+  its tables are in ``states.py`` (stream states, limits, events) and
+  ``fields.py`` (what a request's fields must be);
+* ``channel.py``: the protocol that serves a Site over it, each stream a
+  request writing to a ``stream.py`` H2Stream.
 
 Start reading at ``frames``.
 """

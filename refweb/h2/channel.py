@@ -17,8 +17,8 @@ declares, so an idle HTTP/2 connection costs no thread:
                          a render that blocks holds up no other stream
         StreamReset      request.connectionLost: notifyFinish's errback
         WindowOpened     writers waiting for flow control go on
-    in a stream's worker: the response goes out through ``H2Stream``, the
-        ``ResponseChannel`` the request writes to: HEADERS, DATA (waiting,
+    in a stream's worker: the response goes out through ``stream.H2Stream``,
+        the ``ResponseChannel`` the request writes to: HEADERS, DATA (waiting,
         up to writeTimeout, while the client's window is shut), END_STREAM
 
 One lock, ``H2Channel._lock`` (a Condition), guards the connection and the
@@ -38,11 +38,10 @@ from refweb.h2 import frames
 from refweb.h2.connection import (
     ConnectionClosed, DataReceived, GoAwayReceived, H2Connection, RequestReceived,
     StreamEnded, StreamReset, WindowOpened)
-from refweb.h2.fields import CONNECTION_SPECIFIC
+from refweb.h2.stream import H2Stream
 from refweb.http_headers import Headers
-from refweb.http_response import ResponseChannel
 from refweb.internet.error import ConnectionDone, ConnectionLost
-from refweb.internet.protocol import Protocol, copyFileRange
+from refweb.internet.protocol import Protocol
 from refweb.python import log
 from refweb.python.failure import Failure
 
@@ -50,63 +49,7 @@ from refweb.python.failure import Failure
 WAITING_INTERFACE = ("dataReceivedWhileWaiting", "readyForWorker", "readsWhileWaiting",
                      "waitingDeadline", "waitTimedOut", "waitLost", "serveInWorker")
 # HTTPChannel's limits that mean the same here.
-LIMIT_NAMES = ("maxBodySize", "memoryBodyLimit", "writeTimeout", "idleTimeout")
-BODYLESS = {204, 304}  # with every 1xx: no body (RFC 9110 §6.4.1), and none for HEAD
-
-
-class H2Stream(ResponseChannel):
-    """One stream: the ResponseChannel its request writes its response to."""
-
-    def __init__(self, channel, streamId):
-        self.h2 = channel
-        self.streamId = streamId
-        self.transport = channel.transport
-        self.site = channel.site
-        self.factory = channel.factory
-        self.request = None
-        self.body = io.BytesIO()
-        self.bodyBytes = 0
-        self.gone = False  # reset, by either side, or the connection closed
-        self.bodyless = False
-        self.remaining = None  # body bytes the response's Content-Length still allows
-
-    def sendHead(self, request, code, reason, headers):
-        self.bodyless = request.method == "HEAD" or code < 200 or code in BODYLESS
-        fields = [(":status", str(code))]
-        for name, value in headers:
-            name = name.lower()
-            if name in CONNECTION_SPECIFIC:
-                continue  # RFC 9113 §8.2.2: they mean nothing here
-            if name == "content-length" and not self.bodyless and value.isdigit():
-                self.remaining = int(value)
-            fields.append((name, value))
-        self.h2.act(lambda conn: conn.sendHeaders(self.streamId, fields, self.bodyless))
-
-    def startRawResponse(self, request):
-        """An as-is response carries an HTTP/1.1 head: say HTTP/1.1 is required (§7)."""
-        self.h2.resetStream(self, frames.HTTP_1_1_REQUIRED)
-
-    def sendData(self, data):
-        """Send body bytes as flow control allows; how many went."""
-        if self.bodyless:
-            return 0
-        if self.remaining is not None:  # never past the Content-Length it announced
-            data, self.remaining = data[:self.remaining], max(0, self.remaining - len(data))
-        return self.h2.sendData(self, data)
-
-    def sendFile(self, fileobj, offset, count):
-        return copyFileRange(fileobj, offset, count, self.sendData, isGone=lambda: self.gone)
-
-    def endResponse(self, request):
-        self.h2.endStream(self)
-
-    def logAccess(self, request):
-        if self.factory is not None and hasattr(self.factory, "log"):
-            self.factory.log(request)
-
-    def abortConnection(self):
-        """The response cannot end well: only this stream is cut."""
-        self.h2.resetStream(self, frames.INTERNAL_ERROR)
+LIMIT_NAMES = ("maxBodySize", "memoryBodyLimit", "readTimeout", "writeTimeout", "idleTimeout")
 
 
 class H2Channel(Protocol):
@@ -115,19 +58,24 @@ class H2Channel(Protocol):
     waitsInSelector = True
     requestFactory = None
     site = None
-    maxBodySize = 64 * 1024 * 1024  # a request body beyond: its stream is reset
+    # The limits the channel keeps (the connection's are h2.states.LIMITS);
+    # a Site may set any of them, as for HTTPChannel.
+    maxBodySize = 64 * 1024 * 1024  # a request body beyond: its stream is reset (CANCEL)
     memoryBodyLimit = 1024 * 1024  # larger bodies are spooled to a temporary file
-    writeTimeout = 60.0  # seconds a writer waits for the client to open its window
-    idleTimeout = 60.0  # seconds a connection with no stream may wait
+    readTimeout = 30.0  # seconds without a byte while a request is incomplete: GOAWAY
+    writeTimeout = 60.0  # seconds a writer waits for a shut window: its stream is reset
+    idleTimeout = 60.0  # seconds a connection with no stream may wait: GOAWAY
+    linger = 2.0  # seconds, after our last frame, for the client to close first
 
     def __init__(self):
-        self.connection = H2Connection()
+        self.connection = None  # the H2Connection, made in connectionMade
         self._lock = threading.Condition()  # guards connection, streams, _inbox, closed
         self._inbox = []  # bytes the selector read, for the next serveInWorker
         self.streams = {}  # id -> H2Stream, until its response ends or it is reset
         self.closed = False
         self._peerGoingAway = False
-        self._deadline = None
+        self._deadline = None  # when an idle connection is closed
+        self._lastRead = time.monotonic()
 
     @classmethod
     def takeOver(cls, http, data):
@@ -144,32 +92,45 @@ class H2Channel(Protocol):
         return channel.dataReceivedWhileWaiting(data)
 
     def connectionMade(self):
+        # A Site's ``h2Limits`` ({name: value}) changes h2.states.LIMITS.
+        self.connection = H2Connection(limits=getattr(self.factory, "h2Limits", None))
         self.connection.initiate()
         self._deadline = time.monotonic() + self.idleTimeout
 
     # -- the waiting interface (in the selector's thread) --------------------------------
     def dataReceivedWhileWaiting(self, data):
         with self._lock:
+            if self.closed:
+                return False  # lingering: what the client still sends is dropped
             self._inbox.append(data)
         return True
 
     def readyForWorker(self):
-        return bool(self._inbox) or self.closed
+        return bool(self._inbox) and not self.closed
 
     def readsWhileWaiting(self):
         return True
 
     def waitingDeadline(self):
-        """Streams under way wait as long as they take; an idle connection idleTimeout."""
+        """A request still arriving has readTimeout between bytes; responses
+        under way take as long as they take; an idle connection idleTimeout."""
+        if self.closed:
+            return self._deadline  # the end of the linger
+        if any(not stream.rendering for stream in self.streams.values()):
+            return self._lastRead + self.readTimeout
         return None if self.streams else self._deadline
 
     def waitTimedOut(self):
+        if self.closed:  # the linger is over
+            self.transport.loseConnection()
+            return False
         self.act(lambda conn: conn.goAway(frames.NO_ERROR))
         self._close(Failure(ConnectionDone()))
-        return False
+        return True
 
     def waitLost(self):
-        self._close(Failure(ConnectionDone()))
+        self._close(Failure(ConnectionDone()), linger=False)
+        self.transport.loseConnection()  # (after a linger, _close had nothing to do)
         return False
 
     # -- reading, in a worker ----------------------------------------------------------------
@@ -177,6 +138,7 @@ class H2Channel(Protocol):
         """Turn the bytes that came into events and act on them; True: wait again."""
         with self._lock:
             data, self._inbox = b"".join(self._inbox), []
+            self._lastRead = time.monotonic()
         try:
             while data and not self.closed:
                 self._receive(data)
@@ -184,12 +146,12 @@ class H2Channel(Protocol):
                     break  # its selector knows how to look inside the TLS layer
                 data = self.transport.receiveNow()
                 if data == b"":
-                    self._close(Failure(ConnectionDone()))
+                    self._close(Failure(ConnectionDone()), linger=False)
         except Exception:
             reason = Failure()
             log.err(reason, "Unhandled error in HTTP/2 connection %r:" % (self,))
-            self._close(reason)
-        return not self.closed
+            self._close(reason, linger=False)
+        return not self.transport.disconnected
 
     def _receive(self, data):
         later = []  # what runs once the lock is let go: renders, errbacks
@@ -226,7 +188,10 @@ class H2Channel(Protocol):
     def _streamEnded(self, event, later):
         stream = self.streams.get(event.streamId)
         if stream is not None:
-            self._submit(functools.partial(self._render, stream))
+            stream.rendering = True
+            # Once every event of these bytes is seen: a stream reset at once
+            # (rapid reset, CVE-2023-44487) is then never rendered.
+            later.append(functools.partial(self._submit, functools.partial(self._render, stream)))
 
     def _streamReset(self, event, later):
         stream = self.streams.pop(event.streamId, None)
@@ -247,6 +212,8 @@ class H2Channel(Protocol):
 
     # -- a stream's request, in a worker of its own -------------------------------------------
     def _render(self, stream):
+        if stream.gone:
+            return
         request, pseudo = stream.request, stream.pseudo
         stream.body.seek(0)
         request.content = stream.body
@@ -313,8 +280,7 @@ class H2Channel(Protocol):
         stream.gone = True
         self._forget(stream)
         self._lock.notify_all()
-        reason = Failure(ConnectionLost("the stream was reset"))
-        later.append(lambda: stream.request.connectionLost(reason))
+        later.append(stream.request._noticeLostTransport)  # notifyFinish's errback
 
     def _forget(self, stream):
         if self.streams.pop(stream.streamId, None) is not None and not self.streams:
@@ -326,7 +292,11 @@ class H2Channel(Protocol):
         if data:
             self.transport.write(data)
 
-    def _close(self, reason):
+    def _close(self, reason, linger=True):
+        """The end: every stream is gone.  With ``linger``, our side is shut
+        (a FIN after the GOAWAY) and the client has ``linger`` seconds to
+        close its own: closing with its bytes unread would send a reset,
+        which may destroy our last frames before the client reads them."""
         with self._lock:
             if self.closed:
                 return
@@ -336,9 +306,13 @@ class H2Channel(Protocol):
             for stream in streams:
                 stream.gone = True
             self._lock.notify_all()
-        self.transport.loseConnection()
+            self._deadline = time.monotonic() + self.linger
+        if linger and not self.transport.isTLS:
+            self.transport.shutdownWriting()
+        else:
+            self.transport.loseConnection()
         for stream in streams:
-            stream.request.connectionLost(reason)
+            stream.request._noticeLostTransport()
         self.connectionLost(reason)
 
 
