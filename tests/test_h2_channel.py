@@ -307,6 +307,49 @@ def test_site_sets_connection_limits(serve, client):
     assert c.answer(1)[2] == b"done /slow"
 
 
+def test_wsgi_says_http2(serve, client):
+    """A WSGI application behind HTTP/2 sees SERVER_PROTOCOL "HTTP/2"."""
+    from refweb.internet import reactor
+    from refweb.python.threadpool import ThreadPool
+    from refweb.wsgi import WSGIResource
+
+    def app(environ, start_response):
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return [environ["SERVER_PROTOCOL"].encode()]
+    pool = ThreadPool(1, 2)
+    pool.start()
+    try:
+        c = client(serve(WSGIResource(reactor, pool, app)))
+        c.request(1)
+        assert c.answer(1)[2] == b"HTTP/2"
+    finally:
+        pool.stop()
+
+
+def test_reverse_proxy_relays_over_http11(serve, client):
+    """HTTP/2 in front, HTTP/1.1 to the backend: a ReverseProxyResource relays."""
+    from refweb import proxy
+    backend = serve(Page())
+    c = client(serve(proxy.ReverseProxyResource("127.0.0.1", backend, "")))
+    c.request(1, "/through")
+    assert c.answer(1)[:3:2] == (200, b"GET /through HTTP/1.1")
+
+
+def test_one_connection_keeps_at_most_max_workers(serve, client):
+    """A connection renders at most maxWorkers streams at once; the others
+    wait their turn (one client cannot take every worker)."""
+    tree = Blocking()
+    c = client(serve(siteWith(tree, maxWorkers=1)))
+    c.request(1, "/slow")
+    c.request(3, "/fast")
+    c.sock.settimeout(0.5)
+    with pytest.raises(socket.timeout):
+        c.until(lambda: 3 in c.ended)
+    c.sock.settimeout(10)
+    tree.release.set()
+    assert c.answer(1)[2] == b"done /slow" and c.answer(3)[2] == b"done /fast"
+
+
 # -- real clients --------------------------------------------------------------------------
 
 def _curlHasHTTP2():

@@ -28,6 +28,7 @@ the order the connection made them (HPACK's tables depend on it).
 Start reading at ``H2Channel.serveInWorker``.
 """
 
+import collections
 import functools
 import io
 import tempfile
@@ -50,6 +51,7 @@ WAITING_INTERFACE = ("dataReceivedWhileWaiting", "readyForWorker", "readsWhileWa
                      "waitingDeadline", "waitTimedOut", "waitLost", "serveInWorker")
 # HTTPChannel's limits that mean the same here.
 LIMIT_NAMES = ("maxBodySize", "memoryBodyLimit", "readTimeout", "writeTimeout", "idleTimeout")
+H2_LIMIT_NAMES = ("maxWorkers",)  # set from a Site's attribute of the same name
 
 
 class H2Channel(Protocol):
@@ -66,6 +68,7 @@ class H2Channel(Protocol):
     writeTimeout = 60.0  # seconds a writer waits for a shut window: its stream is reset
     idleTimeout = 60.0  # seconds a connection with no stream may wait: GOAWAY
     linger = 2.0  # seconds, after our last frame, for the client to close first
+    maxWorkers = 16  # streams of one connection rendering at once; the others wait
 
     def __init__(self):
         self.connection = None  # the H2Connection, made in connectionMade
@@ -76,6 +79,8 @@ class H2Channel(Protocol):
         self._peerGoingAway = False
         self._deadline = None  # when an idle connection is closed
         self._lastRead = time.monotonic()
+        self._renders = 0  # workers rendering this connection's streams (maxWorkers)
+        self._waitingRenders = collections.deque()  # streams waiting for their turn
 
     @classmethod
     def takeOver(cls, http, data):
@@ -86,6 +91,8 @@ class H2Channel(Protocol):
         channel.requestFactory = http.requestFactory
         for name in LIMIT_NAMES:
             setattr(channel, name, getattr(http, name))
+        for name in H2_LIMIT_NAMES:
+            setattr(channel, name, getattr(http.factory, name, getattr(cls, name)))
         channel.makeConnection(http.transport)
         for name in WAITING_INTERFACE:
             setattr(http, name, getattr(channel, name))
@@ -191,7 +198,7 @@ class H2Channel(Protocol):
             stream.rendering = True
             # Once every event of these bytes is seen: a stream reset at once
             # (rapid reset, CVE-2023-44487) is then never rendered.
-            later.append(functools.partial(self._submit, functools.partial(self._render, stream)))
+            later.append(functools.partial(self._startRender, stream))
 
     def _streamReset(self, event, later):
         stream = self.streams.pop(event.streamId, None)
@@ -211,6 +218,28 @@ class H2Channel(Protocol):
             "HTTP/2 error %s" % frames.ERROR_NAMES.get(event.code, event.code)))))
 
     # -- a stream's request, in a worker of its own -------------------------------------------
+    def _startRender(self, stream):
+        """Render in a worker -- unless this connection already keeps
+        maxWorkers busy: then the stream waits its turn, and one client's
+        hundred streams cannot take every worker of the server."""
+        with self._lock:
+            if self._renders >= self.maxWorkers:
+                self._waitingRenders.append(stream)
+                return
+            self._renders += 1
+        self._submit(functools.partial(self._renderInTurn, stream))
+
+    def _renderInTurn(self, stream):
+        while stream is not None:
+            try:
+                self._render(stream)
+            except Exception:
+                log.err(None, "Unhandled error rendering HTTP/2 stream %d:" % stream.streamId)
+            with self._lock:  # the next waiting stream, in this same worker
+                stream = self._waitingRenders.popleft() if self._waitingRenders else None
+                if stream is None:
+                    self._renders -= 1
+
     def _render(self, stream):
         if stream.gone:
             return
@@ -283,7 +312,8 @@ class H2Channel(Protocol):
         later.append(stream.request._noticeLostTransport)  # notifyFinish's errback
 
     def _forget(self, stream):
-        if self.streams.pop(stream.streamId, None) is not None and not self.streams:
+        if self.streams.pop(stream.streamId, None) is not None and not self.streams \
+                and not self.closed:  # (closed: the deadline is the linger's)
             self._deadline = time.monotonic() + self.idleTimeout
 
     def _flush(self):
