@@ -129,8 +129,8 @@ class HTTPChannel(Protocol, ResponseChannel):
     # -- step 2: the waiting interface the selector calls (see Protocol) --
     def dataReceivedWhileWaiting(self, data):
         """The selector read ``data``: the connection looks for the head in it.
-        A client whose first bytes are HTTP/2's preface (prior knowledge, or
-        TLS's ALPN chose "h2") is handed to an ``h2.channel.H2Channel``."""
+        A client whose first bytes are HTTP/2's preface (it knows the server
+        speaks HTTP/2: RFC 9113 §3.3) is handed to an ``h2.channel.H2Channel``."""
         if self._firstBytes is not None:
             data, self._firstBytes = self._firstBytes + data, None
             if HTTP2_PREFACE.startswith(data[:len(HTTP2_PREFACE)]):
