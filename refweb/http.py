@@ -121,16 +121,12 @@ class HTTPChannel(Protocol, ResponseChannel):
             self.maxBodySize)
         self.transport.setTimeouts(read=self.readTimeout, write=self.writeTimeout)
         self._deadline = time.monotonic() + self.readTimeout
-        if self.transport.isTLS:
-            # HTTP/2's reads and writes overlap, which one TLS socket shared by
-            # threads cannot do safely: over TLS, HTTP/1.1 only (for now).
-            self._firstBytes = None
 
     # -- step 2: the waiting interface the selector calls (see Protocol) --
     def dataReceivedWhileWaiting(self, data):
         """The selector read ``data``: the connection looks for the head in it.
-        A client whose first bytes are HTTP/2's preface (it knows the server
-        speaks HTTP/2: RFC 9113 §3.3) is handed to an ``h2.channel.H2Channel``."""
+        A client whose first bytes are HTTP/2's preface (TLS's ALPN chose
+        "h2", or it knew: RFC 9113 §3) is handed to an ``h2.channel.H2Channel``."""
         if self._firstBytes is not None:
             data, self._firstBytes = self._firstBytes + data, None
             if HTTP2_PREFACE.startswith(data[:len(HTTP2_PREFACE)]):

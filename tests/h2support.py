@@ -146,10 +146,16 @@ class Client:
     """A small HTTP/2 client over a socket, for the channel tests: it sends
     frames as a test says and collects each stream's answer."""
 
-    def __init__(self, port, settings=None, timeout=10):
+    def __init__(self, port, settings=None, timeout=10, tls=False):
         import socket
+        import ssl
         from refweb.h2.hpack import Decoder, Encoder
         self.sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+        if tls:  # any certificate; HTTP/2 chosen by ALPN (RFC 9113 §3.2)
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+            context.check_hostname, context.verify_mode = False, ssl.CERT_NONE
+            context.set_alpn_protocols(["h2"])
+            self.sock = context.wrap_socket(self.sock)
         self.decoder, self.encoder = Decoder(), Encoder()
         self.buffer = b""
         self.heads, self.bodies, self.ended, self.resets = {}, {}, set(), {}

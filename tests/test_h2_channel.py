@@ -18,7 +18,7 @@ from h2support import Client
 from refweb import server, static
 from refweb.h2 import frames
 from refweb.resource import Resource
-from refweb.h2.channel import _requestHeaders
+from refweb.h2.stream import requestHeaders
 from support import siteWith, waitUntil
 
 
@@ -209,7 +209,7 @@ def test_connection_specific_headers_dropped_and_length_kept(serve, client):
 
 def test_cookie_fields_joined():
     """HTTP/2's separate cookie fields reach the request as one Cookie header (§8.2.3)."""
-    headers = _requestHeaders([(":method", "GET"), ("cookie", "a=1"), ("accept", "*/*"),
+    headers = requestHeaders([(":method", "GET"), ("cookie", "a=1"), ("accept", "*/*"),
                                ("cookie", "b=2")])
     assert headers.getRawHeaders("cookie") == ["a=1; b=2"]
     assert headers.getRawHeaders(":method") is None
@@ -350,6 +350,59 @@ def test_one_connection_keeps_at_most_max_workers(serve, client):
     assert c.answer(1)[2] == b"done /slow" and c.answer(3)[2] == b"done /fast"
 
 
+# -- over TLS: ALPN chooses h2 --------------------------------------------------------------
+
+@pytest.fixture
+def serveTLS(certfiles):
+    """serveTLS(resource) -> a port serving it over TLS, with refweb's own
+    context (endpoints.sslContext: ALPN offers h2 and http/1.1)."""
+    from refweb.internet import endpoints, reactor
+    cert, key = certfiles
+    ports = []
+
+    def start(resource):
+        ports.append(reactor.listenSSL(0, server.Site(resource), endpoints.sslContext(key, cert),
+                                       interface="127.0.0.1"))
+        return ports[-1].getHost().port
+    yield start
+    for port in ports:
+        port.stopListening()
+
+
+def test_tls_alpn_chooses_h2(serveTLS, client):
+    """Over TLS, a client offering h2 by ALPN gets HTTP/2."""
+    c = client(serveTLS(Page()), tls=True)
+    assert c.sock.selected_alpn_protocol() == "h2"
+    c.request(1, "/tls")
+    assert c.answer(1)[2] == b"GET /tls HTTP/2"
+
+
+def test_tls_large_body_and_many_streams(serveTLS, client):
+    """Over TLS, a large body under a small window and many streams at once
+    arrive whole (the writes go through the one worker that has the socket)."""
+    c = client(serveTLS(Big()), tls=True, settings={"INITIAL_WINDOW_SIZE": 5000})
+    for streamId in range(1, 21, 2):
+        c.request(streamId)
+    for streamId in range(1, 21, 2):
+        assert c.answer(streamId)[2] == Big.body
+
+
+def test_tls_http11_client_still_served(serveTLS):
+    """A TLS client that does not offer h2 is served HTTP/1.1."""
+    from support import clientContext
+    port = serveTLS(Page())
+    with clientContext().wrap_socket(socket.create_connection(("127.0.0.1", port), timeout=5)) \
+            as sock:
+        sock.sendall(b"GET /old HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        answer = b""
+        while not answer.endswith(b"HTTP/1.1"):
+            more = sock.recv(65536)
+            if not more:
+                break
+            answer += more
+    assert answer.startswith(b"HTTP/1.1 200") and answer.endswith(b"GET /old HTTP/1.1")
+
+
 # -- real clients --------------------------------------------------------------------------
 
 def _curlHasHTTP2():
@@ -397,6 +450,19 @@ needsH2load = pytest.mark.skipif(shutil.which("h2load") is None,
 
 # curl 7.88 cannot reuse a prior-knowledge connection (it fails the same
 # way against nghttpd), so nghttp shows several URLs on one connection.
+@needsCurl
+@needsHPACK
+def test_curl_over_tls_speaks_http2(serveTLS, tmp_path):
+    """curl --http2 over TLS: ALPN chooses h2; a 1 MiB file arrives byte-exact."""
+    data = os.urandom(1024 * 1024)
+    (tmp_path / "big.bin").write_bytes(data)
+    port = serveTLS(static.File(str(tmp_path)))
+    out = subprocess.run(["curl", "-sSk", "--http2", "-w", "%{http_version}",
+                          "https://127.0.0.1:%d/big.bin" % port],
+                         capture_output=True, timeout=60, check=True).stdout
+    assert out[-1:] == b"2" and out[:-1] == data
+
+
 @needsNghttp
 @needsHPACK
 def test_nghttp_several_urls_on_one_connection(serve):

@@ -23,15 +23,16 @@ declares, so an idle HTTP/2 connection costs no thread:
 
 One lock, ``H2Channel._lock`` (a Condition), guards the connection and the
 streams; every write to the socket happens under it, so frames go out in
-the order the connection made them (HPACK's tables depend on it).
+the order the connection made them (HPACK's tables depend on it).  Over
+TLS, only the worker that has the connection from the selector writes:
+one SSL object must not read in one thread and write in another, so other
+threads leave their bytes in ``_pending`` and wake the selector.
 
 Start reading at ``H2Channel.serveInWorker``.
 """
 
 import collections
 import functools
-import io
-import tempfile
 import threading
 import time
 
@@ -39,8 +40,7 @@ from refweb.h2 import frames
 from refweb.h2.connection import (
     ConnectionClosed, DataReceived, GoAwayReceived, H2Connection, RequestReceived,
     StreamEnded, StreamReset, WindowOpened)
-from refweb.h2.stream import H2Stream
-from refweb.http_headers import Headers
+from refweb.h2.stream import H2Stream, requestHeaders
 from refweb.internet.error import ConnectionDone, ConnectionLost
 from refweb.internet.protocol import Protocol
 from refweb.python import log
@@ -52,6 +52,19 @@ WAITING_INTERFACE = ("dataReceivedWhileWaiting", "readyForWorker", "readsWhileWa
 # HTTPChannel's limits that mean the same here.
 LIMIT_NAMES = ("maxBodySize", "memoryBodyLimit", "readTimeout", "writeTimeout", "idleTimeout")
 H2_LIMIT_NAMES = ("maxWorkers",)  # set from a Site's attribute of the same name
+
+
+def _owning(job):
+    """A job the selector gives a worker: while it runs, that worker has the
+    connection, and only it may use a TLS socket (see H2Channel._mayWrite)."""
+    @functools.wraps(job)
+    def run(self):
+        self._owner = threading.get_ident()
+        try:
+            return job(self)
+        finally:
+            self._owner = None
+    return run
 
 
 class H2Channel(Protocol):
@@ -79,6 +92,10 @@ class H2Channel(Protocol):
         self._peerGoingAway = False
         self._deadline = None  # when an idle connection is closed
         self._lastRead = time.monotonic()
+        self._protocol = self  # what the selector knows the connection as (takeOver)
+        self._owner = None  # the thread that has the connection from the selector now
+        self._pending = b""  # bytes to write that wait for that thread (TLS)
+        self._closeWanted = None  # (reason, linger) for that thread to close with (TLS)
         self._renders = 0  # workers rendering this connection's streams (maxWorkers)
         self._waitingRenders = collections.deque()  # streams waiting for their turn
 
@@ -93,6 +110,7 @@ class H2Channel(Protocol):
             setattr(channel, name, getattr(http, name))
         for name in H2_LIMIT_NAMES:
             setattr(channel, name, getattr(http.factory, name, getattr(cls, name)))
+        channel._protocol = http
         channel.makeConnection(http.transport)
         for name in WAITING_INTERFACE:
             setattr(http, name, getattr(channel, name))
@@ -113,7 +131,8 @@ class H2Channel(Protocol):
         return True
 
     def readyForWorker(self):
-        return bool(self._inbox) and not self.closed
+        """Bytes came; or (TLS) another thread left bytes to write or a close."""
+        return bool(self._inbox or self._pending or self._closeWanted) and not self.closed
 
     def readsWhileWaiting(self):
         return True
@@ -127,6 +146,7 @@ class H2Channel(Protocol):
             return self._lastRead + self.readTimeout
         return None if self.streams else self._deadline
 
+    @_owning
     def waitTimedOut(self):
         if self.closed:  # the linger is over
             self.transport.loseConnection()
@@ -135,12 +155,14 @@ class H2Channel(Protocol):
         self._close(Failure(ConnectionDone()))
         return True
 
+    @_owning
     def waitLost(self):
         self._close(Failure(ConnectionDone()), linger=False)
         self.transport.loseConnection()  # (after a linger, _close had nothing to do)
         return False
 
     # -- reading, in a worker ----------------------------------------------------------------
+    @_owning
     def serveInWorker(self):
         """Turn the bytes that came into events and act on them; True: wait again."""
         with self._lock:
@@ -158,6 +180,10 @@ class H2Channel(Protocol):
             reason = Failure()
             log.err(reason, "Unhandled error in HTTP/2 connection %r:" % (self,))
             self._close(reason, linger=False)
+        with self._lock:
+            self._flush()  # (TLS) what other threads left for this one to write
+        if self._closeWanted is not None:
+            self._close(*self._closeWanted)
         return not self.transport.disconnected
 
     def _receive(self, data):
@@ -173,7 +199,7 @@ class H2Channel(Protocol):
         stream = H2Stream(self, event.streamId)
         stream.request = request = self.requestFactory(stream, queued=False)
         request.clientproto = "HTTP/2"
-        request.requestHeaders = _requestHeaders(event.headers)
+        request.requestHeaders = requestHeaders(event.headers)
         stream.pseudo = dict(field for field in event.headers if field[0].startswith(":"))
         self.streams[stream.streamId] = stream
 
@@ -182,15 +208,8 @@ class H2Channel(Protocol):
         self.connection.acknowledge(event.streamId, len(event.data))  # it is ours now
         if stream is None:
             return
-        stream.bodyBytes += len(event.data)
-        if stream.bodyBytes > self.maxBodySize:
-            self._reset(stream, frames.CANCEL, later)
-            return
-        if isinstance(stream.body, io.BytesIO) and stream.bodyBytes > self.memoryBodyLimit:
-            spooled = tempfile.TemporaryFile()
-            spooled.write(stream.body.getvalue())
-            stream.body = spooled
-        stream.body.write(event.data)
+        if not stream.takeBody(event.data, self.maxBodySize, self.memoryBodyLimit):
+            self._reset(stream, frames.CANCEL, later)  # beyond maxBodySize
 
     def _streamEnded(self, event, later):
         stream = self.streams.get(event.streamId)
@@ -232,26 +251,13 @@ class H2Channel(Protocol):
     def _renderInTurn(self, stream):
         while stream is not None:
             try:
-                self._render(stream)
+                stream.render()
             except Exception:
                 log.err(None, "Unhandled error rendering HTTP/2 stream %d:" % stream.streamId)
             with self._lock:  # the next waiting stream, in this same worker
                 stream = self._waitingRenders.popleft() if self._waitingRenders else None
                 if stream is None:
                     self._renders -= 1
-
-    def _render(self, stream):
-        if stream.gone:
-            return
-        request, pseudo = stream.request, stream.pseudo
-        stream.body.seek(0)
-        request.content = stream.body
-        if "host" not in request.requestHeaders and ":authority" in pseudo:
-            request.requestHeaders.setRawHeaders("host", [pseudo[":authority"]])
-        try:
-            request.requestReceived(pseudo[":method"], pseudo.get(":path", "/"), "HTTP/2")
-        except Exception:
-            request.processingFailed(Failure())
 
     def _submit(self, job):
         selector = self.transport.selector
@@ -277,7 +283,8 @@ class H2Channel(Protocol):
                 count = self.connection.sendData(stream.streamId, data[sent:])
                 sent += count
                 self._flush()
-                if not count and not self._lock.wait(deadline - time.monotonic()):
+                waiting = not count or self._pending  # a shut window, or (TLS) a worker to write
+                if waiting and not self._lock.wait(deadline - time.monotonic()):
                     break  # the client kept its window shut: the stream is cut below
         if sent < len(data) and not stream.gone and not self.closed:
             self.resetStream(stream, frames.CANCEL)
@@ -316,11 +323,28 @@ class H2Channel(Protocol):
                 and not self.closed:  # (closed: the deadline is the linger's)
             self._deadline = time.monotonic() + self.idleTimeout
 
+    def _mayWrite(self):
+        """Whether this thread may use the socket.  Over TLS, only the worker
+        that has the connection from the selector may: one SSL object must
+        not read in one thread (the selector's) and write in another."""
+        return not self.transport.isTLS or self._owner == threading.get_ident()
+
     def _flush(self):
-        """Write what the connection queued (with the lock held: in order)."""
-        data = self.connection.dataToSend()
-        if data:
+        """Write what the connection queued (with the lock held: in order);
+        over TLS, from any other thread, ask the selector for a worker to."""
+        self._pending += self.connection.dataToSend()
+        if not self._pending:
+            return
+        if self._mayWrite():
+            data, self._pending = self._pending, b""
             self.transport.write(data)
+            self._lock.notify_all()  # writers waiting for their bytes to go out
+        else:
+            self._wake()
+
+    def _wake(self):
+        if self.transport.selector is not None:
+            self.transport.selector.resume(self._protocol)  # then readyForWorker says why
 
     def _close(self, reason, linger=True):
         """The end: every stream is gone.  With ``linger``, our side is shut
@@ -329,6 +353,10 @@ class H2Channel(Protocol):
         which may destroy our last frames before the client reads them."""
         with self._lock:
             if self.closed:
+                return
+            if not self._mayWrite():  # (TLS) the worker that has the socket closes it
+                self._closeWanted = (reason, linger)
+                self._wake()
                 return
             self.closed = True
             self._flush()
@@ -355,15 +383,3 @@ EVENTS = {
     GoAwayReceived: H2Channel._goAwayReceived,
     ConnectionClosed: H2Channel._connectionClosed,
 }
-
-
-def _requestHeaders(fields):
-    """A request's regular fields as Headers; HTTP/2's separate cookie
-    fields joined into one, as HTTP/1.1 would carry them (§8.2.3)."""
-    headers = Headers()
-    cookies = [value for name, value in fields if name == "cookie"]
-    headers._addTrustedFields((name, value) for name, value in fields
-                              if not name.startswith(":") and name != "cookie")
-    if cookies:
-        headers.setRawHeaders("cookie", ["; ".join(cookies)])
-    return headers

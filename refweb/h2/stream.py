@@ -6,7 +6,9 @@ Guide: "Resource rendering" and "Knowing When We're Not Wanted" (what
 
 Where it sits: ``h2.channel.H2Channel`` makes an ``H2Stream`` for each
 request a client opens, and the request (``site.requestFactory``) is made
-on it.  Each call of the ``ResponseChannel`` contract becomes frames:
+on it; the stream keeps its body (``takeBody``) and hands it to the Site
+once whole (``render``, in a worker).  Each call of the
+``ResponseChannel`` contract becomes frames:
 
     sendHead     HEADERS: ":status", then the headers, minus the
                  connection-specific ones (RFC 9113 §8.2.2)
@@ -19,11 +21,14 @@ Start reading at ``H2Stream``.
 """
 
 import io
+import tempfile
 
 from refweb.h2 import frames
 from refweb.h2.fields import CONNECTION_SPECIFIC
+from refweb.http_headers import Headers
 from refweb.http_response import ResponseChannel
 from refweb.internet.protocol import copyFileRange
+from refweb.python.failure import Failure
 
 BODYLESS = {204, 304}  # with every 1xx: no body (RFC 9110 §6.4.1), and none for HEAD
 
@@ -67,6 +72,32 @@ class H2Stream(ResponseChannel):
         self.bodyless = False
         self.remaining = None  # body bytes the response's Content-Length still allows
 
+    def takeBody(self, data, maxBodySize, memoryBodyLimit):
+        """Keep some of the request body; False once it is beyond maxBodySize."""
+        self.bodyBytes += len(data)
+        if self.bodyBytes > maxBodySize:
+            return False
+        if isinstance(self.body, io.BytesIO) and self.bodyBytes > memoryBodyLimit:
+            spooled = tempfile.TemporaryFile()  # larger bodies wait on disk
+            spooled.write(self.body.getvalue())
+            self.body = spooled
+        self.body.write(data)
+        return True
+
+    def render(self):
+        """The request is whole: hand it to the Site (in a worker)."""
+        if self.gone:
+            return  # reset before its turn came
+        request, pseudo = self.request, self.pseudo
+        self.body.seek(0)
+        request.content = self.body
+        if "host" not in request.requestHeaders and ":authority" in pseudo:
+            request.requestHeaders.setRawHeaders("host", [pseudo[":authority"]])
+        try:
+            request.requestReceived(pseudo[":method"], pseudo.get(":path", "/"), "HTTP/2")
+        except Exception:
+            request.processingFailed(Failure())
+
     def sendHead(self, request, code, reason, headers):
         self.bodyless = request.method == "HEAD" or code < 200 or code in BODYLESS
         fields = [(":status", str(code))]
@@ -104,3 +135,15 @@ class H2Stream(ResponseChannel):
     def abortConnection(self):
         """The response cannot end well: only this stream is cut."""
         self.h2.resetStream(self, frames.INTERNAL_ERROR)
+
+
+def requestHeaders(fields):
+    """A request's regular fields as Headers; HTTP/2's separate cookie
+    fields joined into one, as HTTP/1.1 would carry them (§8.2.3)."""
+    headers = Headers()
+    cookies = [value for name, value in fields if name == "cookie"]
+    headers._addTrustedFields((name, value) for name, value in fields
+                              if not name.startswith(":") and name != "cookie")
+    if cookies:
+        headers.setRawHeaders("cookie", ["; ".join(cookies)])
+    return headers
