@@ -387,6 +387,26 @@ def test_tls_large_body_and_many_streams(serveTLS, client):
         assert c.answer(streamId)[2] == Big.body
 
 
+def test_tls_connections_busy_beyond_the_worker_pool(serveTLS, client):
+    """Over TLS, more streams writing at once than the server has workers
+    (5 connections x 16 streams > 64) all finish: each connection's own
+    thread writes for them (h2/tlsloop.py), so no writer waits on a worker."""
+    port = serveTLS(Big())
+    clients = [client(port, tls=True) for _ in range(5)]
+    results = []
+
+    def fetch(c):
+        for streamId in range(1, 33, 2):
+            c.request(streamId)
+        results.append(all(c.answer(s)[2] == Big.body for s in range(1, 33, 2)))
+    threads = [threading.Thread(target=fetch, args=(c,)) for c in clients]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert results == [True] * 5
+
+
 def test_tls_http11_client_still_served(serveTLS):
     """A TLS client that does not offer h2 is served HTTP/1.1."""
     from support import clientContext

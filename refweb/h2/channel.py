@@ -24,9 +24,9 @@ declares, so an idle HTTP/2 connection costs no thread:
 One lock, ``H2Channel._lock`` (a Condition), guards the connection and the
 streams; every write to the socket happens under it, so frames go out in
 the order the connection made them (HPACK's tables depend on it).  Over
-TLS, only the worker that has the connection from the selector writes:
-one SSL object must not read in one thread and write in another, so other
-threads leave their bytes in ``_pending`` and wake the selector.
+TLS the connection has a thread of its own, ``tlsloop.TLSLoop``, which
+does all its reading and writing: one SSL object must not be used by two
+threads at once, so other threads leave their bytes in ``_pending``.
 
 Start reading at ``H2Channel.serveInWorker``.
 """
@@ -41,6 +41,7 @@ from refweb.h2.connection import (
     ConnectionClosed, DataReceived, GoAwayReceived, H2Connection, RequestReceived,
     StreamEnded, StreamReset, WindowOpened)
 from refweb.h2.stream import H2Stream, requestHeaders
+from refweb.h2.tlsloop import TLSLoop
 from refweb.internet.error import ConnectionDone, ConnectionLost
 from refweb.internet.protocol import Protocol
 from refweb.python import log
@@ -52,19 +53,6 @@ WAITING_INTERFACE = ("dataReceivedWhileWaiting", "readyForWorker", "readsWhileWa
 # HTTPChannel's limits that mean the same here.
 LIMIT_NAMES = ("maxBodySize", "memoryBodyLimit", "readTimeout", "writeTimeout", "idleTimeout")
 H2_LIMIT_NAMES = ("maxWorkers",)  # set from a Site's attribute of the same name
-
-
-def _owning(job):
-    """A job the selector gives a worker: while it runs, that worker has the
-    connection, and only it may use a TLS socket (see H2Channel._mayWrite)."""
-    @functools.wraps(job)
-    def run(self):
-        self._owner = threading.get_ident()
-        try:
-            return job(self)
-        finally:
-            self._owner = None
-    return run
 
 
 class H2Channel(Protocol):
@@ -92,8 +80,8 @@ class H2Channel(Protocol):
         self._peerGoingAway = False
         self._deadline = None  # when an idle connection is closed
         self._lastRead = time.monotonic()
-        self._protocol = self  # what the selector knows the connection as (takeOver)
-        self._owner = None  # the thread that has the connection from the selector now
+        self._tls = None  # over TLS, the TLSLoop that has the connection
+        self._owner = None  # its thread: the only one that may use a TLS socket
         self._pending = b""  # bytes to write that wait for that thread (TLS)
         self._closeWanted = None  # (reason, linger) for that thread to close with (TLS)
         self._renders = 0  # workers rendering this connection's streams (maxWorkers)
@@ -110,7 +98,6 @@ class H2Channel(Protocol):
             setattr(channel, name, getattr(http, name))
         for name in H2_LIMIT_NAMES:
             setattr(channel, name, getattr(http.factory, name, getattr(cls, name)))
-        channel._protocol = http
         channel.makeConnection(http.transport)
         for name in WAITING_INTERFACE:
             setattr(http, name, getattr(channel, name))
@@ -131,8 +118,7 @@ class H2Channel(Protocol):
         return True
 
     def readyForWorker(self):
-        """Bytes came; or (TLS) another thread left bytes to write or a close."""
-        return bool(self._inbox or self._pending or self._closeWanted) and not self.closed
+        return bool(self._inbox) and not self.closed
 
     def readsWhileWaiting(self):
         return True
@@ -146,7 +132,6 @@ class H2Channel(Protocol):
             return self._lastRead + self.readTimeout
         return None if self.streams else self._deadline
 
-    @_owning
     def waitTimedOut(self):
         if self.closed:  # the linger is over
             self.transport.loseConnection()
@@ -155,16 +140,17 @@ class H2Channel(Protocol):
         self._close(Failure(ConnectionDone()))
         return True
 
-    @_owning
     def waitLost(self):
         self._close(Failure(ConnectionDone()), linger=False)
         self.transport.loseConnection()  # (after a linger, _close had nothing to do)
         return False
 
     # -- reading, in a worker ----------------------------------------------------------------
-    @_owning
     def serveInWorker(self):
         """Turn the bytes that came into events and act on them; True: wait again."""
+        if self.transport.isTLS and self._tls is None:
+            self._tls = TLSLoop(self)
+            return False  # the connection's own thread has it from now on
         with self._lock:
             data, self._inbox = b"".join(self._inbox), []
             self._lastRead = time.monotonic()
@@ -324,14 +310,14 @@ class H2Channel(Protocol):
             self._deadline = time.monotonic() + self.idleTimeout
 
     def _mayWrite(self):
-        """Whether this thread may use the socket.  Over TLS, only the worker
-        that has the connection from the selector may: one SSL object must
-        not read in one thread (the selector's) and write in another."""
+        """Whether this thread may use the socket.  Over TLS, only the
+        connection's own thread may: one SSL object must not be used by two
+        threads at once (h2/tlsloop.py)."""
         return not self.transport.isTLS or self._owner == threading.get_ident()
 
     def _flush(self):
         """Write what the connection queued (with the lock held: in order);
-        over TLS, from any other thread, ask the selector for a worker to."""
+        over TLS, from any other thread, wake the one that may."""
         self._pending += self.connection.dataToSend()
         if not self._pending:
             return
@@ -343,8 +329,8 @@ class H2Channel(Protocol):
             self._wake()
 
     def _wake(self):
-        if self.transport.selector is not None:
-            self.transport.selector.resume(self._protocol)  # then readyForWorker says why
+        if self._tls is not None:
+            self._tls.wake()
 
     def _close(self, reason, linger=True):
         """The end: every stream is gone.  With ``linger``, our side is shut
