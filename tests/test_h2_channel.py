@@ -106,6 +106,17 @@ def test_prior_knowledge_request_answered(serve, client):
     assert "connection" not in fields and "transfer-encoding" not in fields
 
 
+def test_idle_connection_has_no_thread(serve, client):
+    """Once its streams are done, a connection's IOThread hands it back to
+    the selector and ends: an idle HTTP/2 connection costs no thread."""
+    c = client(serve(Page()))
+    c.request(1)
+    c.answer(1)
+    assert waitUntil(lambda: not [t for t in threading.enumerate() if t.name == "refweb-h2-io"])
+    c.request(3)
+    assert c.answer(3)[2] == b"GET / HTTP/2"  # and it comes back for the next request
+
+
 def test_many_streams_on_one_connection(serve, client):
     """Several requests on one connection are all answered, each on its stream."""
     c = client(serve(Page()))
@@ -387,12 +398,14 @@ def test_tls_large_body_and_many_streams(serveTLS, client):
         assert c.answer(streamId)[2] == Big.body
 
 
-def test_tls_connections_busy_beyond_the_worker_pool(serveTLS, client):
-    """Over TLS, more streams writing at once than the server has workers
-    (5 connections x 16 streams > 64) all finish: each connection's own
-    thread writes for them (h2/tlsloop.py), so no writer waits on a worker."""
-    port = serveTLS(Big())
-    clients = [client(port, tls=True) for _ in range(5)]
+@pytest.mark.parametrize("tls", [False, True])
+def test_connections_busy_beyond_the_worker_pool(serve, serveTLS, client, tls):
+    """More streams writing at once than the server has workers (5
+    connections x 16 streams > 64), each waiting for the client's window,
+    all finish: each busy connection reads (and over TLS writes) in a thread
+    of its own (h2/iothread.py), so no writer waits for a worker to read."""
+    port = (serveTLS if tls else serve)(Big())
+    clients = [client(port, tls=tls) for _ in range(5)]
     results = []
 
     def fetch(c):

@@ -12,8 +12,8 @@ The modules, in the order a connection's bytes meet them:
   its tables are in ``states.py`` (stream states, limits, events) and
   ``fields.py`` (what a request's fields must be);
 * ``channel.py``: the protocol that serves a Site over it, each stream a
-  request writing to a ``stream.py`` H2Stream; over TLS, ``tlsloop.py``
-  is the connection's thread, the one that may use its SSL socket.
+  request writing to a ``stream.py`` H2Stream; ``iothread.py`` is the
+  thread a connection has while it has streams.
 
 Start reading at ``frames``.
 """

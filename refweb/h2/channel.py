@@ -9,8 +9,10 @@ as ``http.HTTPChannel`` sits between the socket and ``http11``.  It
 implements the waiting interface ``internet.protocol.Protocol``
 declares, so an idle HTTP/2 connection costs no thread:
 
-    in the selector thread: bytes read while waiting go to ``_inbox``
-    in a worker (serveInWorker): the connection turns them into events;
+    in the selector thread, while idle: bytes read go to ``_inbox``, and a
+        worker's serveInWorker starts the connection's ``iothread.IOThread``,
+        which reads until no stream is left, then hands it back
+    in that thread (serveInWorker): the connection turns bytes into events;
         RequestReceived  a request (site.requestFactory) on an ``H2Stream``
         DataReceived     its body, into request.content
         StreamEnded      the request is submitted to a worker of its own:
@@ -24,9 +26,8 @@ declares, so an idle HTTP/2 connection costs no thread:
 One lock, ``H2Channel._lock`` (a Condition), guards the connection and the
 streams; every write to the socket happens under it, so frames go out in
 the order the connection made them (HPACK's tables depend on it).  Over
-TLS the connection has a thread of its own, ``tlsloop.TLSLoop``, which
-does all its reading and writing: one SSL object must not be used by two
-threads at once, so other threads leave their bytes in ``_pending``.
+TLS the IOThread does the writing too: one SSL object must not be used by
+two threads at once, so other threads leave their bytes in ``_pending``.
 
 Start reading at ``H2Channel.serveInWorker``.
 """
@@ -41,7 +42,7 @@ from refweb.h2.connection import (
     ConnectionClosed, DataReceived, GoAwayReceived, H2Connection, RequestReceived,
     StreamEnded, StreamReset, WindowOpened)
 from refweb.h2.stream import H2Stream, requestHeaders
-from refweb.h2.tlsloop import TLSLoop
+from refweb.h2.iothread import IOThread
 from refweb.internet.error import ConnectionDone, ConnectionLost
 from refweb.internet.protocol import Protocol
 from refweb.python import log
@@ -80,7 +81,8 @@ class H2Channel(Protocol):
         self._peerGoingAway = False
         self._deadline = None  # when an idle connection is closed
         self._lastRead = time.monotonic()
-        self._tls = None  # over TLS, the TLSLoop that has the connection
+        self.protocol = self  # what the selector knows the connection as (takeOver)
+        self._io = None  # the IOThread that has the connection while it has streams
         self._owner = None  # its thread: the only one that may use a TLS socket
         self._pending = b""  # bytes to write that wait for that thread (TLS)
         self._closeWanted = None  # (reason, linger) for that thread to close with (TLS)
@@ -98,6 +100,7 @@ class H2Channel(Protocol):
             setattr(channel, name, getattr(http, name))
         for name in H2_LIMIT_NAMES:
             setattr(channel, name, getattr(http.factory, name, getattr(cls, name)))
+        channel.protocol = http
         channel.makeConnection(http.transport)
         for name in WAITING_INTERFACE:
             setattr(http, name, getattr(channel, name))
@@ -147,21 +150,20 @@ class H2Channel(Protocol):
 
     # -- reading, in a worker ----------------------------------------------------------------
     def serveInWorker(self):
-        """Turn the bytes that came into events and act on them; True: wait again."""
-        if self.transport.isTLS and self._tls is None:
-            self._tls = TLSLoop(self)
-            return False  # the connection's own thread has it from now on
+        """Turn the bytes that came into events and act on them; True: go on.
+
+        Called by a worker (the selector saw bytes): the connection's own
+        IOThread is started, and from then on calls this itself."""
+        if self._io is None:
+            self._io = IOThread(self)
+            self._io.start()
+            return False  # the selector lets go: the IOThread has the connection
         with self._lock:
             data, self._inbox = b"".join(self._inbox), []
             self._lastRead = time.monotonic()
         try:
-            while data and not self.closed:
+            if data and not self.closed:
                 self._receive(data)
-                if self.transport.isTLS:
-                    break  # its selector knows how to look inside the TLS layer
-                data = self.transport.receiveNow()
-                if data == b"":
-                    self._close(Failure(ConnectionDone()), linger=False)
         except Exception:
             reason = Failure()
             log.err(reason, "Unhandled error in HTTP/2 connection %r:" % (self,))
@@ -308,12 +310,24 @@ class H2Channel(Protocol):
         if self.streams.pop(stream.streamId, None) is not None and not self.streams \
                 and not self.closed:  # (closed: the deadline is the linger's)
             self._deadline = time.monotonic() + self.idleTimeout
+            self._wake()  # the connection's thread may hand it back to the selector
+
+    def idle(self):
+        """True, once, when the IOThread may hand the connection back to the
+        selector: no stream, nothing to read, write or close."""
+        with self._lock:
+            if self.streams or self._inbox or self._pending or self._closeWanted \
+                    or self.closed or self.transport.selector is None:
+                return False
+            self._io = self._owner = None
+            return True
 
     def _mayWrite(self):
         """Whether this thread may use the socket.  Over TLS, only the
         connection's own thread may: one SSL object must not be used by two
-        threads at once (h2/tlsloop.py)."""
-        return not self.transport.isTLS or self._owner == threading.get_ident()
+        threads at once (h2/iothread.py)."""
+        return (not self.transport.isTLS or self._io is None  # (None: the selector's job)
+                or self._owner == threading.get_ident())
 
     def _flush(self):
         """Write what the connection queued (with the lock held: in order);
@@ -329,8 +343,8 @@ class H2Channel(Protocol):
             self._wake()
 
     def _wake(self):
-        if self._tls is not None:
-            self._tls.wake()
+        if self._io is not None:
+            self._io.wake()
 
     def _close(self, reason, linger=True):
         """The end: every stream is gone.  With ``linger``, our side is shut

@@ -1,24 +1,26 @@
 # -*- test-case-name: tests.test_h2_channel -*-
-"""The thread of its own an HTTP/2 connection over TLS has: the one that
-may use its SSL socket.
+"""The thread an HTTP/2 connection has while it has streams under way.
 
 Guide: not in the guide.
 
-Why: an HTTP/2 connection reads (the client's WINDOW_UPDATEs, new
-requests) while its streams write, and one SSL object must not be used by
-two threads at once.  Over plain TCP, ``H2Channel`` waits in the selector
-and any thread may write (the kernel sorts it out); over TLS, ``TLSLoop``
-does every read and every write of the connection, and other threads
-leave their bytes in the channel and wake it (``wake``).  It is a thread
-of its own, not a pool worker: writers waiting in pool workers must never
-be what stops it from running.
+Why: while a connection has streams, their writers wait for things only
+reading can bring (the client's WINDOW_UPDATEs), and they wait in pool
+workers.  If reading needed a pool worker too, a few busy connections
+could take every worker with writers waiting for a reader that never gets
+one.  So a connection with streams under way has a thread of its own,
+``IOThread``, which does all its reading (and, over TLS, all its writing:
+one SSL object must not be used by two threads at once; other threads
+leave their bytes in the channel and ``wake`` it).  Once no stream is
+left, the thread hands the connection back to the selector and ends: an
+idle connection still costs no thread.
 
-Where it sits: ``h2.channel.H2Channel.serveInWorker`` starts it on the
-connection's first bytes and hands the connection over; from then on this
-loop calls the channel's waiting interface itself (``serveInWorker``,
-``waitTimedOut``, ``waitLost``), as the selector would have.
+Where it sits: ``h2.channel.H2Channel.serveInWorker``, run by a pool
+worker when the selector saw bytes, starts it; from then on this loop
+calls the channel's waiting interface itself (``serveInWorker``,
+``waitTimedOut``, ``waitLost``), as the selector would have, until
+``H2Channel.idle``.
 
-Start reading at ``TLSLoop.run``.
+Start reading at ``IOThread.run``.
 """
 
 import select
@@ -27,8 +29,10 @@ import threading
 import time
 
 
-class TLSLoop:
-    """Reads and writes one TLS connection for its ``H2Channel``."""
+class IOThread:
+    """Reads (and over TLS writes) one connection for its ``H2Channel``."""
+
+    linger = 0.01  # seconds to wait, once no stream is left, before handing back
 
     def __init__(self, channel):
         self.channel = channel
@@ -37,7 +41,9 @@ class TLSLoop:
         self._wakeReader, self._wakeWriter = socket.socketpair()
         self._wakeReader.setblocking(False)
         self._wakeWriter.setblocking(False)
-        self.thread = threading.Thread(target=self.run, name="refweb-h2-tls", daemon=True)
+        self.thread = threading.Thread(target=self.run, name="refweb-h2-io", daemon=True)
+
+    def start(self):
         self.thread.start()
 
     def wake(self):
@@ -59,6 +65,11 @@ class TLSLoop:
         try:
             going = channel.serveInWorker()  # the bytes that started it
             while going and not self.transport.disconnected:
+                if not channel.streams and not self._soon(poller) and channel.idle():
+                    # no stream left, and no bytes came at once: back to the selector
+                    self.sock.settimeout(None)
+                    self.transport.selector.waitAgain(channel.protocol)
+                    return
                 going = self._step(poller)
         except Exception:
             self.transport.loseConnection()
@@ -70,7 +81,7 @@ class TLSLoop:
     def _step(self, poller):
         """Wait for bytes, a wake-up or a deadline; act; False once it is over."""
         channel = self.channel
-        if not self.sock.pending():  # decrypted bytes already inside the TLS layer?
+        if not (self.transport.isTLS and self.sock.pending()):  # (bytes inside TLS already?)
             deadline = channel.waitingDeadline()
             timeout = None if deadline is None else max(0, (deadline - time.monotonic()) * 1000)
             ready = [fd for fd, _ in poller.poll(timeout)]
@@ -90,6 +101,12 @@ class TLSLoop:
             return channel.waitLost()
         channel.dataReceivedWhileWaiting(data)
         return channel.serveInWorker()
+
+    def _soon(self, poller):
+        """Whether something comes within ``linger`` seconds: a client that
+        asks again at once (the page's next resource) finds its thread here."""
+        return (self.transport.isTLS and self.sock.pending()) or \
+            bool(poller.poll(self.linger * 1000))
 
     def _drainWakeUps(self):
         try:
