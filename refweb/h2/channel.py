@@ -317,7 +317,7 @@ class H2Channel(Protocol):
         selector: no stream, nothing to read, write or close."""
         with self._lock:
             if self.streams or self._inbox or self._pending or self._closeWanted \
-                    or self.closed or self.transport.selector is None:
+                    or self._peerGoingAway or self.closed or self.transport.selector is None:
                 return False
             self._io = self._owner = None
             return True

@@ -28,6 +28,8 @@ import socket
 import threading
 import time
 
+from refweb.python import log
+
 
 class IOThread:
     """Reads (and over TLS writes) one connection for its ``H2Channel``."""
@@ -72,8 +74,8 @@ class IOThread:
                     return
                 going = self._step(poller)
         except Exception:
+            log.err(None, "Unhandled error in the HTTP/2 connection %r:" % (channel,))
             self.transport.loseConnection()
-            raise
         finally:
             self._wakeReader.close()
             self._wakeWriter.close()
