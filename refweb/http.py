@@ -42,6 +42,7 @@ import threading
 import time
 
 from refweb import error, http11, journey, wire
+from refweb.h2.frames import PREFACE as HTTP2_PREFACE
 from refweb.http_request import CACHED, Request, SERVER_NAME  # noqa: F401 (re-exported)
 from refweb.http_response import ResponseChannel
 from refweb.internet.error import ConnectionDone, ConnectionLost
@@ -109,6 +110,7 @@ class HTTPChannel(Protocol, ResponseChannel):
         self._lost = False  # connectionLost has been called
         self._waitingSince = None  # journey: when the wait for the next request began
         self._headFound = None  # journey: (when, where) the connection found the next head
+        self._firstBytes = b""  # until we know whether they open HTTP/2 (None after)
 
     def connectionMade(self):
         if self.factory is not None:
@@ -127,7 +129,17 @@ class HTTPChannel(Protocol, ResponseChannel):
 
     # -- step 2: the waiting interface the selector calls (see Protocol) --
     def dataReceivedWhileWaiting(self, data):
-        """The selector read ``data``: the connection looks for the head in it."""
+        """The selector read ``data``: the connection looks for the head in it.
+        A client whose first bytes are HTTP/2's preface (TLS's ALPN chose
+        "h2", or it knew: RFC 9113 §3) is handed to an ``h2.channel.H2Channel``."""
+        if self._firstBytes is not None:
+            data, self._firstBytes = self._firstBytes + data, None
+            if HTTP2_PREFACE.startswith(data[:len(HTTP2_PREFACE)]):
+                if len(data) < len(HTTP2_PREFACE):
+                    self._firstBytes = data  # so far, the preface: wait for the rest
+                    return False
+                from refweb.h2.channel import H2Channel
+                return H2Channel.takeOver(self, data)
         begun = self.connection.headBegun
         self._receive(data)
         if self.currentRequest is None and self.connection.headBegun:

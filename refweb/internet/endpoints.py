@@ -221,6 +221,7 @@ def sslContext(privateKey, certKey=None):
     certKey = certKey or privateKey
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.minimum_version = ssl.TLSVersion.TLSv1_2
+    context.set_alpn_protocols(["h2", "http/1.1"])  # RFC 9113 §3.2: HTTP/2 if the client can
     try:
         context.load_cert_chain(certfile=certKey, keyfile=privateKey)
     except (OSError, ssl.SSLError) as exc:
