@@ -951,10 +951,10 @@ def test_module_docstring_names_its_guide_section(name):
 
 def packageModules():
     """refweb's own modules, as README.rst's table lists them: refweb/*.py and
-    the application, internet and python packages (the reference suite has
-    its own README-less layout)."""
+    the application, internet, python and h2 packages (the reference suite
+    has its own README-less layout)."""
     names = []
-    for folder in ("", "application", "internet", "python"):
+    for folder in ("", "application", "internet", "python", "h2"):
         path = os.path.join(ROOT, "refweb", folder)
         names += sorted(os.path.join(folder, n) for n in os.listdir(path) if n.endswith(".py"))
     return names
