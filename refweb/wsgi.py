@@ -83,6 +83,7 @@ def makeEnviron(request):
         # the slash moves to PATH_INFO (SCRIPT_NAME + PATH_INFO stays the path).
         scriptName, pathInfo = scriptName[:-1], "/" + pathInfo
     host = request.getHost()
+    clientIP = request.getClientIP() or ""
     environ = {
         "REQUEST_METHOD": request.method,
         "SCRIPT_NAME": scriptName,
@@ -92,9 +93,9 @@ def makeEnviron(request):
         "SERVER_NAME": request.getRequestHostname(),
         "SERVER_PORT": str(getattr(host, "port", "")),
         "SERVER_PROTOCOL": request.clientproto,
-        "REMOTE_ADDR": request.getClientIP() or "",
+        "REMOTE_ADDR": clientIP,
         # RFC 3875 §4.1.9: with no name looked up, the host is its address.
-        "REMOTE_HOST": request.getClientIP() or "",
+        "REMOTE_HOST": clientIP,
         "SERVER_SOFTWARE": SERVER_SOFTWARE,
         "wsgi.version": (1, 0),
         "wsgi.url_scheme": "https" if request.isSecure() else "http",
@@ -242,15 +243,16 @@ def _checkHeaders(headers):
     if not isinstance(headers, list):
         raise TypeError("response headers must be a list of (name, value) tuples")
     for item in headers:
-        if not (isinstance(item, tuple) and len(item) == 2
-                and all(isinstance(part, str) for part in item)):
+        if not (type(item) is tuple and len(item) == 2
+                and isinstance(item[0], str) and isinstance(item[1], str)):
             raise TypeError("each response header must be a (str, str) tuple, not %r" % (item,))
         name, value = item
         if not _TOKEN.fullmatch(name) or "\r" in value or "\n" in value:
             raise ValueError("bad response header %r" % (item,))
-        if name.lower() in _HOP_BY_HOP:
+        lower = name.lower()
+        if lower in _HOP_BY_HOP:
             raise ValueError("hop-by-hop header %r is the server's business (PEP 3333)" % name)
-        if name.lower() == "content-length" and grammar.parseDigits(value.strip()) is None:
+        if lower == "content-length" and grammar.parseDigits(value.strip()) is None:
             raise ValueError("bad Content-Length %r" % (value,))
     return list(headers)
 
