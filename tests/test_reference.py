@@ -8,13 +8,14 @@ Python with Twisted); without them those tests skip and say so.
 
 import os
 import re
+import shutil
 import socket
 import subprocess
 import sys
 
 import pytest
 
-from refweb.reference import adapters, client, ladder, launch, report, suite
+from refweb.reference import adapters, client, h2client, ladder, launch, protocols, report, suite
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 LEARNER = os.path.join(ROOT, "docs", "examples", "learner_server.py")
@@ -350,6 +351,149 @@ def test_report_rst_differences_shape():
     assert "Where they differ (1 behaviours)" in text
     assert "     - FAIL: status: got 404, expected 200" in text
     assert "   * - All chapters\n     - 2 pass\n     - 1 pass, 1 FAIL" in text
+
+
+# -- HTTP/2 ------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def refwebH2Results():
+    return suite.runAll(adapters.PythonAdapter("refweb"), ITEMS, http2="h2c")
+
+
+@pytest.fixture(scope="module")
+def echoServer():
+    server = adapters.PythonAdapter("refweb").start("echo")
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def filesServer():
+    server = adapters.PythonAdapter("refweb").start("files")
+    yield server
+    server.stop()
+
+
+def h2(server, tls=False):
+    return h2client.H2ClientConnection(server.host, server.port, tls)
+
+
+def test_protocols_table_names_real_behaviours():
+    """Every behaviour HTTP11_ONLY lists exists, and each reason is short enough for a line."""
+    names = {item.name for item in ITEMS}
+    assert set(protocols.HTTP11_ONLY) <= names
+    assert all(len(reason) <= 40 for reason in protocols.REASONS)
+    assert "framing.pipelined_in_order" in protocols.HTTP11_ONLY
+    assert "static.file_served_exactly" not in protocols.HTTP11_ONLY
+
+
+def test_http2_refweb_passes_what_it_runs(refwebH2Results):
+    """Over HTTP/2 (prior knowledge) refweb passes every behaviour that is not HTTP/1.1 only,
+    and each HTTP/1.1-only one is folded with its reason, not run."""
+    assert len(refwebH2Results) == len(ITEMS)
+    for name, outcome in refwebH2Results.items():
+        if name in protocols.HTTP11_ONLY:
+            assert (outcome.kind, outcome.reason) == ("http11", protocols.HTTP11_ONLY[name])
+        else:
+            assert outcome.kind == "pass", (name, outcome.cell())
+
+
+def test_http2_behaviour_writing_http11_bytes_fails_loudly(filesServer):
+    """A behaviour that writes HTTP/1.1 bytes itself fails over HTTP/2, naming the table to
+    list it in, instead of quietly testing HTTP/1.1."""
+    filesServer.http2 = "h2c"
+    try:
+        item = suite.select(ITEMS, ["framing.pipelined_in_order"])[0]
+        outcome = suite.runOne(item, filesServer)
+    finally:
+        filesServer.http2 = None
+    assert outcome.kind == "fail" and "protocols.py HTTP11_ONLY" in outcome.reason
+
+
+def test_cli_http2_folds_http11_only_rows():
+    """--http2 runs over HTTP/2, exits 0 against refweb, and folds each chapter's HTTP/1.1-only
+    behaviours into one line with their reasons, the report within 100 columns."""
+    done = runCli("--http2", "-k", "rendering", "-k", "asis", "-k", "framing.date")
+    assert done.returncode == 0, done.stdout + done.stderr
+    out = done.stdout
+    assert max(len(line) for line in out.splitlines()) <= 100
+    assert "rendering.stream_chunked_on_http11" not in out  # folded, not a row
+    assert "  HTTP/1.1 only: 3 not run over HTTP/2 (no body after HEAD or 304: 1; body " \
+           "framing: 1; HTTP/1.0: 1)" in out
+    assert re.search(r"== As-is files \(asis\)\n  HTTP/1.1 only: 4 not run over HTTP/2 "
+                     r"\(as-is files: 4\)\n  totals +4 HTTP/1.1 only\n", out), out
+    assert re.search(r"framing\.date_header_sent +pass\n", out)
+
+
+def test_h2client_status_headers_body(filesServer):
+    """The HTTP/2 client returns the status, lower-case headers and the body of a file."""
+    with h2(filesServer) as connection:
+        response = connection.request("GET", "/hello.txt")
+        missing = connection.request("GET", "/no-such-file")  # a second stream, same connection
+    with open(os.path.join(filesServer.root, "hello.txt"), "rb") as f:
+        assert response.body == f.read()
+    assert response.status == 200 and response.version == (2, 0)
+    assert response.header("content-type").startswith("text/plain")
+    assert response.header("content-length") == str(len(response.body))
+    assert missing.status == 404
+
+
+def test_h2client_one_mebibyte_response(filesServer):
+    """A 1 MiB file arrives whole over HTTP/2, the client giving the windows back as it reads."""
+    data = os.urandom(1 << 20)
+    with open(os.path.join(filesServer.root, "big.bin"), "wb") as f:
+        f.write(data)
+    with h2(filesServer) as connection:
+        response = connection.request("GET", "/big.bin")
+    assert response.status == 200 and response.body == data
+
+
+def test_h2client_post_body_beyond_the_window(echoServer):
+    """A 1 MiB POST body is sent in DATA frames the server's windows allow, and all arrives."""
+    body = b"abc" * 349526
+    with h2(echoServer) as connection:
+        small = connection.request("POST", "/body", body=b"payload")
+        big = connection.request("POST", "/body", body=body)
+    assert small.body == b"7 bytes: payload"
+    assert big.status == 200 and big.body == b"%d bytes: " % len(body) + body[:200]
+
+
+def test_h2client_over_tls_with_alpn(tmp_path):
+    """Over TLS the client offers only h2 in ALPN, and refweb's TLS port answers in HTTP/2."""
+    if shutil.which("openssl") is None:
+        pytest.skip("needs the openssl command to make a throwaway certificate")
+    adapter = adapters.PythonAdapter("refweb")
+    adapter.useTLS()
+    server = adapter.start("hello")
+    try:
+        with h2(server, tls=True) as connection:
+            response = connection.request("GET", "/")
+    finally:
+        server.stop()
+    assert response.status == 200 and response.version == (2, 0)
+    assert connection.alpn == "h2"
+
+
+def test_h2client_refuses_a_bad_response_head():
+    """A response header block must open with :status and carry no connection-specific field."""
+    with pytest.raises(client.ProtocolError, match=":status"):
+        h2client.checkedHead([("content-type", "text/plain")])
+    with pytest.raises(client.ProtocolError, match="connection-specific"):
+        h2client.checkedHead([(":status", "200"), ("connection", "close")])
+    with pytest.raises(client.ProtocolError, match="lower case"):
+        h2client.checkedHead([(":status", "200"), ("Content-Type", "x")])
+
+
+def test_report_rst_differences_over_http2_headings():
+    """The HTTP/2 part of the differences page has headings of its own (none repeat the
+    HTTP/1.1 part's)."""
+    items = suite.select(ITEMS, ["trees.root_has"])
+    results = {"refweb": {items[0].name: suite.Outcome("pass")},
+               "twisted": {items[0].name: suite.Outcome("fail", "status: got 1, expected 2")}}
+    text = report.rstDifferences(items, results, over="HTTP/2")
+    assert "Totals per chapter over HTTP/2\n~~~~" in text
+    assert "Where they differ over HTTP/2 (1 behaviours)" in text
+    assert "Resource trees, prepath and postpath (HTTP/2)\n^^^^" in text
 
 
 # -- Twisted ------------------------------------------------------------------------------
