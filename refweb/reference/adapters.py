@@ -120,6 +120,11 @@ class SiteServer:
         """The protocol requests go over, as CGI and WSGI name it: HTTP/1.1 or HTTP/2."""
         return "HTTP/2" if self.http2 else "HTTP/1.1"
 
+    @property
+    def scheme(self):
+        """The scheme the site is reached with: https over TLS, else http."""
+        return "https" if self.http2 == "tls" else "http"
+
     def connect(self):
         if self.http2:
             raise NotOverHTTP2("this behaviour writes HTTP/1.1 bytes itself: list it in "

@@ -82,7 +82,7 @@ def parseArguments(argv):
     parser.add_argument("--http2", nargs="?", const="auto", choices=("auto", "h2c", "tls"),
                         help="run the protocol-independent behaviours over HTTP/2: h2c (prior "
                              "knowledge, cleartext) or tls (ALPN); auto (the default) is tls "
-                             "for twisted, h2c otherwise")
+                             "when twisted is one of the --impl, h2c otherwise")
     parser.add_argument("--list", action="store_true", help="list the behaviours and stop")
     parser.add_argument("--workers", type=int, default=3,
                         help="sites started at the same time (default 3)")
@@ -105,11 +105,18 @@ def selected(options):
     return [item for item in items if item.name in names | picked]
 
 
-def http2Way(asked, adapter):
-    """How ``adapter``'s sites are reached over HTTP/2 (None: over HTTP/1.1)."""
+def http2Way(asked, adapter, impls):
+    """How ``adapter``'s sites are reached over HTTP/2 (None: over HTTP/1.1).
+
+    ``auto`` is one way for every implementation compared, so that they are
+    asked alike: TLS when one of them speaks HTTP/2 only over TLS (Twisted).
+    """
     if not asked:
         return None
-    way = adapters.HTTP2_DEFAULT[adapter.name] if asked == "auto" else asked
+    way = asked
+    if asked == "auto":
+        way = "tls" if any(adapters.HTTP2_DEFAULT.get(name) == "tls" for name in impls) \
+            else "h2c"
     if way == "tls":
         if not hasattr(adapter, "useTLS"):
             raise SystemExit("--http2 tls: a command's server is reached over h2c only")
@@ -131,7 +138,7 @@ def run(options):
     results, started = {}, time.monotonic()
     for name in impls:
         adapter = adapters.makeAdapter(name, options.twisted_python, options.command)
-        http2 = http2Way(options.http2, adapter)
+        http2 = http2Way(options.http2, adapter, impls)
         results[name] = suite.runAll(adapter, items, options.workers, http2)
     if options.rst_differences:
         sys.stdout.write(report.rstDifferences(items, results, impls[0], impls[1],

@@ -82,7 +82,12 @@ class H2ClientConnection:
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.alpn = None  # what TLS's ALPN chose (always "h2" once connected over TLS)
         if tls:
-            sock = tlsContext().wrap_socket(sock, server_hostname=host)
+            try:
+                sock = tlsContext().wrap_socket(sock, server_hostname=host)
+            except ssl.SSLError as e:  # say why it matters: a server without h2 refuses so
+                sock.close()
+                raise ProtocolError("the TLS handshake offering only h2 in ALPN failed (%s)"
+                                    % (e.reason or e))
             if sock.selected_alpn_protocol() != "h2":
                 sock.close()
                 raise ProtocolError("ALPN chose %r, not h2" % sock.selected_alpn_protocol())

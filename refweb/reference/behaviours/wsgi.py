@@ -98,9 +98,9 @@ def input_body(server):
 
 @behaviour("wsgi", "wsgi", "PEP 3333, environ variables")
 def wsgi_version_and_scheme(server):
-    """wsgi.version is (1, 0) and wsgi.url_scheme is http."""
+    """wsgi.version is (1, 0) and wsgi.url_scheme is http (https over TLS)."""
     fields = environ(server)
-    equal((fields["wsgi.version"], fields["wsgi.url_scheme"]), ([1, 0], "http"),
+    equal((fields["wsgi.version"], fields["wsgi.url_scheme"]), ([1, 0], server.scheme),
           "wsgi.version and wsgi.url_scheme")
 
 
