@@ -423,6 +423,24 @@ def test_http2_behaviour_writing_http11_bytes_fails_loudly(filesServer):
     assert outcome.kind == "fail" and "protocols.py HTTP11_ONLY" in outcome.reason
 
 
+def test_http2_failure_keeps_the_frames(filesServer):
+    """A behaviour failing over HTTP/2 keeps the frames each way, one readable line each,
+    for -v: the request's fields sent, the response's fields received."""
+    def fails(server):
+        """Always fails, after one request."""
+        server.get("/hello.txt")
+        suite.equal(1, 2, "a number")
+    filesServer.http2 = "h2c"
+    try:
+        outcome = suite.runOne(suite.Behaviour(fails, "trees", "files", "RFC 9113"), filesServer)
+    finally:
+        filesServer.http2 = None
+    lines = "\n".join(report.byteLines(outcome.exchanges, 4))
+    assert ">> HEADERS stream 1 END_HEADERS END_STREAM" in lines
+    assert ">>     :path: /hello.txt" in lines and "<<     :status: 200" in lines
+    assert "<< DATA stream 1 END_STREAM, 21 bytes" in lines or "<< DATA stream 1, 21" in lines
+
+
 def test_cli_http2_folds_http11_only_rows():
     """--http2 runs over HTTP/2, exits 0 against refweb, and folds each chapter's HTTP/1.1-only
     behaviours into one line with their reasons, the report within 100 columns."""

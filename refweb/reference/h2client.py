@@ -116,7 +116,7 @@ class H2ClientConnection:
         self.close()
 
     def _send(self, data, what):
-        self.transcript.append((">>", what.encode("latin-1") + b"\n"))
+        self.transcript.append((">>", what.rstrip("\n").encode("latin-1", "replace") + b"\n"))
         self.sock.sendall(data)
 
     # -- one request -------------------------------------------------------------------
@@ -138,8 +138,9 @@ class H2ClientConnection:
             fields.append(("content-length", str(len(body))))
         block = self.encoder.encode(fields)
         self._send(frames.headersFrame(stream.id, block, not body, self.peerMaxFrame),
-                   "HEADERS stream %d%s %s" % (stream.id, "" if body else " END_STREAM",
-                                               " ".join("%s: %s" % f for f in fields)))
+                   "HEADERS stream %d END_HEADERS%s\n%s" % (
+                       stream.id, "" if body else " END_STREAM",
+                       "".join("    %s: %s\n" % field for field in fields)))
         self._sendBody(stream, body)
         while not stream.ended:
             self._readFrame()
