@@ -20,6 +20,12 @@ how to start one.  Three are provided:
     (resources that answer with what arrived: a request body, a header).
     Behaviours on any other site need Python resources and are skipped.
 
+With ``--http2`` a site's requests go over HTTP/2 (``SiteServer.http2``):
+on the same cleartext port with prior knowledge (``h2c``: refweb, a
+command), or on a TLS port where ALPN chooses ``h2`` (``tls``: Twisted,
+which speaks HTTP/2 only that way; ``PythonAdapter.useTLS`` makes a
+throwaway certificate with the ``openssl`` command).
+
 Every site gets its own copy of the fixture folder (so a behaviour that
 edits a file there touches no other site) and its own process, stopped
 when the site's behaviours are done.
@@ -27,6 +33,7 @@ when the site's behaviours are done.
 Part of refweb.reference: cli -> suite -> adapters -> launch / the server.
 """
 
+import atexit
 import contextlib
 import json
 import os
@@ -39,7 +46,7 @@ import sys
 import tempfile
 import time
 
-from refweb.reference import client, launch
+from refweb.reference import client, h2client, launch
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SITES = os.path.join(HERE, "sites")
@@ -51,6 +58,14 @@ COMMAND_SITES = ("hello", "files", "echo")
 
 #: Why a command skips the other sites (one reason for all, so the report folds them).
 PYTHON_ONLY = "needs Python resources: a command serves only the sites hello, files and echo"
+
+#: How each implementation is reached over HTTP/2 when ``--http2`` names no way.
+HTTP2_DEFAULT = {"refweb": "h2c", "twisted": "tls", "command": "h2c"}
+
+
+class NotOverHTTP2(Exception):
+    """A behaviour sent HTTP/1.1 bytes itself while the suite runs over HTTP/2."""
+
 
 #: Sites that are a command line rather than a site file.
 WEB_COMMAND_SITES = ("web-path", "web-wsgi")
@@ -98,8 +113,22 @@ class SiteServer:
         self.process = process
         self.top = top
         self.connections = []  # made by the behaviour now running (suite.runOne empties it)
+        self.http2 = None      # None (HTTP/1.1), "h2c" or "tls": how request() talks
+
+    @property
+    def protocol(self):
+        """The protocol requests go over, as CGI and WSGI name it: HTTP/1.1 or HTTP/2."""
+        return "HTTP/2" if self.http2 else "HTTP/1.1"
+
+    @property
+    def scheme(self):
+        """The scheme the site is reached with: https over TLS, else http."""
+        return "https" if self.http2 == "tls" else "http"
 
     def connect(self):
+        if self.http2:
+            raise NotOverHTTP2("this behaviour writes HTTP/1.1 bytes itself: list it in "
+                               "refweb/reference/protocols.py HTTP11_ONLY")
         connection = client.Connection(self.host, self.port)
         self.connections.append(connection)
         return connection
@@ -113,10 +142,25 @@ class SiteServer:
     def request(self, method, path, headers=None, body=b"", version="HTTP/1.1",
                 host="example.com"):
         """One request on a new connection (``Connection: close``), its final response."""
+        if self.http2:
+            return self.requestOverHTTP2(method, path, headers, body, version, host)
         headers = list(headers or [])
         if not any(name.lower() == "connection" for name, _ in headers):
             headers.append(("Connection", "close"))
         return self.exchange(client.request(method, path, headers, body, version, host), method)
+
+    def requestOverHTTP2(self, method, path, headers, body, version, host):
+        """The same request as one stream on a new HTTP/2 connection (``Host`` becomes
+        ``:authority``, RFC 9113 §8.3.1)."""
+        if version != "HTTP/1.1":
+            raise NotOverHTTP2("this behaviour asks for %s: list it in "
+                               "refweb/reference/protocols.py HTTP11_ONLY" % version)
+        authority = next((value for name, value in headers or () if name.lower() == "host"),
+                         host)
+        connection = h2client.H2ClientConnection(self.host, self.port, self.http2 == "tls")
+        self.connections.append(connection)
+        with connection:
+            return connection.request(method, path, headers or (), body, authority)
 
     def get(self, path, headers=None, **kw):
         return self.request("GET", path, headers, **kw)
@@ -190,6 +234,21 @@ class PythonAdapter:
     def __init__(self, name, python=None):
         self.name = name
         self.python = python or sys.executable
+        self.tls = None  # (key, cert) PEM paths once useTLS() has made them
+
+    def useTLS(self):
+        """Serve every site over TLS, with a throwaway self-signed certificate."""
+        folder = tempfile.mkdtemp(prefix="refweb-reference-tls-")
+        atexit.register(shutil.rmtree, folder, True)
+        key, cert = os.path.join(folder, "key.pem"), os.path.join(folder, "cert.pem")
+        try:
+            subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes",
+                            "-keyout", key, "-out", cert, "-days", "2", "-subj", "/CN=127.0.0.1"],
+                           check=True, capture_output=True, timeout=60)
+        except (OSError, subprocess.SubprocessError) as e:
+            raise SystemExit("HTTP/2 over TLS needs a throwaway certificate, made with the "
+                             "openssl command: %s" % e)
+        self.tls = (key, cert)
 
     def unsupported(self, site):
         return None
@@ -206,11 +265,15 @@ class PythonAdapter:
         else:
             env.pop("PYTHONPATH", None)
         env["PYTHONDONTWRITEBYTECODE"] = "1"
+        if self.tls:
+            env["REFWEB_REFERENCE_TLS"] = "%s:%s" % self.tls
         return env
 
     def webCommand(self, site, root, port):
         """The argv of the web command for ``site``: ``refweb -n web`` or ``twistd -n web``."""
         listen = "tcp:%d:interface=127.0.0.1" % port
+        if self.tls:
+            listen = "ssl:%d:interface=127.0.0.1:privateKey=%s:certKey=%s" % ((port,) + self.tls)
         options = (["--path", root] if site == "web-path"
                    else ["--wsgi", "wsgiapp.application"])
         if self.name == "twisted":

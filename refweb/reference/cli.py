@@ -10,11 +10,16 @@
     python -m refweb.reference --rung 2 --failures -v   # one rung of the ladder, failures with bytes
     python -m refweb.reference --markdown > table.md    # or --rst
     python -m refweb.reference --impl refweb --impl twisted --rst-differences
+    python -m refweb.reference --http2                  # over HTTP/2 (prior knowledge)
+    python -m refweb.reference --impl twisted --http2   # Twisted: HTTP/2 over TLS + ALPN
 
 The report has one row per behaviour and one column per implementation,
 with the rule, clause, ladder rung and advice under each failure, skipped
 rows folded into one line per chapter, totals per chapter, and each
-implementation's progress up the ladder (refweb/reference/ladder.py).  The
+implementation's progress up the ladder (refweb/reference/ladder.py).
+``--http2`` runs the behaviours that are not HTTP/1.1 only
+(refweb/reference/protocols.py) over HTTP/2 and folds the others into one
+"HTTP/1.1 only" line per chapter.  The
 exit status is 0 when the first implementation has no FAIL (a skip is not a
 failure), 1 otherwise; 141 if the reader of the output went away (``| head``).
 
@@ -74,6 +79,10 @@ def parseArguments(argv):
     form.add_argument("--rst", action="store_true", help="print the table as reStructuredText")
     form.add_argument("--rst-differences", action="store_true",
                       help="print the generated part of docs/internals/differences.rst")
+    parser.add_argument("--http2", nargs="?", const="auto", choices=("auto", "h2c", "tls"),
+                        help="run the protocol-independent behaviours over HTTP/2: h2c (prior "
+                             "knowledge, cleartext) or tls (ALPN); auto (the default) is tls "
+                             "when twisted is one of the --impl, h2c otherwise")
     parser.add_argument("--list", action="store_true", help="list the behaviours and stop")
     parser.add_argument("--workers", type=int, default=3,
                         help="sites started at the same time (default 3)")
@@ -96,6 +105,25 @@ def selected(options):
     return [item for item in items if item.name in names | picked]
 
 
+def http2Way(asked, adapter, impls):
+    """How ``adapter``'s sites are reached over HTTP/2 (None: over HTTP/1.1).
+
+    ``auto`` is one way for every implementation compared, so that they are
+    asked alike: TLS when one of them speaks HTTP/2 only over TLS (Twisted).
+    """
+    if not asked:
+        return None
+    way = asked
+    if asked == "auto":
+        way = "tls" if any(adapters.HTTP2_DEFAULT.get(name) == "tls" for name in impls) \
+            else "h2c"
+    if way == "tls":
+        if not hasattr(adapter, "useTLS"):
+            raise SystemExit("--http2 tls: a command's server is reached over h2c only")
+        adapter.useTLS()
+    return way
+
+
 def run(options):
     """Print what ``options`` ask for; the exit status."""
     items = selected(options)
@@ -110,9 +138,11 @@ def run(options):
     results, started = {}, time.monotonic()
     for name in impls:
         adapter = adapters.makeAdapter(name, options.twisted_python, options.command)
-        results[name] = suite.runAll(adapter, items, options.workers)
+        http2 = http2Way(options.http2, adapter, impls)
+        results[name] = suite.runAll(adapter, items, options.workers, http2)
     if options.rst_differences:
-        sys.stdout.write(report.rstDifferences(items, results, impls[0], impls[1]))
+        sys.stdout.write(report.rstDifferences(items, results, impls[0], impls[1],
+                                               "HTTP/2" if options.http2 else ""))
     elif options.markdown:
         sys.stdout.write(report.markdownTable(items, results, impls))
     elif options.rst:

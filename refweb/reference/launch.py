@@ -14,7 +14,9 @@ A site file defines ``makeResource(root, info)`` (served by a ``Site``) or
 proxy).  ``root`` is the site's own copy of the fixture folder; ``info`` is a
 dict the site may fill (a backend's port, say).  The launcher listens on a
 free port of 127.0.0.1 and prints one line, ``REFWEB-REFERENCE {json}``,
-with ``port`` and ``info``, for the adapter that started it.
+with ``port`` and ``info``, for the adapter that started it.  With
+``$REFWEB_REFERENCE_TLS`` set to ``KEY:CERT`` (two PEM files) it listens
+with TLS instead, where ALPN may choose HTTP/2 (``--http2 tls``).
 
 Part of refweb.reference: adapters -> launch (a subprocess) -> the site file.
 """
@@ -62,6 +64,21 @@ def loadSite(impl, path):
     return namespace
 
 
+def listen(impl, reactor, factory, tls):
+    """Listen on a free port of 127.0.0.1: TCP, or TLS with ``tls`` = ``"KEY:CERT"``."""
+    if not tls:
+        return reactor.listenTCP(0, factory, interface="127.0.0.1")
+    key, cert = tls.split(":", 1)
+    if impl == "twisted":  # CertificateOptions asks the Site which protocols ALPN may pick
+        from twisted.internet import ssl
+        with open(key) as k, open(cert) as c:
+            context = ssl.PrivateCertificate.loadPEM(k.read() + c.read()).options()
+    else:
+        from refweb.internet import endpoints
+        context = endpoints.sslContext(key, cert)
+    return reactor.listenSSL(0, factory, context, interface="127.0.0.1")
+
+
 def main(argv=None):
     impl, sitePath, root = (argv or sys.argv[1:])[:3]
     if impl == "twisted":
@@ -78,7 +95,7 @@ def main(argv=None):
         factory = names["makeFactory"](root, info)
     else:
         factory = server.Site(names["makeResource"](root, info))
-    port = reactor.listenTCP(0, factory, interface="127.0.0.1")
+    port = listen(impl, reactor, factory, os.environ.get("REFWEB_REFERENCE_TLS"))
     print("REFWEB-REFERENCE " + json.dumps({"port": port.getHost().port, "info": info}),
           flush=True)
     reactor.run()

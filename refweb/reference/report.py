@@ -6,7 +6,8 @@ The plain report (``textTable``) is written for a learner: it fits
 ``WIDTH`` columns; under each failure it gives the reason in full, the rule
 (the behaviour's docstring), its clause, its rung of the ladder
 (refweb/reference/ladder.py) and what to try next, and with ``verbose`` the
-bytes sent and received; skipped rows are folded into one line per chapter.
+bytes sent and received; skipped rows are folded into one line per chapter,
+and so are (with ``--http2``) the rows of behaviours that are HTTP/1.1 only.
 
 ``results`` is ``{implementation name: {behaviour name: Outcome}}``; the rows
 follow the registry's order, grouped by the guide's chapters, each chapter
@@ -22,12 +23,13 @@ from refweb.reference.suite import CHAPTERS
 
 
 def totals(outcomes):
-    """'N pass, N FAIL, N skip' (parts that are zero left out; '-' for none)."""
+    """'N pass, N FAIL, N skip, N HTTP/1.1 only' (parts that are zero left out; '-' for none)."""
     counts = {}
     for outcome in outcomes:
         counts[outcome.kind] = counts.get(outcome.kind, 0) + 1
     parts = ["%d %s" % (counts[kind], label) for kind, label in
-             (("pass", "pass"), ("fail", "FAIL"), ("skip", "skip")) if counts.get(kind)]
+             (("pass", "pass"), ("fail", "FAIL"), ("skip", "skip"),
+                                  ("http11", "HTTP/1.1 only")) if counts.get(kind)]
     return ", ".join(parts) or "-"
 
 
@@ -129,8 +131,9 @@ def failureLines(item, outcomes, verbose, given, width=WIDTH):
 
 
 def skipLines(members, results, impls, width=WIDTH):
-    """One line per implementation and reason: how many behaviours of a chapter were skipped."""
-    lines = []
+    """One line per implementation and reason: how many behaviours of a chapter were skipped;
+    then one line for the chapter's behaviours that are HTTP/1.1 only (with ``--http2``)."""
+    lines = http11Lines(members, results[impls[0]], width)
     for impl in impls:
         byReason = {}
         for item in members:
@@ -142,6 +145,19 @@ def skipLines(members, results, impls, width=WIDTH):
             text = "%d skipped (%s); sites %s" % (len(skipped), reason, ", ".join(sites))
             lines += wrapped("%s: " % impl, text, 2, len(impl) + 2, width)
     return lines
+
+
+def http11Lines(members, outcomes, width=WIDTH):
+    """'HTTP/1.1 only: N not run over HTTP/2 (reason: n; ...)', or nothing."""
+    byReason = {}
+    for item in members:
+        if outcomes[item.name].kind == "http11":
+            byReason[outcomes[item.name].reason] = byReason.get(outcomes[item.name].reason, 0) + 1
+    if not byReason:
+        return []
+    text = "%d not run over HTTP/2 (%s)" % (sum(byReason.values()), "; ".join(
+        "%s: %d" % pair for pair in byReason.items()))
+    return wrapped("HTTP/1.1 only: ", text, 2, len("HTTP/1.1 only: "), width)
 
 
 def totalsLine(label, cells, impls, nameWidth, width=WIDTH):
@@ -191,7 +207,7 @@ def rowLines(item, results, impls, form, given, widths):
     (failuresOnly, verbose, width), (nameWidth, cellWidth) = form, widths
     outcomes = [(impl, results[impl][item.name]) for impl in impls]
     kinds = {outcome.kind for _, outcome in outcomes}
-    if kinds == {"skip"} or (failuresOnly and "fail" not in kinds):
+    if kinds <= {"skip", "http11"} or (failuresOnly and "fail" not in kinds):
         return []
     cells = ["FAIL" if outcome.kind == "fail" else outcome.kind for _, outcome in outcomes]
     lines = ["%-*s" % (nameWidth, item.name) + " | ".join(c.ljust(cellWidth) for c in cells)]
@@ -206,7 +222,8 @@ def ladderSummary(items, outcomes, impl, width=WIDTH):
     rows, marked, advice = [], False, []
     for rung in ladder.RUNGS:
         names = [name for name in rung.names if name in selected]
-        ran = [outcomes[name] for name in names if outcomes[name].kind != "skip"]
+        ran = [outcomes[name] for name in names
+               if outcomes[name].kind not in ("skip", "http11")]
         if not ran:
             continue
         mark = ""
@@ -294,9 +311,15 @@ def answer(outcome):
     return "as the rule says" if outcome.kind == "pass" else outcome.cell()
 
 
-def rstDifferences(items, results, first="refweb", second="twisted"):
-    """The generated part of docs/internals/differences.rst: totals, then each difference."""
-    out = ["Totals per chapter", "~~~~~~~~~~~~~~~~~~", ""]
+def rstDifferences(items, results, first="refweb", second="twisted", over=""):
+    """The generated part of docs/internals/differences.rst: totals, then each difference.
+
+    ``over`` ("HTTP/2", for a ``--http2`` run) goes into every heading, so
+    that the page's two generated parts have headings of their own.
+    """
+    suffix = " over %s" % over if over else ""
+    heading = "Totals per chapter" + suffix
+    out = [heading, "~" * len(heading), ""]
     body = [[title, totals(results[first][i.name] for i in members),
              totals(results[second][i.name] for i in members)]
             for _, title, members in byChapter(items)]
@@ -304,8 +327,9 @@ def rstDifferences(items, results, first="refweb", second="twisted"):
                  totals(results[second][i.name] for i in items)])
     out.append(rstListTable(["chapter", first, second], body, [40, 30, 30]))
     found = differences(items, results, first, second)
-    out += ["Where they differ (%d behaviours)" % len(found), "~" * 60, ""]
+    out += ["Where they differ%s (%d behaviours)" % (suffix, len(found)), "~" * 60, ""]
     for key, title, members in byChapter(found):
+        title += " (%s)" % over if over else ""
         out += [title, "^" * len(title), ""]
         body = [[item.name, item.doc, item.source, answer(results[first][item.name]),
                  answer(results[second][item.name])] for item in members]

@@ -17,6 +17,9 @@ cannot lean on pytest.  This module is all the runner it needs:
   sites at the same time, and returns an ``Outcome`` for every pair.  A
   failed Outcome keeps the bytes its behaviour sent and received
   (``exchanges``), cut to ``EXCHANGE_LIMIT`` bytes a direction, for ``-v``.
+* ``runAll(..., http2="h2c" or "tls")`` runs the protocol-independent
+  behaviours over HTTP/2; each one ``protocols.HTTP11_ONLY`` lists is not
+  run and gets the outcome ``http11`` with the reason the table gives.
 
 Part of refweb.reference: cli -> suite -> adapters (servers) -> behaviours -> client.
 """
@@ -27,7 +30,8 @@ import re
 import socket
 import traceback
 
-from refweb.reference import client
+from refweb.reference import client, protocols
+from refweb.reference.adapters import NotOverHTTP2
 from refweb.reference.client import ConnectionClosed, ProtocolError
 
 #: The guide's chapters, in the order the table shows them: (key, title).
@@ -134,9 +138,11 @@ class Outcome:
         return "<Outcome %s %s>" % (self.kind, self.reason)
 
     def cell(self):
-        """The table cell: ``pass``, ``FAIL: reason`` or ``skip: why``."""
+        """The table cell: ``pass``, ``FAIL: reason``, ``skip: why`` or ``HTTP/1.1 only``."""
         if self.kind == "pass":
             return "pass"
+        if self.kind == "http11":
+            return "HTTP/1.1 only"
         return ("FAIL: " if self.kind == "fail" else "skip: ") + self.reason
 
 
@@ -191,7 +197,7 @@ def _outcomeOf(item, server):
         item.function(server)
     except Skipped as e:
         return Outcome("skip", str(e))
-    except Failure as e:
+    except (Failure, NotOverHTTP2) as e:
         return Outcome("fail", str(e))
     except ConnectionClosed as e:
         return Outcome("fail", str(e))
@@ -220,8 +226,24 @@ def scrubbed(outcome, server):
     return outcome
 
 
-def runSite(adapter, site, items):
-    """Start ``site`` once with ``adapter``, run ``items`` on it in order, stop it."""
+def runSite(adapter, site, items, http2=None):
+    """Start ``site`` once with ``adapter``, run ``items`` on it in order, stop it.
+
+    With ``http2`` ("h2c" or "tls") the requests go over HTTP/2, and the
+    behaviours that are HTTP/1.1 only are not run (their outcome says so).
+    """
+    if http2:
+        folded = {item.name: Outcome("http11", protocols.HTTP11_ONLY[item.name])
+                  for item in items if item.name in protocols.HTTP11_ONLY}
+        items = [item for item in items if item.name not in folded]
+        folded.update(_runStarted(adapter, site, items, http2))
+        return folded
+    return _runStarted(adapter, site, items, None)
+
+
+def _runStarted(adapter, site, items, http2):
+    if not items:
+        return {}
     why = adapter.unsupported(site)
     if why:
         return {item.name: Outcome("skip", why) for item in items}
@@ -230,13 +252,14 @@ def runSite(adapter, site, items):
     except Exception as e:
         reason = "site %r did not start: %s" % (site, " ".join(str(e).split())[:200])
         return {item.name: Outcome("fail", reason) for item in items}
+    server.http2 = http2
     try:
         return {item.name: scrubbed(runOne(item, server), server) for item in items}
     finally:
         server.stop()
 
 
-def runAll(adapter, items, workers=3):
+def runAll(adapter, items, workers=3, http2=None):
     """Run ``items`` against one implementation: {behaviour name: Outcome}.
 
     Each site is one server, started once; different sites run at the same
@@ -248,7 +271,8 @@ def runAll(adapter, items, workers=3):
         bySite.setdefault(item.site, []).append(item)
     results = {}
     with concurrent.futures.ThreadPoolExecutor(max_workers=workers) as pool:
-        futures = [pool.submit(runSite, adapter, site, group) for site, group in bySite.items()]
+        futures = [pool.submit(runSite, adapter, site, group, http2)
+                   for site, group in bySite.items()]
         for future in futures:
             results.update(future.result())
     return results

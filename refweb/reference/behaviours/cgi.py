@@ -85,7 +85,7 @@ def gateway_interface(server):
 @behaviour("cgi", "cgi", "RFC 3875 §4.1.16")
 def server_protocol(server):
     """SERVER_PROTOCOL is the request's protocol version."""
-    equal(env(server)["SERVER_PROTOCOL"], "HTTP/1.1", "SERVER_PROTOCOL")
+    equal(env(server)["SERVER_PROTOCOL"], server.protocol, "SERVER_PROTOCOL")
 
 
 @behaviour("cgi", "cgi", "RFC 3875 §4.1.8")
