@@ -50,7 +50,7 @@ class Request(Response):
     maxFormBytes = 16 * 1024 * 1024  # bodies larger than this are not parsed into args
     maxFormFields = 10000  # a form body with more fields is refused: 413
     journey = None  # a journey.Journey when the Site logs journeys (Site(journey=True))
-    _forceSSL = False
+    _secure = None  # set by setHost (VHostMonster): the scheme the public site has
     _receivedCookies = None
     _host = None
     _client = None
@@ -179,7 +179,7 @@ class Request(Response):
         """Pretend the request arrived for host:port (used by VHostMonster)."""
         from refweb.internet.address import IPv4Address
         host = toText(host)
-        self._forceSSL = bool(ssl)
+        self._secure = bool(ssl)
         default = 443 if ssl else 80
         self.requestHeaders.setRawHeaders("host", [host if port == default
                                                    else "%s:%d" % (host, port)])
@@ -195,8 +195,10 @@ class Request(Response):
         return self.getHost().host
 
     def isSecure(self):
-        if self._forceSSL:
-            return True
+        """Over TLS -- or as setHost said: behind VHostMonster, the public
+        site's scheme, whatever the connection to refweb is."""
+        if self._secure is not None:
+            return self._secure
         return bool(getattr(self.transport, "isTLS", False))
 
     def __repr__(self):

@@ -505,9 +505,6 @@ def test_h2client_over_tls_with_alpn(tmp_path):
     assert connection.alpn == "h2"
 
 
-@pytest.mark.xfail(strict=True, reason="refweb bug, HTTP/1.1 and HTTP/2 alike: over TLS, "
-                   "VHostMonster's /vhost/http/ leaves isSecure() True (http_request.setHost "
-                   "falls back to the transport); Twisted's VHostMonster sets it False")
 def test_vhostmonster_http_over_tls_is_not_secure():
     """Behind VHostMonster's /vhost/http/, a request that came over TLS is not secure and
     prePathURL says http (as Twisted does): the public site is plain HTTP."""
