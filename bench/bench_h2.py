@@ -21,6 +21,7 @@ the growth of its VmRSS over N is the memory of one idle connection.
 import argparse
 import os
 import re
+import shutil
 import socket
 import ssl
 import subprocess
@@ -159,10 +160,12 @@ def idleConnection(port, tls):
         if sock.selected_alpn_protocol() != "h2":
             raise SystemExit("ALPN did not choose h2 on port %d" % port)
     sock.sendall(PREFACE + EMPTY_SETTINGS)
-    head = b""
-    while len(head) < 9:  # the server's SETTINGS comes first (RFC 9113 §3.4)
-        head += sock.recv(9 - len(head))
-    sock.recv(int.from_bytes(head[:3], "big") or 1) if head[:3] != b"\0\0\0" else None
+    received = b""
+    while len(received) < 9 or len(received) < 9 + int.from_bytes(received[:3], "big"):
+        data = sock.recv(65536)  # the server's SETTINGS comes first (RFC 9113 §3.4)
+        if not data:
+            raise SystemExit("the server on port %d closed instead of sending SETTINGS" % port)
+        received += data
     sock.sendall(SETTINGS_ACK)
     return sock
 
@@ -209,18 +212,13 @@ def parseOptions(argv=None):
     unknown = set(options.servers) - set(SERVERS)
     if unknown:
         parser.error("unknown servers: %s" % ", ".join(sorted(unknown)))
-    options.pin = (os.cpu_count() or 1) >= 2 and bool(shutilWhich("taskset"))
+    options.pin = (os.cpu_count() or 1) >= 2 and bool(shutil.which("taskset"))
     return options
-
-
-def shutilWhich(name):
-    import shutil
-    return shutil.which(name)
 
 
 def main(argv=None):
     options = parseOptions(argv)
-    if not shutilWhich("h2load"):
+    if not shutil.which("h2load"):
         raise SystemExit("needs h2load (apt-get install nghttp2-client)")
     twisted = twistedPython() if "twisted-tls" in options.servers else None
     print("load average %s; pinned: %s; %d s per row after %d s warm-up"
