@@ -270,3 +270,76 @@ def test_refweb_wsgi_serves_the_benchmark_applications(bench, tmp_path):
         finally:
             proc.kill()
             proc.wait()
+
+
+# --------------------------------------------------------------------------
+# bench/bench_h2.py
+# --------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def benchH2():
+    sys.path.insert(0, BENCH)
+    try:
+        yield importlib.import_module("bench_h2")
+    finally:
+        sys.path.remove(BENCH)
+
+
+# The end of `h2load -t1 -c4 -m20 -D2 https://127.0.0.1:PORT/hello` against refweb.
+H2LOAD = """\
+TLS Protocol: TLSv1.3
+Cipher: TLS_AES_256_GCM_SHA384
+Server Temp Key: X25519 253 bits
+Application protocol: h2
+
+finished in 2.01s, 1744.50 req/s, 75.09KB/s
+requests: 3489 total, 3569 started, 3489 done, 3489 succeeded, 0 failed, 0 errored, 0 timeout
+status codes: 3489 2xx, 0 3xx, 0 4xx, 0 5xx
+"""
+
+
+def test_h2load_report_read(benchH2):
+    """h2load's protocol, req/s and request counts are read from its report;
+    an empty report reads as nothing measured."""
+    assert benchH2.parseH2load(H2LOAD) == {"protocol": "h2", "reqs": 1744.5, "done": 3489,
+                                           "succeeded": 3489, "failed": 0}
+    assert benchH2.parseH2load("")["reqs"] == 0.0
+
+
+def test_h2_cells_and_ratios(benchH2):
+    """A row not over h2, or with failures, is marked; ratios divide by Twisted's."""
+    good = {"protocol": "h2", "reqs": 300.0, "failed": 0}
+    assert benchH2.cell(good).strip() == "300"
+    assert benchH2.cell(dict(good, protocol="h2c")).strip() == "300"  # cleartext HTTP/2
+    assert benchH2.cell(dict(good, failed=3)).endswith("*")
+    assert benchH2.cell(dict(good, protocol="http/1.1")).endswith("*")
+    results = {"hello -c 4 -m 20": {"refweb-tls": good, "twisted-tls": dict(good, reqs=100.0)}}
+    assert benchH2.ratioLines(results, ["refweb-tls", "twisted-tls"]) == [
+        "hello -c 4 -m 20       refweb-tls/twisted 3.00"]
+
+
+def test_h2_options_and_pinned_h2load(benchH2):
+    """Servers are checked by name; h2load runs on CPU 1 when pinned."""
+    options = benchH2.parseOptions(["--servers", "refweb-h2c", "--idle", "5"])
+    assert options.servers == ["refweb-h2c"] and options.idle == 5
+    with pytest.raises(SystemExit):
+        benchH2.parseOptions(["--servers", "nginx"])
+    argv = benchH2.h2loadCommand("http://x/", 4, 20, 3, 1, pin=True)
+    assert argv[:3] == ["taskset", "-c", "1"] and "-c4" in argv and "-m20" in argv
+
+
+@pytest.mark.parametrize("name", ["refweb-h2c", "refweb-tls"])
+def test_refweb_h2_server_takes_idle_connections(benchH2, tmp_path, name):
+    """The bench's refweb server completes the HTTP/2 preface and SETTINGS
+    (prior knowledge, or TLS with ALPN h2) and its idle memory is measured."""
+    workdir = str(tmp_path)
+    if name.endswith("tls"):
+        from support import makeCertificate
+        makeCertificate(workdir)
+    proc, port, scheme = benchH2.startServer(name, workdir, None, pin=False)
+    try:
+        perConnection = benchH2.idleMemory(proc, port, scheme == "https", 3)
+    finally:
+        proc.kill()
+        proc.wait()
+    assert isinstance(perConnection, float)

@@ -8,6 +8,7 @@ out at all.  Skipped, saying why, where Chromium is not installed
 (``.ci/run`` installs Debian's ``chromium``).
 """
 
+import collections
 import os
 import re
 import shutil
@@ -178,3 +179,97 @@ def test_browser_reads_the_docs_site(docsSite, tmp_path):
     assert 'href="../_modules/refweb/resource.html#getChildForRequest"' in api
     assert "<h1>03 · Resource trees" in notebook
     assert 'class="cell_output docutils container"' in notebook  # outputs as committed
+
+
+# --------------------------------------------------------------------------
+# HTTP/2 over TLS: a page, its stylesheet and images on one connection
+# --------------------------------------------------------------------------
+
+def png(width, height, rgb=(200, 40, 40)):
+    """A solid-colour PNG of this size (8-bit RGB, one IDAT chunk)."""
+    import struct
+    import zlib
+
+    def chunk(kind, data):
+        return (struct.pack(">I", len(data)) + kind + data
+                + struct.pack(">I", zlib.crc32(kind + data)))
+    rows = b"".join(b"\0" + bytes(rgb) * width for _ in range(height))
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header)
+            + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b""))
+
+
+# The page writes what the browser measured into the DOM, for --dump-dom to print.
+H2_PAGE = """<!DOCTYPE html>
+<html><head><title>h2</title><link rel="stylesheet" href="style.css"></head>
+<body>%s
+<pre id="report"></pre>
+<script>
+window.addEventListener("load", function () {
+  var lines = ["page " + performance.getEntriesByType("navigation")[0].nextHopProtocol];
+  performance.getEntriesByType("resource").forEach(function (entry) {
+    lines.push("resource " + entry.name.split("/").pop() + " " + entry.nextHopProtocol);
+  });
+  document.querySelectorAll("img").forEach(function (img) {
+    lines.push("image " + img.getAttribute("src") + " " + img.naturalWidth);
+  });
+  lines.push("color " + getComputedStyle(document.body).color);
+  document.getElementById("report").textContent = lines.join("\\n");
+});
+</script></body></html>
+"""
+IMAGES = ["img%d.png" % n for n in range(6)]
+
+
+@pytest.fixture
+def h2site(tmp_path):
+    """A page with a stylesheet and six images."""
+    root = tmp_path / "h2site"
+    root.mkdir()
+    tags = "".join('<img src="%s">' % name for name in IMAGES)
+    (root / "index.html").write_text(H2_PAGE % tags)
+    (root / "style.css").write_text("body { color: rgb(1, 2, 3); }\n")
+    for n, name in enumerate(IMAGES):
+        (root / name).write_bytes(png(10 + n, 10))
+    return root
+
+
+class Recording(static.File):
+    """static.File that notes, for each request, the protocol and the client's port."""
+
+    seen = None
+
+    def render(self, request):
+        self.seen.append((request.path, request.clientproto, request.getClientAddress().port))
+        return static.File.render(self, request)
+
+
+def test_browser_loads_a_page_over_h2(h2site, certfiles, tmp_path):
+    """Headless Chromium over TLS chooses HTTP/2 by ALPN: the page, its
+    stylesheet and its images all come over "h2", the images decode, and
+    the server saw them as streams of one connection."""
+    from refweb.internet import reactor
+    from refweb.internet.endpoints import sslContext
+    from refweb import server as webserver
+    cert, key = certfiles
+    seen = []
+    Recording.seen = seen
+    site = webserver.Site(Recording(str(h2site)))
+    port = reactor.listenSSL(0, site, sslContext(key, cert), interface="127.0.0.1")
+    try:
+        dom = chromium(tmp_path / "profile", "--ignore-certificate-errors",
+                       "--virtual-time-budget=5000", "--dump-dom",
+                       "https://127.0.0.1:%d/index.html" % port.getHost().port)
+    finally:
+        port.stopListening()
+    report = re.search(r'<pre id="report">(.*?)</pre>', dom, re.S).group(1).splitlines()
+    assert "page h2" in report, report
+    for name in ["style.css"] + IMAGES:
+        assert "resource %s h2" % name in report, report
+    for n, name in enumerate(IMAGES):
+        assert "image %s %d" % (name, 10 + n) in report, report
+    assert "color rgb(1, 2, 3)" in report  # the stylesheet applied
+    served = [entry for entry in seen if entry[0] != "/favicon.ico"]
+    assert {proto for _, proto, _ in served} == {"HTTP/2"}
+    ports = collections.Counter(clientPort for _, _, clientPort in served)
+    assert max(ports.values()) >= 1 + 1 + len(IMAGES)  # one connection carried them all
