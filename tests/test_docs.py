@@ -924,12 +924,32 @@ def test_h2_prior_knowledge(procs, workdir):
     its frames (--wire); h2_curl.sh's curl fetches the file over it."""
     port = freePort()
     proc = procs.script("h2_serve.sh", workdir, port)
-    assert h2Get(port, "/notes/todo.txt") == (200, b"- read the guide\n- read refweb/resource.py\n")
-    assert waitUntil(lambda: "<< DATA stream=1 len=0 flags=END_STREAM" in proc.output())
-    assert ">> HEADERS stream=1 " in proc.output()
     if curlSpeaksHTTP2():
         status, output = procs.run(["bash", "h2_curl.sh"], workdir, PORT=port)
         assert (status, output) == (0, "- read the guide\n- read refweb/resource.py\n")
+        assert waitUntil(lambda: "wire conn-1 -- closed" in proc.output())
+        for line in chapterWireLines():
+            assert line in proc.output(), line
+    assert h2Get(port, "/notes/todo.txt") == (200, b"- read the guide\n- read refweb/resource.py\n")
+    assert waitUntil(lambda: "<< DATA stream=1 len=0 flags=END_STREAM" in proc.output())
+    assert ">> HEADERS stream=1 " in proc.output()
+
+
+def chapterWireLines():
+    """The --wire lines guide/18-http2.rst quotes for curl's request, each cut
+    before what curl's version or the port changes: a frame's fields and
+    details, and the length of a header block or of curl's SETTINGS."""
+    with open(os.path.join(DOCS, "guide", "18-http2.rst"), encoding="utf-8") as f:
+        quoted = re.findall(r"^    (wire conn-1 .*)$", f.read(), re.M)
+    assert len(quoted) >= 10
+    cut = []
+    for line in quoted:
+        line = line.split(" (")[0]
+        if " HEADERS " in line or ">> SETTINGS stream=0 len=18" in line \
+                or ">> WINDOW_UPDATE" in line:
+            line = line.split(" len=")[0]
+        cut.append(line)
+    return cut
 
 
 @checks("h2_tls.sh")

@@ -330,6 +330,25 @@ def test_wire_logs_every_frame_in_and_out(serve, client, logged):
     assert outgoing[3:] == ["<< DATA stream=1 len=13", "<< DATA stream=1 len=0 flags=END_STREAM"]
 
 
+def test_wire_log_joins_a_block_split_by_continuation(logged):
+    """A header block split over HEADERS and CONTINUATION is logged as it
+    goes, its fields decoded on the frame that ends it; bytes the log cannot
+    read stop it with a line saying why."""
+    from refweb.h2.wirelog import FrameLog
+    wire = FrameLog("conn-x")
+    block = Encoder().encode(h2support.request("/split"))
+    wire.received(frames.PREFACE + frames.frame("HEADERS", frames.END_STREAM, 1, block[:4])
+                  + frames.frame("CONTINUATION", frames.END_HEADERS, 1, block[4:]))
+    wire.received(b"\x00\x00\x01\x04\x00\x00\x00\x00\x00\x00")  # SETTINGS of 1 byte
+    wire.received(frames.settingsFrame({}))  # no longer read
+    assert logged == [
+        "wire conn-x >> PRI * HTTP/2.0 (the client's preface)",
+        "wire conn-x >> HEADERS stream=1 len=4 flags=END_STREAM (the block goes on)",
+        "wire conn-x >> CONTINUATION stream=1 len=%d flags=END_HEADERS (:method: GET, "
+        ":scheme: http, :path: /split, :authority: example.com)" % (len(block) - 4),
+        "wire conn-x >> (no longer read: FRAME_SIZE_ERROR: SETTINGS with 1 bytes of payload)"]
+
+
 def test_wire_off_logs_no_frames(serve, client, logged):
     """Without wire=True, an HTTP/2 connection logs no frame (and keeps no FrameLog)."""
     c = client(serve(Page()))
