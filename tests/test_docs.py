@@ -944,6 +944,8 @@ def chapterWireLines():
     assert len(quoted) >= 10
     cut = []
     for line in quoted:
+        if line.endswith("len=0 flags=END_STREAM"):
+            continue  # curl, with all the bytes Content-Length promised, may hang up first
         line = line.split(" (")[0]
         if " HEADERS " in line or ">> SETTINGS stream=0 len=18" in line \
                 or ">> WINDOW_UPDATE" in line:
