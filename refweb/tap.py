@@ -89,7 +89,7 @@ WEB_OPTIONS = [
            "personal servers (~/.refweb-web-pb) as /USER.refweb/."),
     Option("version", None, help="Print the version and exit."),
     Option("wire", None, help="Log the raw head of every request and response "
-           "('wire >>' and 'wire <<' lines), for learning."),
+           "('wire >>' and 'wire <<' lines; over HTTP/2, every frame), for learning."),
     Option("wsgi", None, "NAME", "Serve this WSGI application, a dotted name "
            "such as helloworld.application, as the root."),
 ]

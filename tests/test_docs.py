@@ -884,6 +884,92 @@ def test_wire_by_hand(procs, workdir):
     compareOutput(procs, workdir, "wire_by_hand.py")
 
 
+@checks("h2_by_hand.py", "h2_by_hand.out")
+def test_h2_by_hand(procs, workdir):
+    """h2_by_hand.py prints exactly the frames and tables guide/18-http2.rst shows."""
+    compareOutput(procs, workdir, "h2_by_hand.py")
+
+
+def curlSpeaksHTTP2():
+    if shutil.which("curl") is None:
+        return False
+    version = subprocess.run(["curl", "--version"], capture_output=True, text=True).stdout
+    return "HTTP2" in version
+
+
+def h2Get(port, path, tls=False):
+    """(status, body) of one GET over HTTP/2, by tests/h2support's client."""
+    from tests.h2support import Client
+    client = Client(port, tls=tls)
+    try:
+        client.request(1, path)
+        status, _, data = client.answer(1)
+    finally:
+        client.close()
+    return status, data
+
+
+def test_h2_chapter_lists_every_limit():
+    """guide/18-http2.rst's limits table has each row of refweb.h2.states.LIMITS, with its value."""
+    from refweb.h2 import states
+    with open(os.path.join(DOCS, "guide", "18-http2.rst"), encoding="utf-8") as f:
+        page = f.read()
+    for limit in states.LIMITS:
+        assert "   * - ``%s``\n     - %d\n" % (limit.name, limit.value) in page, limit.name
+
+
+@checks("h2_serve.sh", "h2_curl.sh")
+def test_h2_prior_knowledge(procs, workdir):
+    """h2_serve.sh answers a client with prior knowledge in HTTP/2, logging
+    its frames (--wire); h2_curl.sh's curl fetches the file over it."""
+    port = freePort()
+    proc = procs.script("h2_serve.sh", workdir, port)
+    if curlSpeaksHTTP2():
+        status, output = procs.run(["bash", "h2_curl.sh"], workdir, PORT=port)
+        assert (status, output) == (0, "- read the guide\n- read refweb/resource.py\n")
+        assert waitUntil(lambda: "wire conn-1 -- closed" in proc.output())
+        for line in chapterWireLines():
+            assert line in proc.output(), line
+    assert h2Get(port, "/notes/todo.txt") == (200, b"- read the guide\n- read refweb/resource.py\n")
+    assert waitUntil(lambda: "<< DATA stream=1 len=0 flags=END_STREAM" in proc.output())
+    assert ">> HEADERS stream=1 " in proc.output()
+
+
+def chapterWireLines():
+    """The --wire lines guide/18-http2.rst quotes for curl's request, each cut
+    before what curl's version or the port changes: a frame's fields and
+    details, and the length of a header block or of curl's SETTINGS."""
+    with open(os.path.join(DOCS, "guide", "18-http2.rst"), encoding="utf-8") as f:
+        quoted = re.findall(r"^    (wire conn-1 .*)$", f.read(), re.M)
+    assert len(quoted) >= 10
+    cut = []
+    for line in quoted:
+        if line.endswith("len=0 flags=END_STREAM"):
+            continue  # curl, with all the bytes Content-Length promised, may hang up first
+        line = line.split(" (")[0]
+        if " HEADERS " in line or ">> SETTINGS stream=0 len=18" in line \
+                or ">> WINDOW_UPDATE" in line:
+            line = line.split(" len=")[0]
+        cut.append(line)
+    return cut
+
+
+@checks("h2_tls.sh")
+def test_h2_over_tls(procs, workdir):
+    """h2_tls.sh's certificate and TLS port: ALPN chooses h2, and curl says HTTP/2."""
+    if shutil.which("openssl") is None:
+        pytest.skip("needs the openssl command")
+    with open(os.path.join(EXAMPLES, "h2_tls.sh"), encoding="utf-8") as f:
+        makeCert, serve, ask = [line for line in f.read().splitlines()
+                                if line and not line.startswith("#")]
+    port = freePort()
+    assert procs.run(["bash", "-c", makeCert], workdir, timeout=60)[0] == 0
+    procs.start(["bash", "-c", serve], workdir, PORT=port).waitPort(port)
+    assert h2Get(port, "/notes/todo.txt", tls=True)[0] == 200
+    if curlSpeaksHTTP2():
+        assert procs.run(["bash", "-c", ask], workdir, PORT=port) == (0, "2\n")
+
+
 @checks("thread_names.py", "thread_names.out")
 def test_thread_names(procs, workdir):
     """thread_names.py prints exactly the threads docs/internals/reactor.rst shows."""

@@ -178,6 +178,47 @@ def checkPorts(run):
         assert "Welcome to htdocs" in text(port)
 
 
+def withCurlHTTP2(run):
+    from tests.test_docs import curlSpeaksHTTP2
+    if not curlSpeaksHTTP2():
+        pytest.skip("this curl has no HTTP/2")
+
+
+def withH2Server(run):
+    """curl's server: h2_serve.sh's command, on PORT."""
+    withCurlHTTP2(run)
+    run.start("python -m refweb -n web --path htdocs --wire " + LISTEN, port=run.port)
+
+
+def withCertificate(run):
+    if not os.access("/usr/bin/openssl", os.X_OK):
+        pytest.skip("needs openssl")
+    makeCert = "openssl req -x509 -newkey rsa:2048 -nodes -subj /CN=localhost -days 1 " \
+        "-keyout key.pem -out cert.pem"
+    subprocess.run(["bash", "-c", makeCert], cwd=str(run.cwd), check=True,
+                   capture_output=True, timeout=60)
+
+
+def withTLSServer(run):
+    withCurlHTTP2(run)
+    withCertificate(run)
+    run.start(TLS_SERVE, port=run.port)
+
+
+def checkH2(tls):
+    """The server answers over HTTP/2 (with --wire, it logs the frames)."""
+    def check(run):
+        from tests.test_docs import h2Get
+        assert h2Get(run.port, "/notes/todo.txt", tls=tls)[0] == 200
+        if not tls:
+            run.waitOutput("<< DATA stream=1 len=0 flags=END_STREAM")
+    return check
+
+
+TLS_SERVE = ("python -m refweb -n web --path htdocs --listen "
+             "ssl:${PORT:-8443}:privateKey=key.pem:certKey=cert.pem:interface=127.0.0.1")
+
+
 class Case:
     """How to run one command and what to check.  ``serve``: it keeps running
     and listens on PORT (or on ``ports``); otherwise it runs to its end."""
@@ -293,6 +334,19 @@ EXPECTED = {
     resourceScript("notify_cancel.py"): Case(checkNotifyCancel),
     # chapter 17: as-is
     "python asis_site.py": Case(served200("/hello.asis", "Hello world")),
+    # chapter 18: HTTP/2
+    "python h2_by_hand.py": Case(checkPrinted("h2_by_hand.py"), serve=False),
+    "python -m refweb -n web --path htdocs --wire " + LISTEN: Case(checkH2(tls=False)),
+    "curl -s --http2-prior-knowledge http://127.0.0.1:${PORT:-8080}/notes/todo.txt": Case(
+        lambda run: run.output == "- read the guide\n- read refweb/resource.py\n"
+        or pytest.fail(run.output), serve=False, setup=withH2Server),
+    "openssl req -x509 -newkey rsa:2048 -nodes -subj /CN=localhost -days 1 -keyout key.pem "
+    "-out cert.pem": Case(lambda run: (run.cwd / "key.pem").exists() or pytest.fail("no key"),
+                          serve=False, needs="/usr/bin/openssl"),
+    TLS_SERVE: Case(checkH2(tls=True), setup=withCertificate),
+    "curl -sk --http2 -o /dev/null -w '%{http_version}\\n' https://127.0.0.1:${PORT:-8443}/":
+        Case(lambda run: run.output == "2\n" or pytest.fail(run.output), serve=False,
+             setup=withTLSServer),
     # internals
     "python watch_hello.py": Case(checkPrinted("watch_hello.py"), serve=False),
     "bash cli_mistakes.sh": Case(checkPrinted("cli_mistakes.sh"), serve=False),

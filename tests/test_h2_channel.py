@@ -17,6 +17,7 @@ import h2support
 from h2support import Client
 from refweb import server, static
 from refweb.h2 import frames
+from refweb.h2.hpack import Encoder
 from refweb.resource import Resource
 from refweb.h2.stream import requestHeaders
 from support import siteWith, waitUntil
@@ -302,6 +303,58 @@ def test_client_goaway_closes_after_its_streams(serve, client):
     tree.release.set()
     assert c.answer(1)[2] == b"done /slow"
     assert c.readFrame() is None
+
+
+def test_wire_logs_every_frame_in_and_out(serve, client, logged):
+    """With Site(wire=True) an HTTP/2 connection logs one line per frame,
+    ">>" in and "<<" out, a header block's fields decoded."""
+    c = client(serve(siteWith(Page(), wire=True)))
+    c.request(1, "/a")
+    assert c.answer(1)[2] == b"GET /a HTTP/2"
+    c.close()
+    assert waitUntil(lambda: any(line.endswith(" -- closed") for line in logged))
+    wire = [line.split(" ", 2) for line in logged if line.startswith("wire ")]
+    name = wire[0][1]
+    assert name.startswith("conn-") and {w[1] for w in wire} == {name}
+    incoming = [w[2] for w in wire if w[2].startswith(">> ")]
+    outgoing = [w[2] for w in wire if w[2].startswith("<< ")]
+    assert incoming[:3] == [
+        ">> PRI * HTTP/2.0 (the client's preface)", ">> SETTINGS stream=0 len=0",
+        ">> HEADERS stream=1 len=%d flags=END_STREAM|END_HEADERS (:method: GET, "
+        ":scheme: http, :path: /a, :authority: example.com)" % len(
+            Encoder().encode(h2support.request("/a")))]
+    assert outgoing[0].startswith("<< SETTINGS stream=0 len=24 (HEADER_TABLE_SIZE=4096, ")
+    assert outgoing[1] == "<< SETTINGS stream=0 len=0 flags=ACK"
+    assert outgoing[2].startswith("<< HEADERS stream=1 len=") and \
+        "flags=END_HEADERS (:status: 200, content-length: 13, " in outgoing[2]
+    assert outgoing[3:] == ["<< DATA stream=1 len=13", "<< DATA stream=1 len=0 flags=END_STREAM"]
+
+
+def test_wire_log_joins_a_block_split_by_continuation(logged):
+    """A header block split over HEADERS and CONTINUATION is logged as it
+    goes, its fields decoded on the frame that ends it; bytes the log cannot
+    read stop it with a line saying why."""
+    from refweb.h2.wirelog import FrameLog
+    wire = FrameLog("conn-x")
+    block = Encoder().encode(h2support.request("/split"))
+    wire.received(frames.PREFACE + frames.frame("HEADERS", frames.END_STREAM, 1, block[:4])
+                  + frames.frame("CONTINUATION", frames.END_HEADERS, 1, block[4:]))
+    wire.received(b"\x00\x00\x01\x04\x00\x00\x00\x00\x00\x00")  # SETTINGS of 1 byte
+    wire.received(frames.settingsFrame({}))  # no longer read
+    assert logged == [
+        "wire conn-x >> PRI * HTTP/2.0 (the client's preface)",
+        "wire conn-x >> HEADERS stream=1 len=4 flags=END_STREAM (the block goes on)",
+        "wire conn-x >> CONTINUATION stream=1 len=%d flags=END_HEADERS (:method: GET, "
+        ":scheme: http, :path: /split, :authority: example.com)" % (len(block) - 4),
+        "wire conn-x >> (no longer read: FRAME_SIZE_ERROR: SETTINGS with 1 bytes of payload)"]
+
+
+def test_wire_off_logs_no_frames(serve, client, logged):
+    """Without wire=True, an HTTP/2 connection logs no frame (and keeps no FrameLog)."""
+    c = client(serve(Page()))
+    c.request(1, "/a")
+    assert c.answer(1)[0] == 200
+    assert not [line for line in logged if line.startswith("wire ")]
 
 
 def test_site_sets_connection_limits(serve, client):

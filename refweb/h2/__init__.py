@@ -13,7 +13,8 @@ The modules, in the order a connection's bytes meet them:
   ``fields.py`` (what a request's fields must be);
 * ``channel.py``: the protocol that serves a Site over it, each stream a
   request writing to a ``stream.py`` H2Stream; ``iothread.py`` is the
-  thread a connection has while it has streams.
+  thread a connection has while it has streams;
+* ``wirelog.py``: with ``Site(wire=True)``, one log line for each frame.
 
 Start reading at ``frames``.
 """

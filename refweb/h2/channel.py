@@ -43,6 +43,7 @@ from refweb.h2.connection import (
     StreamEnded, StreamReset, WindowOpened)
 from refweb.h2.stream import H2Stream, requestHeaders
 from refweb.h2.iothread import IOThread
+from refweb.h2.wirelog import FrameLog
 from refweb.internet.error import ConnectionDone, ConnectionLost
 from refweb.internet.protocol import Protocol
 from refweb.python import log
@@ -71,6 +72,7 @@ class H2Channel(Protocol):
     idleTimeout = 60.0  # seconds a connection with no stream may wait: GOAWAY
     linger = 2.0  # seconds, after our last frame, for the client to close first
     maxWorkers = 16  # streams of one connection rendering at once; the others wait
+    wire = None  # a wirelog.FrameLog, with Site(wire=True): every frame logged
 
     def __init__(self):
         self.connection = None  # the H2Connection, made in connectionMade
@@ -101,6 +103,8 @@ class H2Channel(Protocol):
         for name in H2_LIMIT_NAMES:
             setattr(channel, name, getattr(http.factory, name, getattr(cls, name)))
         channel.protocol = http
+        if http.wireLog:
+            channel.wire = FrameLog(http.connectionName())
         channel.makeConnection(http.transport)
         for name in WAITING_INTERFACE:
             setattr(http, name, getattr(channel, name))
@@ -177,6 +181,8 @@ class H2Channel(Protocol):
     def _receive(self, data):
         later = []  # what runs once the lock is let go: renders, errbacks
         with self._lock:
+            if self.wire is not None:
+                self.wire.received(data)
             for event in self.connection.receive(data):
                 EVENTS[type(event)](self, event, later)
             self._flush()
@@ -332,7 +338,10 @@ class H2Channel(Protocol):
     def _flush(self):
         """Write what the connection queued (with the lock held: in order);
         over TLS, from any other thread, wake the one that may."""
-        self._pending += self.connection.dataToSend()
+        data = self.connection.dataToSend()
+        if data and self.wire is not None:
+            self.wire.sent(data)
+        self._pending += data
         if not self._pending:
             return
         if self._mayWrite():
@@ -365,6 +374,8 @@ class H2Channel(Protocol):
                 stream.gone = True
             self._lock.notify_all()
             self._deadline = time.monotonic() + self.linger
+        if self.wire is not None:
+            self.wire.closed()
         if linger and not self.transport.isTLS:
             self.transport.shutdownWriting()
         else:
