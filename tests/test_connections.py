@@ -65,21 +65,34 @@ def ask(sock, path, extra=b""):
     sock.sendall(b"GET " + path + b" HTTP/1.1\r\nHost: x\r\n" + extra + b"\r\n")
 
 
+# Bytes received past the last response read from a socket: a pipelined
+# response can arrive in the same recv as the one before it.
+_unread = {}
+
+
 def readResponse(sock):
-    """One response off a kept-alive socket: (status, body), by length or chunks."""
-    data = b""
+    """One response off a kept-alive socket: (status, body), by length or chunks.
+    Whatever came after it is kept for the next call."""
+    data = _unread.pop(sock, b"")
     while b"\r\n\r\n" not in data:
         data += _recvSome(sock)
-    head, _, body = data.partition(b"\r\n\r\n")
+    head, _, rest = data.partition(b"\r\n\r\n")
     status, headers, _ = parseResponse(head + b"\r\n\r\n")
     if "content-length" in headers:
         length = int(headers["content-length"][0])
-        while len(body) < length:
-            body += _recvSome(sock)
-        return status, body
-    while not body.endswith(b"0\r\n\r\n"):
-        body += _recvSome(sock)
-    return status, dechunk(body)[0]
+        while len(rest) < length:
+            rest += _recvSome(sock)
+        body, extra = rest[:length], rest[length:]
+    else:
+        while True:
+            try:
+                body, extra = dechunk(rest)
+                break
+            except (ValueError, IndexError):  # the last chunk has not come yet
+                rest += _recvSome(sock)
+    if extra:
+        _unread[sock] = extra
+    return status, body
 
 
 def _recvSome(sock):
