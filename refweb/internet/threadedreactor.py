@@ -230,7 +230,7 @@ class ThreadedReactor:
     """The reactor the guide imports: ``from refweb.internet import reactor``."""
 
     minWorkers = 8  # worker threads started with the first port
-    maxWorkers = 16  # busy workers while requests flow; more work waits for one to be free
+    maxWorkers = 64  # busy workers while requests flow; more work waits for one to be free
     workerCeiling = 512  # threads at most, when every worker is blocked (workers.py)
     shutdownGrace = 10.0  # seconds requests in flight may take to finish at shutdown
     cutShort = False  # the last shutdown abandoned requests (a second signal, or the grace ran out)
