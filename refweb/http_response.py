@@ -35,11 +35,9 @@ the request's own state changes happen under ``_stateLock``.
 Start reading at ``Response.write``.
 """
 
-import threading
-import time
 
 from refweb import error, wire
-from refweb.http_headers import Headers, toText
+from refweb.http_headers import toText
 from refweb.internet import defer
 from refweb.internet.error import ConnectionDone, ConnectionLost
 from refweb.internet.protocol import copyFileRange

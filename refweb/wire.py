@@ -47,7 +47,6 @@ Start reading at ``parseHead``.
 """
 
 import calendar
-import re
 import time
 
 from refweb import grammar
