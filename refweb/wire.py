@@ -47,6 +47,7 @@ Start reading at ``parseHead``.
 """
 
 import calendar
+import functools
 import time
 
 from refweb import grammar
@@ -286,11 +287,24 @@ def checkHost(version, hostValues):
         raise BadRequest(detail="an HTTP/1.1 request needs a Host header")
     if len(hostValues) > 1:
         raise BadRequest(detail="more than one Host header")
-    if hostValues:
-        try:
-            grammar.checkAuthority(hostValues[0])
-        except ValueError:
-            raise BadRequest(detail="malformed Host header") from None
+    if hostValues and not isWellFormedHost(hostValues[0]):
+        raise BadRequest(detail="malformed Host header")
+
+
+def isWellFormedHostPlain(value):
+    """Whether ``value`` is a well-formed Host (grammar.checkAuthority)."""
+    try:
+        grammar.checkAuthority(value)
+    except ValueError:
+        return False
+    return True
+
+
+# The same answer, remembered: a client sends the same Host on every request
+# of a connection, and checking it is some 7 % of a hello request's CPU
+# (bench/README.rst, "The Host check, remembered").  Bounded, so a client
+# that sends a new Host each time only pushes old answers out.
+isWellFormedHost = functools.lru_cache(maxsize=256)(isWellFormedHostPlain)
 
 
 def fieldValues(fields, name):

@@ -93,6 +93,18 @@ def test_checkHost(version, hosts, ok):
             wire.checkHost(version, hosts)
 
 
+@pytest.mark.parametrize("value", [
+    "a", "example.com", "127.0.0.1:8080", "[::1]", "[::1]:80", "[v1.x]", ":80", "",
+    "exa mple.com", "a/b", "a:80x", "a@b", "a:65536", "a:000080", "[::1", "[1::2::3]",
+    "\u0663", "a:\u0668\u0660",
+])
+def test_isWellFormedHost_remembered_agrees_with_plain(value):
+    """The remembered Host check gives the plain check's answer, asked once or twice."""
+    plain = wire.isWellFormedHostPlain(value)
+    assert wire.isWellFormedHost(value) == plain
+    assert wire.isWellFormedHost(value) == plain
+
+
 @pytest.mark.parametrize("version, values, keep", [
     ("HTTP/1.1", [], True),
     ("HTTP/1.1", ["close"], False),
