@@ -130,12 +130,17 @@ def test_connections_with_streams_under_way_have_no_thread(serve, client):
 
 
 class Huge(Resource):
-    """8 MiB in pieces, written from the render's worker."""
+    """``count`` pieces of 64 KiB (8 MiB), written from the render's worker:
+    more than the kernel's buffers take, so some wait in the transport's queue."""
     isLeaf = True
     piece = os.urandom(64 * 1024)
 
+    def __init__(self, count=128):
+        Resource.__init__(self)
+        self.count = count
+
     def render_GET(self, request):
-        for _ in range(128):
+        for _ in range(self.count):
             request.write(self.piece)
         return b""
 
@@ -345,6 +350,36 @@ def test_client_goaway_closes_after_its_streams(serve, client):
     tree.release.set()
     assert c.answer(1)[2] == b"done /slow"
     assert c.readFrame() is None
+
+
+class UntilQueued(Resource):
+    """Writes 64 KiB pieces until some wait in the transport's queue (the
+    kernel's buffers are full), then ends the response."""
+    isLeaf = True
+    piece = os.urandom(64 * 1024)
+    pieces, queued = 0, False
+
+    def render_GET(self, request):
+        transport = request.channel.h2.transport
+        while not transport.queuedBytes and self.pieces < 1024:
+            request.write(self.piece)
+            self.pieces += 1
+        self.queued = bool(transport.queuedBytes)
+        return b""
+
+
+def test_client_goaway_closes_after_its_queued_bytes(serve, client):
+    """After the client's GOAWAY, the last response's bytes still queued for
+    a slow reader are sent before the connection's FIN, not lost to it."""
+    tree = UntilQueued()
+    c = client(serve(tree), settings={"INITIAL_WINDOW_SIZE": 2 ** 31 - 1})
+    c.autoWindow = False
+    c.send(frames.windowUpdateFrame(0, 2 ** 31 - 1 - 65535))
+    c.request(1)
+    c.send(frames.goawayFrame(1, frames.NO_ERROR))
+    assert waitUntil(lambda: tree.queued)  # the client reads nothing until the response ended
+    time.sleep(0.3)
+    assert c.answer(1)[2] == UntilQueued.piece * tree.pieces
 
 
 def test_wire_logs_every_frame_in_and_out(serve, client, logged):

@@ -94,6 +94,7 @@ class SocketTransport:
         self.lastProgress = None  # when queued output last moved (time.monotonic())
         self._closing = False  # loseConnection() with output still queued
         self._shared = False  # TLS shared by the selector's reads and workers' writes
+        self._shutWhenSent = False  # shutdownWriting() with output still queued
         self.whenRoom = None  # called by flush once queued output is below highWater
         self._poller = None  # a select.poll for receiveWithin, made on first use
         family = sock.family.name if hasattr(sock.family, "name") else "AF_INET"
@@ -203,6 +204,8 @@ class SocketTransport:
                 self._roomToWrite.notify_all()
             if not self._output and self._closing:
                 self._closeLocked()
+            elif not self._output and self._shutWhenSent:
+                self._shutdownWritingLocked()
             waiting = bool(self._output)
             room = self._queued < self.highWater
         if room and self.whenRoom is not None:
@@ -378,16 +381,22 @@ class SocketTransport:
 
     # -- closing ------------------------------------------------------------
     def shutdownWriting(self):
-        """Say "no more bytes from us" (a FIN) and keep reading: how a refusal
-        ends without a reset.  On TLS, nothing: shutting the socket under
+        """Say "no more bytes from us" (a FIN, once the queued output has
+        gone) and keep reading: how a refusal ends without a reset.  On TLS, nothing: shutting the socket under
         the TLS layer would end the reading too."""
         if self.isTLS:
             return
         with self._writeLock:
-            try:
-                self.socket.shutdown(socket.SHUT_WR)
-            except OSError:
-                pass
+            if self._output:
+                self._shutWhenSent = True  # after them: flush() shuts it
+                return
+            self._shutdownWritingLocked()
+
+    def _shutdownWritingLocked(self):
+        try:
+            self.socket.shutdown(socket.SHUT_WR)
+        except OSError:
+            pass
 
     def loseConnection(self):
         """Close the socket once the queued output has gone (at once if none)."""
