@@ -550,6 +550,18 @@ def test_connections_busy_beyond_the_worker_pool(serve, serveTLS, client, tls):
     assert results == [True] * 5
 
 
+@pytest.mark.parametrize("tls", [False, True])
+def test_16_mib_file_under_a_small_window_arrives_whole(serve, serveTLS, client, tmp_path, tls):
+    """A 16 MiB static file under a 16 KiB window arrives byte-exact: every
+    WINDOW_UPDATE, read by the selector, wakes the writer for the next piece."""
+    data = os.urandom(16 * 1024 * 1024)
+    (tmp_path / "big.bin").write_bytes(data)
+    port = (serveTLS if tls else serve)(static.File(str(tmp_path)))
+    c = client(port, tls=tls, settings={"INITIAL_WINDOW_SIZE": 16384})
+    c.request(1, "/big.bin")
+    assert c.answer(1)[2] == data
+
+
 def test_tls_http11_client_still_served(serveTLS):
     """A TLS client that does not offer h2 is served HTTP/1.1."""
     from support import clientContext
