@@ -6,6 +6,9 @@ Servers, each a fresh process per row, pinned to CPU 0 (h2load to CPU 1):
     refweb-tls   refweb over TLS, HTTP/2 chosen by ALPN
     twisted-tls  Twisted over TLS with ALPN (Twisted speaks HTTP/2 only so),
                  from ~/.cache/refweb-bench/twisted with ``twisted[tls,http2]``
+    baseline-h2c, baseline-tls   with ``--baseline TREE``: refweb from another
+                 checkout (``git worktree add /tmp/before main~3``), in the same
+                 run: a before/after comparison, each against twisted-tls
 
 Each serves "/hello" (a Resource answering ``Hello, world!``) and "/4k.bin"
 (its own file server).  Rows: both paths at ``-c 4 -m 20`` (4 connections,
@@ -15,7 +18,7 @@ or with failed requests, is marked.  Then each server holds N idle HTTP/2
 connections (preface, SETTINGS both ways and their ACKs, then silence):
 the growth of its VmRSS over N is the memory of one idle connection.
 
-    python bench/bench_h2.py [--duration S] [--idle N] [--servers a,b]
+    python bench/bench_h2.py [--duration S] [--idle N] [--servers a,b] [--baseline TREE]
 """
 
 import argparse
@@ -34,6 +37,8 @@ from benchsupport import freePort, statusField, waitForPort
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SERVERS = ("refweb-h2c", "refweb-tls", "twisted-tls")
+BASELINES = ("baseline-h2c", "baseline-tls")  # only with --baseline
+BASELINE = {}  # "tree": the other refweb checkout (--baseline)
 ROWS = [("hello", "/hello", 4, 20), ("hello", "/hello", 100, 1),
         ("4 KiB", "/4k.bin", 4, 20), ("4 KiB", "/4k.bin", 100, 1)]
 PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
@@ -86,7 +91,7 @@ def makeCertificate(workdir):
 
 def serverCommand(name, port, workdir, twisted):
     """(argv, URL scheme) of server ``name`` listening on ``port``."""
-    if name == "refweb-h2c":
+    if name.endswith("-h2c"):
         listen, scheme = "tcp:%d:interface=127.0.0.1" % port, "http"
     else:
         listen, scheme = ("ssl:%d:privateKey=%s:certKey=%s:interface=127.0.0.1"
@@ -107,7 +112,8 @@ def startServer(name, workdir, twisted, pin):
     argv, scheme = serverCommand(name, port, workdir, twisted)
     if pin:
         argv = ["taskset", "-c", "0"] + argv
-    proc = subprocess.Popen(argv, cwd=workdir, env=dict(os.environ, PYTHONPATH=ROOT),
+    tree = BASELINE["tree"] if name.startswith("baseline") else ROOT
+    proc = subprocess.Popen(argv, cwd=workdir, env=dict(os.environ, PYTHONPATH=tree),
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     waitForPort(port, proc, timeout=30)
     return proc, port, scheme
@@ -183,14 +189,16 @@ def idleMemory(proc, port, tls, count):
 
 
 def ratioLines(results, names):
-    """refweb's req/s over Twisted's, row by row (TLS against TLS, h2c against TLS)."""
+    """refweb's (and the baseline's) req/s over Twisted's, row by row (TLS
+    against TLS, h2c against TLS)."""
     lines = []
     for key, figures in results.items():
         twisted = figures.get("twisted-tls")
         if not twisted or not twisted["reqs"]:
             continue
         cells = ["%s/twisted %.2f" % (name, figures[name]["reqs"] / twisted["reqs"])
-                 for name in names if name.startswith("refweb") and name in figures]
+                 for name in names if name.startswith(("refweb", "baseline"))
+                 and name in figures]
         lines.append("%-22s %s" % (key, "  ".join(cells)))
     return lines
 
@@ -207,9 +215,16 @@ def parseOptions(argv=None):
     parser.add_argument("--warmup", type=int, default=2, help="h2load's warm-up seconds")
     parser.add_argument("--idle", type=int, default=200, help="idle connections to count")
     parser.add_argument("--servers", default=",".join(SERVERS))
+    parser.add_argument("--baseline", metavar="TREE",
+                        help="another refweb checkout, run as baseline-h2c and baseline-tls")
     options = parser.parse_args(argv)
     options.servers = [s for s in options.servers.split(",") if s]
-    unknown = set(options.servers) - set(SERVERS)
+    if options.baseline:
+        BASELINE["tree"] = os.path.abspath(options.baseline)
+        options.servers += [name for name in BASELINES if name not in options.servers]
+    elif set(options.servers) & set(BASELINES):
+        parser.error("the baseline servers need --baseline TREE")
+    unknown = set(options.servers) - set(SERVERS) - set(BASELINES)
     if unknown:
         parser.error("unknown servers: %s" % ", ".join(sorted(unknown)))
     options.pin = (os.cpu_count() or 1) >= 2 and bool(shutil.which("taskset"))

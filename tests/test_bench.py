@@ -328,6 +328,25 @@ def test_h2_options_and_pinned_h2load(benchH2):
     assert argv[:3] == ["taskset", "-c", "1"] and "-c4" in argv and "-m20" in argv
 
 
+def test_h2_baseline_runs_another_checkout(benchH2, tmp_path):
+    """--baseline TREE adds baseline-h2c and baseline-tls, served from TREE,
+    and their ratios against Twisted are printed too; without it they are refused."""
+    try:
+        options = benchH2.parseOptions(["--baseline", str(tmp_path)])
+        assert options.servers[-2:] == ["baseline-h2c", "baseline-tls"]
+        assert benchH2.BASELINE["tree"] == str(tmp_path)
+        argv, scheme = benchH2.serverCommand("baseline-h2c", 80, str(tmp_path), None)
+        assert scheme == "http" and argv[2].startswith("tcp:")
+    finally:
+        benchH2.BASELINE.clear()
+    with pytest.raises(SystemExit):
+        benchH2.parseOptions(["--servers", "baseline-tls"])
+    good = {"protocol": "h2", "reqs": 300.0, "failed": 0}
+    results = {"row": {"baseline-tls": good, "twisted-tls": dict(good, reqs=100.0)}}
+    assert benchH2.ratioLines(results, ["baseline-tls", "twisted-tls"]) == [
+        "row                    baseline-tls/twisted 3.00"]
+
+
 @pytest.mark.parametrize("name", ["refweb-h2c", "refweb-tls"])
 def test_refweb_h2_server_takes_idle_connections(benchH2, tmp_path, name):
     """The bench's refweb server completes the HTTP/2 preface and SETTINGS

@@ -10,6 +10,7 @@ import shutil
 import socket
 import subprocess
 import threading
+import time
 
 import pytest
 
@@ -107,15 +108,61 @@ def test_prior_knowledge_request_answered(serve, client):
     assert "connection" not in fields and "transfer-encoding" not in fields
 
 
-def test_idle_connection_has_no_thread(serve, client):
-    """Once its streams are done, a connection's IOThread hands it back to
-    the selector and ends: an idle HTTP/2 connection costs no thread."""
-    c = client(serve(Page()))
-    c.request(1)
-    c.answer(1)
-    assert waitUntil(lambda: not [t for t in threading.enumerate() if t.name == "refweb-h2-io"])
-    c.request(3)
-    assert c.answer(3)[2] == b"GET / HTTP/2"  # and it comes back for the next request
+def threadsBesidesWorkers():
+    return len([t for t in threading.enumerate() if not t.name.startswith("refweb-worker")])
+
+
+def test_connections_with_streams_under_way_have_no_thread(serve, client):
+    """The selector thread reads every HTTP/2 connection, busy or idle: ten
+    connections with a stream under way start no thread of their own."""
+    tree = Waiting()
+    port = serve(tree)
+    client(port).request(1)  # (the server's own threads, started once)
+    before = threadsBesidesWorkers()
+    clients = [client(port) for _ in range(10)]
+    for c in clients:
+        c.request(1)
+        assert c.until(lambda: 1 in c.bodies)
+    assert threadsBesidesWorkers() == before
+    for c in clients:  # and they are read still: each reset reaches its request
+        c.send(frames.rstStreamFrame(1, frames.CANCEL))
+    assert waitUntil(lambda: tree.outcome.count("lost") == 10)
+
+
+class Huge(Resource):
+    """``count`` pieces of 64 KiB (8 MiB), written from the render's worker:
+    more than the kernel's buffers take, so some wait in the transport's queue."""
+    isLeaf = True
+    piece = os.urandom(64 * 1024)
+
+    def __init__(self, count=128):
+        Resource.__init__(self)
+        self.count = count
+
+    def render_GET(self, request):
+        for _ in range(self.count):
+            request.write(self.piece)
+        return b""
+
+
+@pytest.mark.parametrize("tls", [False, True])
+def test_client_that_reads_nothing_stalls_no_other_connection(serve, serveTLS, client, tls):
+    """A writer whose client reads nothing waits for room without holding the
+    connection's lock, and the selector's own writes (a PING's ACK) never
+    wait for room: other connections are served meanwhile, and once the client reads, the selector's sends wake the
+    writer (no WINDOW_UPDATE comes to do it) and every byte arrives."""
+    port = (serveTLS if tls else serve)(Huge())
+    stuck = client(port, tls=tls, settings={"INITIAL_WINDOW_SIZE": 2 ** 31 - 1})
+    stuck.autoWindow = False
+    stuck.send(frames.windowUpdateFrame(0, 2 ** 31 - 1 - 65535))
+    stuck.request(1)
+    time.sleep(1)  # the writer fills the kernel's buffers and the queue, then waits
+    stuck.send(frames.pingFrame(b"12345678"))  # its ACK is queued: the selector never pauses
+    other = client(port, tls=tls)
+    other.sock.settimeout(5)
+    other.request(1, "/")
+    assert other.answer(1)[0] == 200
+    assert stuck.answer(1)[2] == Huge.piece * 128
 
 
 def test_many_streams_on_one_connection(serve, client):
@@ -305,6 +352,36 @@ def test_client_goaway_closes_after_its_streams(serve, client):
     assert c.readFrame() is None
 
 
+class UntilQueued(Resource):
+    """Writes 64 KiB pieces until some wait in the transport's queue (the
+    kernel's buffers are full), then ends the response."""
+    isLeaf = True
+    piece = os.urandom(64 * 1024)
+    pieces, queued = 0, False
+
+    def render_GET(self, request):
+        transport = request.channel.h2.transport
+        while not transport.queuedBytes and self.pieces < 1024:
+            request.write(self.piece)
+            self.pieces += 1
+        self.queued = bool(transport.queuedBytes)
+        return b""
+
+
+def test_client_goaway_closes_after_its_queued_bytes(serve, client):
+    """After the client's GOAWAY, the last response's bytes still queued for
+    a slow reader are sent before the connection's FIN, not lost to it."""
+    tree = UntilQueued()
+    c = client(serve(tree), settings={"INITIAL_WINDOW_SIZE": 2 ** 31 - 1})
+    c.autoWindow = False
+    c.send(frames.windowUpdateFrame(0, 2 ** 31 - 1 - 65535))
+    c.request(1)
+    c.send(frames.goawayFrame(1, frames.NO_ERROR))
+    assert waitUntil(lambda: tree.queued)  # the client reads nothing until the response ended
+    time.sleep(0.3)
+    assert c.answer(1)[2] == UntilQueued.piece * tree.pieces
+
+
 def test_wire_logs_every_frame_in_and_out(serve, client, logged):
     """With Site(wire=True) an HTTP/2 connection logs one line per frame,
     ">>" in and "<<" out, a header block's fields decoded."""
@@ -443,7 +520,7 @@ def test_tls_alpn_chooses_h2(serveTLS, client):
 
 def test_tls_large_body_and_many_streams(serveTLS, client):
     """Over TLS, a large body under a small window and many streams at once
-    arrive whole (the writes go through the one worker that has the socket)."""
+    arrive whole (each SSL call made under the transport's lock)."""
     c = client(serveTLS(Big()), tls=True, settings={"INITIAL_WINDOW_SIZE": 5000})
     for streamId in range(1, 21, 2):
         c.request(streamId)
@@ -455,8 +532,8 @@ def test_tls_large_body_and_many_streams(serveTLS, client):
 def test_connections_busy_beyond_the_worker_pool(serve, serveTLS, client, tls):
     """More streams writing at once than the server has workers (5
     connections x 16 streams > 64), each waiting for the client's window,
-    all finish: each busy connection reads (and over TLS writes) in a thread
-    of its own (h2/iothread.py), so no writer waits for a worker to read."""
+    all finish: the selector thread reads every connection, so no writer
+    waits for a worker to read its WINDOW_UPDATE."""
     port = (serveTLS if tls else serve)(Big())
     clients = [client(port, tls=tls) for _ in range(5)]
     results = []
@@ -471,6 +548,18 @@ def test_connections_busy_beyond_the_worker_pool(serve, serveTLS, client, tls):
     for thread in threads:
         thread.join(60)
     assert results == [True] * 5
+
+
+@pytest.mark.parametrize("tls", [False, True])
+def test_16_mib_file_under_a_small_window_arrives_whole(serve, serveTLS, client, tmp_path, tls):
+    """A 16 MiB static file under a 16 KiB window arrives byte-exact: every
+    WINDOW_UPDATE, read by the selector, wakes the writer for the next piece."""
+    data = os.urandom(16 * 1024 * 1024)
+    (tmp_path / "big.bin").write_bytes(data)
+    port = (serveTLS if tls else serve)(static.File(str(tmp_path)))
+    c = client(port, tls=tls, settings={"INITIAL_WINDOW_SIZE": 16384})
+    c.request(1, "/big.bin")
+    assert c.answer(1)[2] == data
 
 
 def test_tls_http11_client_still_served(serveTLS):

@@ -11,9 +11,9 @@ The modules, in the order a connection's bytes meet them:
 * ``connection.py``: one sans-I/O HTTP/2 connection: bytes in, events out;
   its tables are in ``states.py`` (stream states, limits, events) and
   ``fields.py`` (what a request's fields must be);
-* ``channel.py``: the protocol that serves a Site over it, each stream a
-  request writing to a ``stream.py`` H2Stream; ``iothread.py`` is the
-  thread a connection has while it has streams;
+* ``channel.py``: the protocol that serves a Site over it, read by the
+  selector thread, each stream a request rendered in a worker and writing
+  to a ``stream.py`` H2Stream;
 * ``wirelog.py``: with ``Site(wire=True)``, one log line for each frame.
 
 Start reading at ``frames``.

@@ -7,17 +7,17 @@ that sees the HTTP/2 preface hands its connection to an ``H2Channel``).
 Where it sits: between the socket and ``h2.connection.H2Connection``,
 as ``http.HTTPChannel`` sits between the socket and ``http11``.  It
 implements the waiting interface ``internet.protocol.Protocol``
-declares, so an idle HTTP/2 connection costs no thread:
+declares, and never leaves the selector: an HTTP/2 connection costs no
+thread of its own, busy or idle.
 
-    in the selector thread, while idle: bytes read go to ``_inbox``, and a
-        worker's serveInWorker starts the connection's ``iothread.IOThread``,
-        which reads until no stream is left, then hands it back
-    in that thread (serveInWorker): the connection turns bytes into events;
+    in the selector thread (dataReceivedWhileWaiting): the connection turns
+        the bytes read into events, at once:
         RequestReceived  a request (site.requestFactory) on an ``H2Stream``
         DataReceived     its body, into request.content
         StreamEnded      the request is submitted to a worker of its own:
                          a render that blocks holds up no other stream
-        StreamReset      request.connectionLost: notifyFinish's errback
+        StreamReset      request.connectionLost: notifyFinish's errback (in
+                         a worker: the selector runs no application code)
         WindowOpened     writers waiting for flow control go on
     in a stream's worker: the response goes out through ``stream.H2Stream``,
         the ``ResponseChannel`` the request writes to: HEADERS, DATA (waiting,
@@ -25,11 +25,18 @@ declares, so an idle HTTP/2 connection costs no thread:
 
 One lock, ``H2Channel._lock`` (a Condition), guards the connection and the
 streams; every write to the socket happens under it, so frames go out in
-the order the connection made them (HPACK's tables depend on it).  Over
-TLS the IOThread does the writing too: one SSL object must not be used by
-two threads at once, so other threads leave their bytes in ``_pending``.
+the order the connection made them (HPACK's tables depend on it).  Two
+rules keep the selector thread from ever waiting long for it:
 
-Start reading at ``H2Channel.serveInWorker``.
+* nothing under the lock waits for the socket: writes never pause
+  (``transport.writeWithoutPause``; over TLS the transport queues too,
+  ``shareWithSelector``), and a writer that finds ``highWater`` bytes
+  queued waits on the Condition, which lets the lock go, until the
+  selector's flush makes room (``_roomMade``);
+* a writer waiting for the client's window waits on the Condition too:
+  the selector reads the WINDOW_UPDATE and wakes it.
+
+Start reading at ``H2Channel.dataReceivedWhileWaiting``.
 """
 
 import collections
@@ -42,7 +49,6 @@ from refweb.h2.connection import (
     ConnectionClosed, DataReceived, GoAwayReceived, H2Connection, RequestReceived,
     StreamEnded, StreamReset, WindowOpened)
 from refweb.h2.stream import H2Stream, requestHeaders
-from refweb.h2.iothread import IOThread
 from refweb.h2.wirelog import FrameLog
 from refweb.internet.error import ConnectionDone, ConnectionLost
 from refweb.internet.protocol import Protocol
@@ -72,22 +78,19 @@ class H2Channel(Protocol):
     idleTimeout = 60.0  # seconds a connection with no stream may wait: GOAWAY
     linger = 2.0  # seconds, after our last frame, for the client to close first
     maxWorkers = 16  # streams of one connection rendering at once; the others wait
+    pieceSize = 64 * 1024  # DATA bytes framed at a time, between looks at the queue
     wire = None  # a wirelog.FrameLog, with Site(wire=True): every frame logged
 
     def __init__(self):
         self.connection = None  # the H2Connection, made in connectionMade
-        self._lock = threading.Condition()  # guards connection, streams, _inbox, closed
-        self._inbox = []  # bytes the selector read, for the next serveInWorker
+        self._lock = threading.Condition()  # guards connection, streams, closed, _renders
         self.streams = {}  # id -> H2Stream, until its response ends or it is reset
         self.closed = False
         self._peerGoingAway = False
         self._deadline = None  # when an idle connection is closed
         self._lastRead = time.monotonic()
         self.protocol = self  # what the selector knows the connection as (takeOver)
-        self._io = None  # the IOThread that has the connection while it has streams
-        self._owner = None  # its thread: the only one that may use a TLS socket
-        self._pending = b""  # bytes to write that wait for that thread (TLS)
-        self._closeWanted = None  # (reason, linger) for that thread to close with (TLS)
+        self._reader = None  # the selector's thread, which must not run application code
         self._renders = 0  # workers rendering this connection's streams (maxWorkers)
         self._waitingRenders = collections.deque()  # streams waiting for their turn
 
@@ -115,29 +118,42 @@ class H2Channel(Protocol):
         self.connection = H2Connection(limits=getattr(self.factory, "h2Limits", None))
         self.connection.initiate()
         self._deadline = time.monotonic() + self.idleTimeout
+        self.transport.shareWithSelector()  # (TLS) workers write while the selector reads
+        self.transport.whenRoom = self._roomMade
 
     # -- the waiting interface (in the selector's thread) --------------------------------
     def dataReceivedWhileWaiting(self, data):
-        with self._lock:
-            if self.closed:
-                return False  # lingering: what the client still sends is dropped
-            self._inbox.append(data)
-        return True
+        """The selector read ``data``: act on it here and now.  False: no
+        worker needed -- the renders it starts are the pool's jobs."""
+        self._reader = threading.current_thread()
+        if self.closed:
+            return False  # lingering: what the client still sends is dropped
+        self._lastRead = time.monotonic()
+        try:
+            self._receive(data)
+        except Exception:
+            reason = Failure()
+            log.err(reason, "Unhandled error in HTTP/2 connection %r:" % (self,))
+            self._close(reason, linger=False)
+        return False
 
     def readyForWorker(self):
-        return bool(self._inbox) and not self.closed
+        return False  # the selector does the reading itself
 
     def readsWhileWaiting(self):
-        return True
+        """Stop reading a client that does not read what we send it (its
+        PING ACKs, its responses): back-pressure, until the queue drains."""
+        return self.transport.queuedBytes < self.transport.highWater
 
     def waitingDeadline(self):
         """A request still arriving has readTimeout between bytes; responses
         under way take as long as they take; an idle connection idleTimeout."""
-        if self.closed:
-            return self._deadline  # the end of the linger
-        if any(not stream.rendering for stream in self.streams.values()):
-            return self._lastRead + self.readTimeout
-        return None if self.streams else self._deadline
+        with self._lock:
+            if self.closed:
+                return self._deadline  # the end of the linger
+            if any(not stream.rendering for stream in self.streams.values()):
+                return self._lastRead + self.readTimeout
+            return None if self.streams else self._deadline
 
     def waitTimedOut(self):
         if self.closed:  # the linger is over
@@ -152,31 +168,8 @@ class H2Channel(Protocol):
         self.transport.loseConnection()  # (after a linger, _close had nothing to do)
         return False
 
-    # -- reading, in a worker ----------------------------------------------------------------
     def serveInWorker(self):
-        """Turn the bytes that came into events and act on them; True: go on.
-
-        Called by a worker (the selector saw bytes): the connection's own
-        IOThread is started, and from then on calls this itself."""
-        if self._io is None:
-            self._io = IOThread(self)
-            self._io.start()
-            return False  # the selector lets go: the IOThread has the connection
-        with self._lock:
-            data, self._inbox = b"".join(self._inbox), []
-            self._lastRead = time.monotonic()
-        try:
-            if data and not self.closed:
-                self._receive(data)
-        except Exception:
-            reason = Failure()
-            log.err(reason, "Unhandled error in HTTP/2 connection %r:" % (self,))
-            self._close(reason, linger=False)
-        with self._lock:
-            self._flush()  # (TLS) what other threads left for this one to write
-        if self._closeWanted is not None:
-            self._close(*self._closeWanted)
-        return not self.transport.disconnected
+        return not self.transport.disconnected  # (never asked for: readyForWorker)
 
     def _receive(self, data):
         later = []  # what runs once the lock is let go: renders, errbacks
@@ -230,6 +223,11 @@ class H2Channel(Protocol):
         later.append(lambda: self._close(Failure(ConnectionLost(
             "HTTP/2 error %s" % frames.ERROR_NAMES.get(event.code, event.code)))))
 
+    def _roomMade(self):
+        """The selector sent some of the queue: writers waiting for room go on."""
+        with self._lock:
+            self._lock.notify_all()
+
     # -- a stream's request, in a worker of its own -------------------------------------------
     def _startRender(self, stream):
         """Render in a worker -- unless this connection already keeps
@@ -260,6 +258,14 @@ class H2Channel(Protocol):
         else:  # a transport no reactor accepted (a test's): a thread of its own
             threading.Thread(target=job, daemon=True).start()
 
+    def _notice(self, request):
+        """notifyFinish's errback: the application's code, so never in the
+        selector's thread (it may block); a worker's runs it at once."""
+        if threading.current_thread() is self._reader:
+            self._submit(request._noticeLostTransport)
+        else:
+            request._noticeLostTransport()
+
     # -- writing, from a stream's thread ------------------------------------------------------
     def act(self, change):
         """Run ``change(connection)`` under the lock and send what it queued."""
@@ -269,17 +275,23 @@ class H2Channel(Protocol):
                 self._flush()
 
     def sendData(self, stream, data):
-        """Send ``data`` on ``stream`` as the windows open; how much went."""
+        """Send ``data`` on ``stream`` as the windows open; how much went.
+        It waits (on the Condition: the lock is let go) for the client's
+        window, and for room in the transport's queue."""
         sent = 0
         with self._lock:
             deadline = time.monotonic() + self.writeTimeout
             while sent < len(data) and not stream.gone and not self.closed:
-                count = self.connection.sendData(stream.streamId, data[sent:])
-                sent += count
-                self._flush()
-                waiting = not count or self._pending  # a shut window, or (TLS) a worker to write
-                if waiting and not self._lock.wait(deadline - time.monotonic()):
-                    break  # the client kept its window shut: the stream is cut below
+                count = 0
+                if self.transport.queuedBytes < self.transport.highWater:
+                    count = self.connection.sendData(
+                        stream.streamId, data[sent:sent + self.pieceSize])
+                    sent += count
+                    self._flush()
+                if not count and not self._lock.wait(deadline - time.monotonic()):
+                    break  # the client kept its window shut, or read nothing: cut below
+                if count:
+                    deadline = time.monotonic() + self.writeTimeout
         if sent < len(data) and not stream.gone and not self.closed:
             self.resetStream(stream, frames.CANCEL)
         return sent
@@ -310,50 +322,21 @@ class H2Channel(Protocol):
         stream.gone = True
         self._forget(stream)
         self._lock.notify_all()
-        later.append(stream.request._noticeLostTransport)  # notifyFinish's errback
+        later.append(functools.partial(self._notice, stream.request))
 
     def _forget(self, stream):
         if self.streams.pop(stream.streamId, None) is not None and not self.streams \
                 and not self.closed:  # (closed: the deadline is the linger's)
             self._deadline = time.monotonic() + self.idleTimeout
-            self._wake()  # the connection's thread may hand it back to the selector
-
-    def idle(self):
-        """True, once, when the IOThread may hand the connection back to the
-        selector: no stream, nothing to read, write or close."""
-        with self._lock:
-            if self.streams or self._inbox or self._pending or self._closeWanted \
-                    or self._peerGoingAway or self.closed or self.transport.selector is None:
-                return False
-            self._io = self._owner = None
-            return True
-
-    def _mayWrite(self):
-        """Whether this thread may use the socket.  Over TLS, only the
-        connection's own thread may: one SSL object must not be used by two
-        threads at once (h2/iothread.py)."""
-        return (not self.transport.isTLS or self._io is None  # (None: the selector's job)
-                or self._owner == threading.get_ident())
 
     def _flush(self):
-        """Write what the connection queued (with the lock held: in order);
-        over TLS, from any other thread, wake the one that may."""
+        """Write what the connection queued (with the lock held: in order).
+        Never a pause here: the selector may be waiting for this lock."""
         data = self.connection.dataToSend()
-        if data and self.wire is not None:
-            self.wire.sent(data)
-        self._pending += data
-        if not self._pending:
-            return
-        if self._mayWrite():
-            data, self._pending = self._pending, b""
-            self.transport.write(data)
-            self._lock.notify_all()  # writers waiting for their bytes to go out
-        else:
-            self._wake()
-
-    def _wake(self):
-        if self._io is not None:
-            self._io.wake()
+        if data:
+            if self.wire is not None:
+                self.wire.sent(data)
+            self.transport.writeWithoutPause(data)
 
     def _close(self, reason, linger=True):
         """The end: every stream is gone.  With ``linger``, our side is shut
@@ -362,10 +345,6 @@ class H2Channel(Protocol):
         which may destroy our last frames before the client reads them."""
         with self._lock:
             if self.closed:
-                return
-            if not self._mayWrite():  # (TLS) the worker that has the socket closes it
-                self._closeWanted = (reason, linger)
-                self._wake()
                 return
             self.closed = True
             self._flush()
@@ -381,7 +360,7 @@ class H2Channel(Protocol):
         else:
             self.transport.loseConnection()
         for stream in streams:
-            stream.request._noticeLostTransport()
+            self._notice(stream.request)
         self.connectionLost(reason)
 
 

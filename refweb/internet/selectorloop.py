@@ -326,6 +326,8 @@ class ConnectionSelector:
             self._writers.discard(protocol)
             if not protocol.transport.disconnected:
                 self._setEvents(protocol)
+        if protocol in self._waiting and not protocol.transport.disconnected:
+            self._updateWatch(protocol)  # room again: it may read again (h2.channel)
 
     def _readable(self, protocol):
         if not self._waiting.get(protocol):

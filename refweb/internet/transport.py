@@ -21,14 +21,21 @@ How a write waits for a slow client depends on who owns the connection:
   ``NOT_DONE_YET`` stream) is paused until they drain: that is how the
   guide's ``request.write`` tells a producer to slow down.  No progress for
   ``writeTimeout`` seconds, and the connection is cut.
-* anything else (TLS, outgoing connections, protocols with a thread of
-  their own): ``sendall`` blocks the writer while the peer is slow, bounded
-  by the kernel's SO_SNDTIMEO.
+* an HTTP/2 connection over TLS (``shareWithSelector``): the same queue.
+  The selector thread keeps reading the socket while workers write to it,
+  and one SSL object must not be used by two threads at once, so every SSL
+  call is made under ``_writeLock``, the socket never blocks, and a write
+  the TLS layer cannot finish ("want write") waits at the head of the queue
+  to be retried, the same bytes, by the selector (OpenSSL requires it).
+* anything else (HTTP/1.1 over TLS, outgoing connections, protocols with a
+  thread of their own): ``sendall`` blocks the writer while the peer is
+  slow, bounded by the kernel's SO_SNDTIMEO.
 
 Start reading at ``SocketTransport.write``.
 """
 
 import collections
+import functools
 import os
 import select
 import socket
@@ -45,6 +52,8 @@ RECEIVE_SIZE = 65536
 READ_TIMED_OUT = (BlockingIOError, ssl.SSLWantReadError, socket.timeout)
 
 _WOULD_BLOCK = (BlockingIOError, InterruptedError)
+# The TLS layer's "would block": try again later, with the same bytes.
+_TLS_WOULD_BLOCK = (ssl.SSLWantWriteError, ssl.SSLWantReadError)
 
 
 class _FileRange:
@@ -84,6 +93,9 @@ class SocketTransport:
         self._queued = 0  # bytes in _output
         self.lastProgress = None  # when queued output last moved (time.monotonic())
         self._closing = False  # loseConnection() with output still queued
+        self._shared = False  # TLS shared by the selector's reads and workers' writes
+        self._shutWhenSent = False  # shutdownWriting() with output still queued
+        self.whenRoom = None  # called by flush once queued output is below highWater
         self._poller = None  # a select.poll for receiveWithin, made on first use
         family = sock.family.name if hasattr(sock.family, "name") else "AF_INET"
         self._family = family
@@ -93,26 +105,48 @@ class SocketTransport:
     def write(self, data):
         """Send ``data``, or queue what the client cannot take yet; silently
         dropped once the connection is gone (see the module docstring)."""
-        if not data:
+        if data:
+            with self._writeLock:
+                self._writeLocked(data, pause=True)
+
+    def writeWithoutPause(self, data):
+        """``write``, but never wait for room, however much is queued: for a
+        writer holding a lock the selector needs (h2.channel), which waits
+        for room itself (``queuedBytes``, ``whenRoom``)."""
+        if data:
+            with self._writeLock:
+                self._writeLocked(data, pause=False)
+
+    def _writeLocked(self, data, pause):
+        if self.disconnected or self._closing:
             return
-        with self._writeLock:
-            if self.disconnected or self._closing:
+        if not self.queuesOutput:
+            self._sendAllLocked(data)
+            return
+        if pause and self._queued >= self.highWater:
+            self._waitForRoomLocked()
+            if self.disconnected:
                 return
-            if not self.queuesOutput:
-                self._sendAllLocked(data)
+        if not self._output:
+            try:
+                data = data[self._sendSomeLocked(data):]
+            except OSError:  # the client reset the connection
+                self._closeLocked()
                 return
-            if self._queued >= self.highWater:
-                self._waitForRoomLocked()
-                if self.disconnected:
-                    return
-            if not self._output:
-                try:
-                    data = data[self._sendSomeLocked(data):]
-                except OSError:  # the client reset the connection
-                    self._closeLocked()
-                    return
-            if data:
-                self._queueLocked(data, len(data))
+        if data:
+            self._queueLocked(data, len(data))
+
+    def shareWithSelector(self):
+        """From now on the selector reads this socket while workers write to
+        it (HTTP/2): over TLS, writes queue as over TCP (module docstring)."""
+        if self.isTLS and self.selector is not None:
+            with self._writeLock:
+                self.socket.setblocking(False)
+                self._shared = self.queuesOutput = True
+
+    @property
+    def queuedBytes(self):
+        return self._queued
 
     def sendFile(self, fileobj, offset, count):
         """Send ``count`` bytes of an open file from ``offset`` (os.sendfile:
@@ -123,7 +157,9 @@ class SocketTransport:
                 return False
             try:
                 if self.isTLS:  # the kernel cannot encrypt: copy through Python
-                    return copyFileRange(fileobj, offset, count, self.socket.sendall)
+                    send = self.socket.sendall if not self._shared else \
+                        functools.partial(self._writeLocked, pause=True)
+                    return copyFileRange(fileobj, offset, count, send)
                 if not self.queuesOutput:
                     return self._sendFileBlockingLocked(fileobj, offset, count)
                 piece = _FileRange(fileobj, offset, count)
@@ -168,7 +204,13 @@ class SocketTransport:
                 self._roomToWrite.notify_all()
             if not self._output and self._closing:
                 self._closeLocked()
-            return bool(self._output)
+            elif not self._output and self._shutWhenSent:
+                self._shutdownWritingLocked()
+            waiting = bool(self._output)
+            room = self._queued < self.highWater
+        if room and self.whenRoom is not None:
+            self.whenRoom()  # (with _writeLock let go: it takes the writer's lock)
+        return waiting
 
     @property
     def hasQueuedOutput(self):
@@ -183,10 +225,15 @@ class SocketTransport:
             self.selector.sendWhenWritable(self)
 
     def _sendSomeLocked(self, data):
-        """One send that does not wait: how many bytes the kernel took."""
+        """One send that does not wait: how many bytes the kernel took.
+        Over TLS all or none: OpenSSL, told "want write", has taken part of
+        them, and the retry must offer the same bytes again (the queue's head)."""
         try:
-            sent = self.socket.send(data, socket.MSG_DONTWAIT)
-        except _WOULD_BLOCK:
+            if self.isTLS:
+                sent = self.socket.send(data)  # a non-blocking socket (shareWithSelector)
+            else:
+                sent = self.socket.send(data, socket.MSG_DONTWAIT)
+        except _WOULD_BLOCK + _TLS_WOULD_BLOCK:
             return 0
         self.lastProgress = time.monotonic()
         return sent
@@ -247,14 +294,20 @@ class SocketTransport:
         try:
             if not self.isTLS:
                 return self.socket.recv(RECEIVE_SIZE, socket.MSG_DONTWAIT)
-            data = self.socket.recv(RECEIVE_SIZE)  # the first one finishes the handshake
-            while data and self.socket.pending():
-                data += self.socket.recv(RECEIVE_SIZE)
-            return data
+            if self._shared:  # a worker may be writing: one SSL call at a time
+                with self._writeLock:
+                    return self._receiveTLS()
+            return self._receiveTLS()
         except (BlockingIOError, InterruptedError, ssl.SSLWantReadError, ssl.SSLWantWriteError):
             return None
         except OSError:  # ssl.SSLError is one too
             return b""
+
+    def _receiveTLS(self):
+        data = self.socket.recv(RECEIVE_SIZE)  # the first one finishes the handshake
+        while data and self.socket.pending():
+            data += self.socket.recv(RECEIVE_SIZE)
+        return data
 
     def receive(self, seconds):
         """In a worker, mid-request: wait up to ``seconds`` for bytes.
@@ -295,12 +348,16 @@ class SocketTransport:
         already waiting inside the TLS layer (the selector reads them now)."""
         if not self.isTLS:
             return False
+        if self._shared:  # (non-blocking already) a worker may be writing
+            with self._writeLock:
+                return not self.disconnected and self.socket.pending() > 0
         self.socket.setblocking(False)
         return self.socket.pending() > 0
 
     def stopWaiting(self):
-        """A worker takes this socket: its reads and writes may block again."""
-        if self.isTLS and not self.disconnected:
+        """A worker takes this socket: its reads and writes may block again
+        (not a shared one's: it stays non-blocking for good)."""
+        if self.isTLS and not self.disconnected and not self._shared:
             self.socket.setblocking(True)
 
     def setTimeouts(self, read, write):
@@ -324,16 +381,22 @@ class SocketTransport:
 
     # -- closing ------------------------------------------------------------
     def shutdownWriting(self):
-        """Say "no more bytes from us" (a FIN) and keep reading: how a refusal
-        ends without a reset.  On TLS, nothing: shutting the socket under
+        """Say "no more bytes from us" (a FIN, once the queued output has
+        gone) and keep reading: how a refusal ends without a reset.  On TLS, nothing: shutting the socket under
         the TLS layer would end the reading too."""
         if self.isTLS:
             return
         with self._writeLock:
-            try:
-                self.socket.shutdown(socket.SHUT_WR)
-            except OSError:
-                pass
+            if self._output:
+                self._shutWhenSent = True  # after them: flush() shuts it
+                return
+            self._shutdownWritingLocked()
+
+    def _shutdownWritingLocked(self):
+        try:
+            self.socket.shutdown(socket.SHUT_WR)
+        except OSError:
+            pass
 
     def loseConnection(self):
         """Close the socket once the queued output has gone (at once if none)."""
