@@ -1,7 +1,7 @@
 """Benchmark: the server CPU one request for a 4 KiB file costs, in-process.
 
 Run from the checkout's root:  python bench/bench_smallfile.py [-n N] [--hello]
-                                   [--no-log] [--profile [SORT]]
+                                   [--wsgi] [--no-log] [--profile [SORT]]
 
 It builds what ``python -m refweb -n web --path DIR`` builds -- a Site over
 a static.File, its access log going to a log observer (here writing to
@@ -12,7 +12,10 @@ connection parses it, then ``_serveRequest`` walks, renders, sends, logs) and pr
 per request (``time.thread_time``, system time included), best to worst of
 five rounds.  CPU time, not wall time: neighbours on the machine do not
 change it much.  ``--hello`` serves a hello-world Resource instead (the
-floor a file's cost sits on), ``--no-log`` drops the access log, and
+floor a file's cost sits on), ``--wsgi`` a WSGIResource over a hello
+application (the same answer through PEP 3333: the environ, start_response,
+the body relay; the application runs in the serving thread, as
+``ThreadPool.runHereIfFree`` lets it when the pool has a slot), ``--no-log`` drops the access log, and
 ``--profile`` prints cProfile's table instead (sorted by tottime, or SORT).
 
 What it leaves out: the selector thread and the hand-over to a worker, and
@@ -32,9 +35,10 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))
 
-from refweb import resource, server, static  # noqa: E402
+from refweb import resource, server, static, wsgi  # noqa: E402
 from refweb.internet.protocol import SocketTransport  # noqa: E402
 from refweb.python import log  # noqa: E402
+from refweb.python.threadpool import ThreadPool  # noqa: E402
 
 HEAD = (b"GET /file4k.bin HTTP/1.1\r\nHost: 127.0.0.1:8080\r\n"
         b"User-Agent: wrk\r\nAccept: */*")
@@ -45,6 +49,21 @@ class Hello(resource.Resource):
 
     def render_GET(self, request):
         return b"Hello, world!"
+
+
+def helloApplication(environ, start_response):
+    """The WSGI hello: what bench_workloads' W1 serves through WSGIResource."""
+    start_response("200 OK", [("Content-Type", "text/plain")])
+    return [b"Hello, world!"]
+
+
+def benchResource(options):
+    """The resource the Site serves: a hello, the WSGI hello, or the file's folder."""
+    if options.wsgi:
+        return wsgi.WSGIResource(None, ThreadPool(0, 64, "bench-wsgi"), helloApplication)
+    if options.hello:
+        return Hello()
+    return static.File(options.folder)
 
 
 def serveOne(channel):
@@ -71,7 +90,9 @@ def connectedChannel(site):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("-n", type=int, default=20000, help="requests per round")
-    parser.add_argument("--hello", action="store_true")
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument("--hello", action="store_true")
+    group.add_argument("--wsgi", action="store_true")
     parser.add_argument("--no-log", action="store_true")
     parser.add_argument("--profile", nargs="?", const="tottime", metavar="SORT")
     options = parser.parse_args()
@@ -79,7 +100,8 @@ def main():
         with open(os.path.join(folder, "file4k.bin"), "wb") as f:
             f.write(os.urandom(4096))
         log.startLogging(devnull)
-        site = server.Site(Hello() if options.hello else static.File(folder))
+        options.folder = folder
+        site = server.Site(benchResource(options))
         if options.no_log:
             site.log = lambda request: None
         channel = connectedChannel(site)
@@ -97,7 +119,7 @@ def main():
                 serveOne(channel)
             rounds.append((time.thread_time() - start) / options.n * 1e6)
         print("%s: %s us CPU per request (5 rounds, best first)"
-              % ("hello" if options.hello else "4 KiB file",
+              % ("wsgi hello" if options.wsgi else "hello" if options.hello else "4 KiB file",
                  " ".join("%.1f" % r for r in sorted(rounds))))
 
 
