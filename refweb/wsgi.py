@@ -34,7 +34,6 @@ the client, and the server keeps serving.
 Start reading at ``WSGIResource.render``, then ``WSGIResponse.run``.
 """
 
-import functools
 import re
 import threading
 
@@ -135,7 +134,6 @@ def scriptNameAndPathInfo(request):
     return scriptName, pathInfo
 
 
-@functools.lru_cache(maxsize=1024)  # clients send the same few names all day long
 def environKey(name):
     """The environ key of request header ``name`` ("User-Agent" ->
     "HTTP_USER_AGENT"), or None for a header that gets none."""

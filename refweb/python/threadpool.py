@@ -23,6 +23,7 @@ import time
 import weakref
 
 from refweb.python import log
+from refweb.python.failure import Failure
 
 _STOP = object()  # a queue item that tells one worker to exit
 _live = weakref.WeakSet()  # pools started and not yet stopped
@@ -130,7 +131,6 @@ class ThreadPool:
 
     @staticmethod
     def _runJob(onResult, func, args, kw):
-        from refweb.python.failure import Failure
         try:
             result = func(*args, **kw)
             ok = True
