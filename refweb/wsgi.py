@@ -7,10 +7,13 @@ is called within a thread ... a ThreadPool instance is used."
 
 Where it sits in a request's journey: the Site walks the resource tree to a
 WSGIResource (a leaf: every path below it belongs to the application), whose
-``render`` builds the *environ* dict, hands the call to the thread pool and
-returns NOT_DONE_YET.  A pool thread then runs the application and writes
-its answer with ``request.write`` (refweb's requests may be written from any
-thread; ``write`` blocks while the client is slow), and ends with
+``render`` builds the *environ* dict -- the keys every request shares were
+prepared once, the rest are read from what the request already parsed --
+and runs the application as one of the thread pool's jobs: in the worker
+that read the request when the pool has a free slot, else on a pool thread;
+then it returns NOT_DONE_YET.  The application's answer goes out with
+``request.write`` (refweb's requests may be written from any thread;
+``write`` blocks while the client is slow), and ends with
 ``request.finish()``, which lets the connection read its next request.
 
 The rules of PEP 3333 this module keeps, in order of a response's life:
