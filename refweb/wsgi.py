@@ -302,10 +302,13 @@ class WSGIResponse:
 
     @property
     def gone(self):
-        """The client hung up (or reset its HTTP/2 stream): the channel's
-        transport says so (the ResponseChannel contract's ``disconnected``),
-        asked when it matters rather than told through notifyFinish."""
-        return self.request.transport.disconnected
+        """The client hung up (or reset its HTTP/2 stream), asked when it
+        matters rather than told through a notifyFinish Deferred (2.4 µs a
+        request): the transport closed (the ResponseChannel contract's
+        ``disconnected``), or the request was told first -- a transport
+        still sending what it had queued is not ``disconnected`` yet."""
+        request = self.request
+        return request.transport.disconnected or request._disconnected
 
     # -- the callables the application gets --------------------------------
 

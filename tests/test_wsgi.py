@@ -16,16 +16,21 @@ import sys
 import threading
 import time
 import warnings
+from types import SimpleNamespace
 from wsgiref.simple_server import demo_app
 from wsgiref.validate import validator
 
 import pytest
 
 import refweb
-from refweb import resource
+from refweb import resource, server
+from refweb.http_response import ResponseChannel
 from refweb.internet import reactor
+from refweb.internet.address import IPv4Address
+from refweb.internet.error import ConnectionDone
+from refweb.python.failure import Failure
 from refweb.python.threadpool import ThreadPool
-from refweb.wsgi import InputStream, WSGIResource, environKey
+from refweb.wsgi import InputStream, WSGIResource, WSGIResponse, environKey
 from support import dechunk, get, rawHTTP, served, statusOf
 
 
@@ -786,6 +791,47 @@ def test_close_is_called_after_success(pool, checked):
     with served(wsgiRoot(pool, app)) as port:
         assert get(port)[2] == b"ok"
     assert closed.wait(5)
+
+
+class QueueingChannel(ResponseChannel):
+    """A channel whose client left while its transport still holds queued
+    output: the request is told (connectionLost), the transport is not yet
+    ``disconnected``."""
+
+    def __init__(self):
+        self.transport = SimpleNamespace(
+            disconnected=False, getPeer=lambda: IPv4Address("TCP", "127.0.0.1", 5555),
+            getHost=lambda: IPv4Address("TCP", "127.0.0.1", 80))
+        self.sent = []
+
+    def sendHead(self, request, code, reason, headers):
+        pass
+
+    def sendData(self, data):
+        self.sent.append(data)
+        self.request.connectionLost(Failure(ConnectionDone()))   # the client leaves now
+        return len(data)
+
+    def endResponse(self, request):
+        pass
+
+
+def test_application_is_not_asked_for_more_once_the_request_is_told(checked):
+    """A client gone while its transport still sends what was queued: once the
+    request is told, the application is asked for no more and closed."""
+    channel = QueueingChannel()
+    request = channel.request = server.Request(channel)
+    request.prepath, request.postpath, request.content = [], [""], io.BytesIO()
+    asked = []
+
+    def app(environ, start_response):
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        for n in range(1000):
+            asked.append(n)
+            yield b"x"
+
+    WSGIResponse(app, request).run()
+    assert asked == [0] and channel.sent == [b"x"]
 
 
 def test_close_is_called_when_the_client_leaves(pool, checked):
