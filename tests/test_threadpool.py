@@ -71,6 +71,43 @@ def test_threadPool_runsMaxThreadsJobsAtOnce(minthreads):
         p.stop()
 
 
+def test_threadPool_runHereIfFreeRunsInTheCallerUntilTheSlotsAreTaken():
+    """runHereIfFree runs the job in the calling thread while a slot is free, and
+    refuses (False, nothing run) once the pool's maxthreads jobs are running."""
+    p = ThreadPool(0, 1, name="herepool")
+    ran, inner = [], []
+
+    def job():
+        ran.append(threading.current_thread())
+        inner.append(p.runHereIfFree(ran.append, "never"))
+
+    try:
+        assert p.runHereIfFree(job) is True
+        assert ran == [threading.current_thread()] and inner == [False]
+        assert p.runHereIfFree(ran.append, "again") is True  # the slot came back
+    finally:
+        p.stop()
+
+
+def test_threadPool_workerWaitsForASlotTheCallerHolds():
+    """A queued job waits while runHereIfFree's callers hold every slot, and runs
+    as soon as one is given back."""
+    p = ThreadPool(0, 1, name="slotpool")
+    p.start()
+    release, started = threading.Event(), threading.Event()
+
+    def holder():
+        p.callInThread(started.set)
+        assert not started.wait(0.2)  # the only slot is ours
+        release.set()
+
+    try:
+        assert p.runHereIfFree(holder) is True
+        assert release.is_set() and started.wait(WAIT)
+    finally:
+        p.stop()
+
+
 def test_threadPool_restartedPoolRunsJobs():
     """A pool stopped and started again runs new jobs (no worker counted that is gone)."""
     p = ThreadPool(2, 2, name="again")

@@ -16,16 +16,21 @@ import sys
 import threading
 import time
 import warnings
+from types import SimpleNamespace
 from wsgiref.simple_server import demo_app
 from wsgiref.validate import validator
 
 import pytest
 
 import refweb
-from refweb import resource
+from refweb import resource, server
+from refweb.http_response import ResponseChannel
 from refweb.internet import reactor
+from refweb.internet.address import IPv4Address
+from refweb.internet.error import ConnectionDone
+from refweb.python.failure import Failure
 from refweb.python.threadpool import ThreadPool
-from refweb.wsgi import InputStream, WSGIResource
+from refweb.wsgi import InputStream, WSGIResource, WSGIResponse, environKey
 from support import dechunk, get, rawHTTP, served, statusOf
 
 
@@ -252,6 +257,40 @@ def test_environ_table_in_the_docs_is_the_environ(pool, checked):
     assert keys == listed
 
 
+@pytest.mark.parametrize("name,key", [
+    ("User-Agent", "HTTP_USER_AGENT"),
+    ("X-Forwarded-For", "HTTP_X_FORWARDED_FOR"),
+    ("Cookie", "HTTP_COOKIE"),
+    ("X_Forwarded_For", None),   # would pose as X-Forwarded-For
+    ("Content-Type", None),      # CONTENT_TYPE has it
+    ("Content-Length", None),    # CONTENT_LENGTH has it
+    ("Transfer-Encoding", None), # the body arrives de-chunked
+    ("Proxy", None),             # httpoxy
+])
+def test_environ_key_of_a_request_header(name, key):
+    """A request header's environ key is HTTP_ and its name upper-cased with '_'
+    for '-'; the headers PEP 3333 or safety keep out get none."""
+    assert environKey(name) == key
+
+
+def test_environ_changes_do_not_reach_the_next_request(pool, checked):
+    """Each request gets an environ of its own: what one application call changed
+    in it (even the keys every environ shares) is gone in the next."""
+    seen = []
+
+    def app(environ, start_response):
+        seen.append((environ["SERVER_SOFTWARE"], "x.mine" in environ))
+        environ["SERVER_SOFTWARE"] = "changed"
+        environ["x.mine"] = True
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return [b"ok"]
+
+    with served(wsgiRoot(pool, app)) as port:
+        get(port)
+        get(port)
+    assert seen == [("refweb/" + refweb.__version__, False)] * 2
+
+
 def test_input_stream_without_arguments():
     """InputStream.read() and friends accept no size, None or -1 (the validator forbids
     calling them so, hence this direct test)."""
@@ -370,6 +409,21 @@ def test_no_header_the_application_did_not_set(pool, checked):
     names = [line.split(b":")[0].lower() for line in head.split(b"\r\n")[1:]]
     assert sorted(names) == [b"connection", b"content-length", b"date", b"server", b"x-more"]
     assert head.startswith(b"HTTP/1.1 418 I'm a teapot\r\n") and body == b"short"
+
+
+def test_header_lines_of_one_name_in_any_case_all_go_out(pool, checked):
+    """Two lines of one header name, written in different cases, both go out
+    (names are case-insensitive, RFC 9110 §5.1): neither replaces the other."""
+
+    def app(environ, start_response):
+        start_response("200 OK", [("Content-Type", "text/plain"), ("Set-Cookie", "a=1"),
+                                  ("set-cookie", "b=2")])
+        return [b"ok"]
+
+    with served(wsgiRoot(pool, app)) as port:
+        raw = rawHTTP(port, b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+    head = raw.partition(b"\r\n\r\n")[0].lower()
+    assert b"\r\nset-cookie: a=1\r\n" in head and b"\r\nset-cookie: b=2" in head
 
 
 def streamedUnlessHead(environ, start_response):
@@ -737,6 +791,47 @@ def test_close_is_called_after_success(pool, checked):
     with served(wsgiRoot(pool, app)) as port:
         assert get(port)[2] == b"ok"
     assert closed.wait(5)
+
+
+class QueueingChannel(ResponseChannel):
+    """A channel whose client left while its transport still holds queued
+    output: the request is told (connectionLost), the transport is not yet
+    ``disconnected``."""
+
+    def __init__(self):
+        self.transport = SimpleNamespace(
+            disconnected=False, getPeer=lambda: IPv4Address("TCP", "127.0.0.1", 5555),
+            getHost=lambda: IPv4Address("TCP", "127.0.0.1", 80))
+        self.sent = []
+
+    def sendHead(self, request, code, reason, headers):
+        pass
+
+    def sendData(self, data):
+        self.sent.append(data)
+        self.request.connectionLost(Failure(ConnectionDone()))   # the client leaves now
+        return len(data)
+
+    def endResponse(self, request):
+        pass
+
+
+def test_application_is_not_asked_for_more_once_the_request_is_told(checked):
+    """A client gone while its transport still sends what was queued: once the
+    request is told, the application is asked for no more and closed."""
+    channel = QueueingChannel()
+    request = channel.request = server.Request(channel)
+    request.prepath, request.postpath, request.content = [], [""], io.BytesIO()
+    asked = []
+
+    def app(environ, start_response):
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        for n in range(1000):
+            asked.append(n)
+            yield b"x"
+
+    WSGIResponse(app, request).run()
+    assert asked == [0] and channel.sent == [b"x"]
 
 
 def test_close_is_called_when_the_client_leaves(pool, checked):

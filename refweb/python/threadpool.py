@@ -23,6 +23,7 @@ import time
 import weakref
 
 from refweb.python import log
+from refweb.python.failure import Failure
 
 _STOP = object()  # a queue item that tells one worker to exit
 _live = weakref.WeakSet()  # pools started and not yet stopped
@@ -50,8 +51,13 @@ class ThreadPool:
         self._idle = 0  # workers waiting with no job promised to them
         self._pending = 0  # jobs queued or running
         # One slot per job running, in a worker or in a caller (runHereIfFree):
-        # never more than ``max`` at once.
-        self._slots = threading.BoundedSemaphore(maxthreads)
+        # never more than ``max`` at once.  A slot is a token in this queue:
+        # taking one and giving it back are one C call each, so the many
+        # workers that ask at once never wait on a Python-level lock (a
+        # BoundedSemaphore is one: a Condition, taken twice per job).
+        self._slots = queue.SimpleQueue()
+        for _ in range(maxthreads):
+            self._slots.put(None)
 
     @property
     def pending(self):
@@ -104,12 +110,16 @@ class ThreadPool:
         For a caller that is itself a worker with nothing else to do (a
         request's thread running a WSGI application): no hand-off to another
         thread, and the pool still bounds how many jobs run at once."""
-        if self.joined or not self._slots.acquire(blocking=False):
+        if self.joined:
+            return False
+        try:
+            self._slots.get_nowait()
+        except queue.Empty:
             return False
         try:  # not counted in pending: its caller's thread is busy, and counted there
             self._runJob(None, func, args, kw)
         finally:
-            self._slots.release()
+            self._slots.put(None)
         return True
 
     def _work(self, promised):
@@ -122,15 +132,17 @@ class ThreadPool:
             if job is _STOP:
                 return
             try:
-                with self._slots:
+                self._slots.get()  # waits while callers of runHereIfFree hold every slot
+                try:
                     self._runJob(*job)
+                finally:
+                    self._slots.put(None)
             finally:
                 with self._lock:
                     self._pending -= 1
 
     @staticmethod
     def _runJob(onResult, func, args, kw):
-        from refweb.python.failure import Failure
         try:
             result = func(*args, **kw)
             ok = True
