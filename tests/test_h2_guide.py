@@ -1,0 +1,270 @@
+"""The guide's examples answer over HTTP/2 as they answer over HTTP/1.1.
+
+Issue 24: "The guide's examples and the reference suite pass over HTTP/2
+as over HTTP/1.1 (where a behaviour is HTTP/1.1-only, the suite says so)".
+Each example that serves is started once, by the command its chapter
+prints (as tests/test_docs_commands.py runs it, on a free cleartext port),
+and every URL its chapter fetches is asked twice: over HTTP/1.1, a fresh
+connection each, and over HTTP/2 with prior knowledge (RFC 9113 §3.3), all
+on one connection, by refweb.reference's own strict clients.  The two
+answers must agree on the status, the body (a gzip body decoded; what
+changes between requests, such as a clock or a session id, masked) and
+the headers that carry meaning: content-type, location, content-encoding,
+allow, and whether a set-cookie came.
+
+``EXAMPLES`` is the table, one row per example; a row with ``http11Only``
+says why that example cannot work over HTTP/2, and its test is an xfail
+(strict: the day it passes, the table and guide/18-http2.rst must change).
+The chapter's "What works over HTTP/2" section lists the same names, and
+``test_chapter_lists_what_works_over_http2`` keeps the two in step.
+"""
+
+import collections
+import contextlib
+import gzip
+import os
+import re
+
+import pytest
+
+from refweb.reference import client, h2client
+from tests.test_docs import DOCS, procs, workdir  # noqa: F401 (fixtures)
+from tests.test_docs_commands import (EXPECTED, Run, printedCommands, withInternal,
+                                      withOrigin, withPortsFile)
+
+Fetch = collections.namedtuple("Fetch", "path method headers body host mask cookie")
+
+
+def fetch(path, method="GET", headers=(), body=b"", host=None, mask=None, cookie=False):
+    """One request a chapter makes.  ``host``: the Host (HTTP/2: :authority)
+    to send, else 127.0.0.1:PORT; ``mask``: a regular expression whose
+    matches in the body change between requests; ``cookie``: send back the
+    last set-cookie this protocol's run received."""
+    return Fetch(path, method, tuple(headers), body, host, mask, cookie)
+
+
+Example = collections.namedtuple("Example", "name chapter fetches setup http11Only http2Says")
+
+
+def example(name, chapter, fetches, setup=None, http11Only=None, http2Says=None):
+    """One row.  ``http11Only``: why HTTP/2 cannot do what the chapter shows;
+    ``http2Says``: what the HTTP/2 failure then reads (so it fails for that reason)."""
+    return Example(name, chapter, [fetch(f) if isinstance(f, str) else f for f in fetches],
+                   setup, http11Only, http2Says)
+
+
+FORM = (("Content-Type", "application/x-www-form-urlencoded"),)
+GZIP = (("Accept-Encoding", "gzip"),)
+IDENTITY = (("Accept-Encoding", "identity"),)
+CLOCK = r"\d\d:\d\d:\d\d"
+SESSION = r"session \w+"
+
+
+def originFirst(path):
+    """The forward proxy's request: the target URL in absolute form (RFC 9112 §3.2.2)."""
+    return fetch(path, host="ORIGIN")
+
+
+def quickFinish(run):
+    """notifyFinish's examples wait 10 s before finish(); a third of a second will do."""
+    for name in ("notify_finish.py", "notify_cancel.py"):
+        path = run.cwd / name
+        path.write_text(path.read_text().replace("delay = 10 ", "delay = 0.3 "))
+
+
+def onFirstPort(run):
+    """ports.tac listens on the ports in the file ``ports``: fetch from the first."""
+    withPortsFile(run)
+    run.port = run.ports[0]
+
+
+# --------------------------------------------------------------------------
+# the table: each example, the URLs its chapter fetches
+# --------------------------------------------------------------------------
+
+EXAMPLES = [
+    example("first_site.py", 1, ["/", "/any/path/at/all"]),
+    example("serve_folder.sh", 1, ["/", "/notes/todo.txt", "/notes"]),
+    example("hello_tree.py", 1, ["/", "/fred", "/fred/", "/bob", "/nobody", "/fred/x"]),
+    example("watch_cli.sh", 1, ["/notes/todo.txt"]),
+    example("render_methods.py", 2, [
+        "/?name=Ada", "/", fetch("/", "POST", FORM, b"name=%3Cb%3E"),
+        fetch("/", "PUT")]),
+    example("render_later.py", 2, ["/"]),
+    example("render_errors.py", 2, ["/", "/secret", "/elsewhere"]),
+    example("gzip_site.py", 3, [fetch("/", headers=GZIP), fetch("/", headers=IDENTITY)]),
+    example("session_counter.py", 4, [
+        fetch("/", mask=SESSION), fetch("/", mask=SESSION, cookie=True),
+        fetch("/logout", cookie=True), fetch("/", mask=SESSION, cookie=True)]),
+    example("proxy_forward.py", 5, [originFirst("/hello")], setup=withOrigin, http11Only=(
+        "a forward proxy is asked for absolute-form targets (RFC 9112 §3.2.2); "
+        "HTTP/2 carries :scheme, :authority and :path instead (RFC 9113 §8.3.1), and "
+        "ProxyRequest, as Twisted's, reads only the request line's absolute URI"),
+        http2Says="a proxy needs an absolute URI"),
+    example("proxy_reverse.py", 5, ["/hello", "/nope"], setup=withOrigin),
+    example("static_root.tac", 6, ["/"]),
+    example("hello.tac", 6, ["/fred/"]),
+    example("doc_child.py", 6, ["/doc/README.txt", "/"]),
+    example("cgi_bin.py", 6, ["/cgi-bin/hello.cgi/extra?x=1"]),
+    example("index_rpy.tac", 7, ["/", fetch("/clock.rpy", mask=CLOCK)]),
+    example("ignore_ext.tac", 7, [fetch("/clock", mask=CLOCK), "/nothing"]),
+    example("vhosts.tac", 8, [fetch("/", host=host) for host in (
+        "foo.com", "BAR.com:8080", "baz", "elsewhere.org")]),
+    example("vhosts_listdir.tac", 8, [fetch("/", host=host) for host in (
+        "foo.com", "bar.com", "unknown.example")]),
+    example("ports.tac", 8, ["/"], setup=onFirstPort),
+    example("web_scripts.sh", 9, [
+        "/mygreatresource.rpy", fetch("/counter.rpy", mask=r"\d+"), "/reloading.rpy",
+        "/hello.cgi?x=1", "/vhost.rpy/http/example.com:80/notes"]),
+    example("user.sh", 11, ["/"]),
+    example("distrib_by_hand.py", 11, ["/alice.refweb/", "/alice.refweb/notes/todo.txt"]),
+    example("perl_script.sh", 12, ["/", "/index.pl?a=b"]),
+    example("wsgi_command.sh", 13, ["/"]),
+    example("wsgi_hello.tac", 13, ["/anything"]),
+    example("vhost_internal.sh", 14, ["/vhost.rpy/http/example.com:80/notes"]),
+    example("vhost_proxy.tac", 14, [
+        fetch("/notes", host="example.com"), fetch("/notes/todo.txt", host="example.com")],
+        setup=withInternal),
+    example("rewrite_tilde.py", 15, ["/~foo/bar.html", "/users/foo/bar.html", "/"]),
+    example("notify_finish.py", 16, ["/"], setup=quickFinish),
+    example("notify_cancel.py", 16, ["/"], setup=quickFinish),
+    example("asis_site.py", 17, ["/hello.asis"], http11Only=(
+        "an .asis file is a whole HTTP/1.x response, status line and all; HTTP/2 "
+        "cannot carry those bytes, so the stream is reset with HTTP_1_1_REQUIRED (§7)"),
+        http2Says="reset stream 1 with HTTP_1_1_REQUIRED"),
+    example("h2_serve.sh", 18, ["/notes/todo.txt"]),
+]
+
+#: Serving commands the docs print that this file does not run, and why.
+NOT_HERE = {
+    "h2_tls.sh": "a TLS port: ALPN, not prior knowledge (tests/test_docs.py::test_h2_over_tls)",
+}
+
+
+def serveCommand(name):
+    """The one serving command (tests/test_docs_commands.EXPECTED) ``name`` prints."""
+    commands = [command for command, source in printedCommands().items()
+                if source == name and command in EXPECTED and EXPECTED[command].serve]
+    assert len(commands) == 1, (name, commands)
+    return commands[0]
+
+
+def test_table_covers_every_serving_example():
+    """Every example whose chapter prints a command that serves is in EXAMPLES
+    (or NOT_HERE, with a reason), and every row is such an example."""
+    serving = {source for command, source in printedCommands().items()
+               if command in EXPECTED and EXPECTED[command].serve}
+    rows = {row.name for row in EXAMPLES}
+    assert serving - set(NOT_HERE) == rows
+    assert set(NOT_HERE) <= serving
+
+
+# --------------------------------------------------------------------------
+# asking twice
+# --------------------------------------------------------------------------
+
+Answer = collections.namedtuple("Answer", "status body headers")
+
+#: Fields not compared: the date moves on, and the connection-specific ones
+#: (transfer-encoding: chunked above all) have no place in HTTP/2 (RFC 9113 §8.2.2).
+UNCOMPARED = frozenset(["date"]) | h2client.CONNECTION_SPECIFIC
+
+
+def answer(fetch, response, major):
+    """What must agree between the two protocols, from one response: every
+    field by value (the chapter's content-type, location, content-encoding,
+    allow... among them), but set-cookie, compared by presence (ids differ)."""
+    assert response.version[0] == major, (fetch.path, response.version)
+    data = response.body
+    if response.header("content-encoding") == "gzip":
+        data = gzip.decompress(data)
+    if fetch.mask:
+        data = re.sub(fetch.mask.encode(), b"*", data)
+    headers = sorted((name, "(set)" if name == "set-cookie" else value)
+                     for name, value in response.headers if name not in UNCOMPARED)
+    return Answer(response.status, data, headers)
+
+
+def requestHeaders(fetch, jar):
+    headers = list(fetch.headers)
+    if fetch.cookie and jar:
+        headers.append(("Cookie", jar[-1]))
+    return headers
+
+
+def remember(response, jar):
+    cookie = response.header("set-cookie")
+    if cookie:
+        jar.append(cookie.split(";")[0])
+
+
+def target(fetch, run, http2=False):
+    """(request target, Host or :authority) as each protocol sends them: a
+    proxy's target in absolute form over HTTP/1.1; over HTTP/2, the
+    origin's authority and the path (RFC 9113 §8.3.1)."""
+    if fetch.host == "ORIGIN":
+        origin = "127.0.0.1:%d" % run.origin
+        return (fetch.path if http2 else "http://%s%s" % (origin, fetch.path)), origin
+    return fetch.path, fetch.host or "127.0.0.1:%d" % run.port
+
+
+def overHTTP11(run, fetches):
+    """Each fetch on a fresh HTTP/1.1 connection."""
+    answers, jar = [], []
+    for each in fetches:
+        path, host = target(each, run)
+        with client.Connection("127.0.0.1", run.port) as conn:
+            conn.send(client.request(each.method, path, requestHeaders(each, jar),
+                                     each.body, host=host))
+            response = conn.readFinal(each.method)
+        remember(response, jar)
+        answers.append(answer(each, response, 1))
+    return answers
+
+
+def overHTTP2(run, fetches):
+    """Every fetch on one HTTP/2 connection, opened with the preface (prior knowledge)."""
+    answers, jar = [], []
+    with h2client.H2ClientConnection("127.0.0.1", run.port) as conn:
+        for each in fetches:
+            path, host = target(each, run, http2=True)
+            try:
+                response = conn.request(each.method, path, requestHeaders(each, jar),
+                                        each.body, authority=host)
+            except client.ProtocolError as e:
+                raise AssertionError("%s over HTTP/2: %s\n%s" % (each.path, e, b"".join(
+                    line for _, line in conn.transcript).decode("latin-1")))
+            remember(response, jar)
+            answers.append(answer(each, response, 2))
+    return answers
+
+
+def compare(row, http11, http2):
+    for each, one, two in zip(row.fetches, http11, http2):
+        assert one == two, "%s %s\n  HTTP/1.1: %r\n  HTTP/2:   %r" % (
+            each.method, each.path, one, two)
+
+
+@pytest.mark.parametrize("row", EXAMPLES, ids=[row.name for row in EXAMPLES])
+def test_example_answers_alike_over_http2(row, procs, workdir):  # noqa: F811
+    """Each URL of the example's chapter gets, over HTTP/2 with prior
+    knowledge, the status, body and headers it gets over HTTP/1.1; an
+    HTTP/1.1-only example fails over HTTP/2 for the reason its row gives
+    (an xfail), and its test fails the day it works."""
+    command = serveCommand(row.name)
+    case = EXPECTED[command]
+    if case.needs and not os.access(case.needs, os.X_OK):
+        pytest.skip("%s is not installed" % case.needs)
+    with contextlib.ExitStack() as stack:
+        run = Run(procs, workdir / case.cwd, stack)
+        if row.setup:
+            row.setup(run)
+        run.proc = run.start(command, port=run.port)
+        http11 = overHTTP11(run, row.fetches)
+        if not row.http11Only:
+            compare(row, http11, overHTTP2(run, row.fetches))
+            return
+        with pytest.raises(AssertionError) as failed:
+            compare(row, http11, overHTTP2(run, row.fetches))
+    assert row.http2Says in str(failed.value), failed.value
+    pytest.xfail("HTTP/1.1 only: " + row.http11Only)
