@@ -28,7 +28,8 @@ import re
 import pytest
 
 from refweb.reference import client, h2client
-from tests.test_docs import DOCS, procs, workdir  # noqa: F401 (fixtures)
+from tests.test_docs import DOCS, includedFiles, procs, workdir  # noqa: F401 (fixtures)
+from tests.test_docs import EXAMPLES as EXAMPLES_DIR
 from tests.test_docs_commands import (EXPECTED, Run, printedCommands, withInternal,
                                       withOrigin, withPortsFile)
 
@@ -43,13 +44,13 @@ def fetch(path, method="GET", headers=(), body=b"", host=None, mask=None, cookie
     return Fetch(path, method, tuple(headers), body, host, mask, cookie)
 
 
-Example = collections.namedtuple("Example", "name chapter fetches setup http11Only http2Says")
+Example = collections.namedtuple("Example", "name fetches setup http11Only http2Says")
 
 
-def example(name, chapter, fetches, setup=None, http11Only=None, http2Says=None):
+def example(name, fetches, setup=None, http11Only=None, http2Says=None):
     """One row.  ``http11Only``: why HTTP/2 cannot do what the chapter shows;
     ``http2Says``: what the HTTP/2 failure then reads (so it fails for that reason)."""
-    return Example(name, chapter, [fetch(f) if isinstance(f, str) else f for f in fetches],
+    return Example(name, [fetch(f) if isinstance(f, str) else f for f in fetches],
                    setup, http11Only, http2Says)
 
 
@@ -83,56 +84,56 @@ def onFirstPort(run):
 # --------------------------------------------------------------------------
 
 EXAMPLES = [
-    example("first_site.py", 1, ["/", "/any/path/at/all"]),
-    example("serve_folder.sh", 1, ["/", "/notes/todo.txt", "/notes"]),
-    example("hello_tree.py", 1, ["/", "/fred", "/fred/", "/bob", "/nobody", "/fred/x"]),
-    example("watch_cli.sh", 1, ["/notes/todo.txt"]),
-    example("render_methods.py", 2, [
+    example("serve_folder.sh", ["/", "/notes/todo.txt", "/notes"]),
+    example("watch_cli.sh", ["/notes/todo.txt"]),
+    example("first_site.py", ["/", "/any/path/at/all"]),
+    example("hello_tree.py", ["/", "/fred", "/fred/", "/bob", "/nobody", "/fred/x"]),
+    example("render_methods.py", [
         "/?name=Ada", "/", fetch("/", "POST", FORM, b"name=%3Cb%3E"),
         fetch("/", "PUT")]),
-    example("render_later.py", 2, ["/"]),
-    example("render_errors.py", 2, ["/", "/secret", "/elsewhere"]),
-    example("gzip_site.py", 3, [fetch("/", headers=GZIP), fetch("/", headers=IDENTITY)]),
-    example("session_counter.py", 4, [
+    example("render_later.py", ["/"]),
+    example("render_errors.py", ["/", "/secret", "/elsewhere"]),
+    example("gzip_site.py", [fetch("/", headers=GZIP), fetch("/", headers=IDENTITY)]),
+    example("session_counter.py", [
         fetch("/", mask=SESSION), fetch("/", mask=SESSION, cookie=True),
         fetch("/logout", cookie=True), fetch("/", mask=SESSION, cookie=True)]),
-    example("proxy_forward.py", 5, [originFirst("/hello")], setup=withOrigin, http11Only=(
+    example("proxy_forward.py", [originFirst("/hello")], setup=withOrigin, http11Only=(
         "a forward proxy is asked for absolute-form targets (RFC 9112 §3.2.2); "
         "HTTP/2 carries :scheme, :authority and :path instead (RFC 9113 §8.3.1), and "
         "ProxyRequest, as Twisted's, reads only the request line's absolute URI"),
         http2Says="a proxy needs an absolute URI"),
-    example("proxy_reverse.py", 5, ["/hello", "/nope"], setup=withOrigin),
-    example("static_root.tac", 6, ["/"]),
-    example("hello.tac", 6, ["/fred/"]),
-    example("doc_child.py", 6, ["/doc/README.txt", "/"]),
-    example("cgi_bin.py", 6, ["/cgi-bin/hello.cgi/extra?x=1"]),
-    example("index_rpy.tac", 7, ["/", fetch("/clock.rpy", mask=CLOCK)]),
-    example("ignore_ext.tac", 7, [fetch("/clock", mask=CLOCK), "/nothing"]),
-    example("vhosts.tac", 8, [fetch("/", host=host) for host in (
+    example("proxy_reverse.py", ["/hello", "/nope"], setup=withOrigin),
+    example("static_root.tac", ["/"]),
+    example("hello.tac", ["/fred/"]),
+    example("doc_child.py", ["/doc/README.txt", "/"]),
+    example("cgi_bin.py", ["/cgi-bin/hello.cgi/extra?x=1"]),
+    example("index_rpy.tac", ["/", fetch("/clock.rpy", mask=CLOCK)]),
+    example("ignore_ext.tac", [fetch("/clock", mask=CLOCK), "/nothing"]),
+    example("vhosts.tac", [fetch("/", host=host) for host in (
         "foo.com", "BAR.com:8080", "baz", "elsewhere.org")]),
-    example("vhosts_listdir.tac", 8, [fetch("/", host=host) for host in (
+    example("vhosts_listdir.tac", [fetch("/", host=host) for host in (
         "foo.com", "bar.com", "unknown.example")]),
-    example("ports.tac", 8, ["/"], setup=onFirstPort),
-    example("web_scripts.sh", 9, [
+    example("ports.tac", ["/"], setup=onFirstPort),
+    example("web_scripts.sh", [
         "/mygreatresource.rpy", fetch("/counter.rpy", mask=r"\d+"), "/reloading.rpy",
         "/hello.cgi?x=1", "/vhost.rpy/http/example.com:80/notes"]),
-    example("user.sh", 11, ["/"]),
-    example("distrib_by_hand.py", 11, ["/alice.refweb/", "/alice.refweb/notes/todo.txt"]),
-    example("perl_script.sh", 12, ["/", "/index.pl?a=b"]),
-    example("wsgi_command.sh", 13, ["/"]),
-    example("wsgi_hello.tac", 13, ["/anything"]),
-    example("vhost_internal.sh", 14, ["/vhost.rpy/http/example.com:80/notes"]),
-    example("vhost_proxy.tac", 14, [
+    example("user.sh", ["/"]),
+    example("distrib_by_hand.py", ["/alice.refweb/", "/alice.refweb/notes/todo.txt"]),
+    example("perl_script.sh", ["/", "/index.pl?a=b"]),
+    example("wsgi_command.sh", ["/"]),
+    example("wsgi_hello.tac", ["/anything"]),
+    example("vhost_internal.sh", ["/vhost.rpy/http/example.com:80/notes"]),
+    example("vhost_proxy.tac", [
         fetch("/notes", host="example.com"), fetch("/notes/todo.txt", host="example.com")],
         setup=withInternal),
-    example("rewrite_tilde.py", 15, ["/~foo/bar.html", "/users/foo/bar.html", "/"]),
-    example("notify_finish.py", 16, ["/"], setup=quickFinish),
-    example("notify_cancel.py", 16, ["/"], setup=quickFinish),
-    example("asis_site.py", 17, ["/hello.asis"], http11Only=(
+    example("rewrite_tilde.py", ["/~foo/bar.html", "/users/foo/bar.html", "/"]),
+    example("notify_finish.py", ["/"], setup=quickFinish),
+    example("notify_cancel.py", ["/"], setup=quickFinish),
+    example("asis_site.py", ["/hello.asis"], http11Only=(
         "an .asis file is a whole HTTP/1.x response, status line and all; HTTP/2 "
         "cannot carry those bytes, so the stream is reset with HTTP_1_1_REQUIRED (§7)"),
         http2Says="reset stream 1 with HTTP_1_1_REQUIRED"),
-    example("h2_serve.sh", 18, ["/notes/todo.txt"]),
+    example("h2_serve.sh", ["/notes/todo.txt"]),
 ]
 
 #: Serving commands the docs print that this file does not run, and why.
@@ -268,3 +269,46 @@ def test_example_answers_alike_over_http2(row, procs, workdir):  # noqa: F811
             compare(row, http11, overHTTP2(run, row.fetches))
     assert row.http2Says in str(failed.value), failed.value
     pytest.xfail("HTTP/1.1 only: " + row.http11Only)
+
+
+# --------------------------------------------------------------------------
+# the chapter's list, kept in step with the table
+# --------------------------------------------------------------------------
+
+#: HTTP/1.1-only servers the docs print that refweb does not run (no row above).
+HTTP11_ELSEWHERE = {
+    "learner_server.py": "the reader's own server and its ladder/ stages speak HTTP/1.1, "
+                         "the protocol that page teaches",
+}
+
+SECTION = "What works over HTTP/2, what is HTTP/1.1 only"
+
+
+def pageOf(name):
+    """Where ``name`` is shown: "chapter N" (its first guide chapter), else the page's name."""
+    pages = sorted(includedFiles()[os.path.join(EXAMPLES_DIR, name)])
+    chapters = [page for page in pages if re.match(r"guide/\d\d-", page)]
+    if chapters:
+        return "chapter %d" % int(chapters[0][6:8])
+    return "the " + os.path.splitext(os.path.basename(pages[0]))[0].replace("-", " ")
+
+
+def chapterLists():
+    """guide/18-http2.rst's section SECTION, as two sets: (page, name) for
+    each example that works over HTTP/2, and the names that are HTTP/1.1 only."""
+    with open(os.path.join(DOCS, "guide", "18-http2.rst"), encoding="utf-8") as f:
+        page = f.read()
+    section = page.split(SECTION + "\n", 1)[1].split("\nIn refweb:\n", 1)[0]
+    works, only = section.split("\nHTTP/1.1 only", 1)
+    listed = set()
+    for where, names in re.findall(r"^\* (.+?): ((?:``[\w./]+``(?:, )?)+)$", works, re.M):
+        listed |= {(where, name) for name in re.findall(r"``([\w./]+)``", names)}
+    return listed, set(re.findall(r"^\* ``([\w./]+)``", only, re.M))
+
+
+def test_chapter_lists_what_works_over_http2():
+    """guide/18-http2.rst lists, page by page, every example of EXAMPLES that
+    works over HTTP/2, and names each HTTP/1.1-only one: no more, no fewer."""
+    works, only = chapterLists()
+    assert works == {(pageOf(row.name), row.name) for row in EXAMPLES if not row.http11Only}
+    assert only == {row.name for row in EXAMPLES if row.http11Only} | set(HTTP11_ELSEWHERE)
