@@ -24,10 +24,16 @@ import contextlib
 import gzip
 import os
 import re
+import time
 
 import pytest
 
+from refweb import server
+from refweb.h2 import frames
+from refweb.internet.error import ConnectionDone
 from refweb.reference import client, h2client
+from refweb.resource import Resource
+from tests.support import waitUntil
 from tests.test_docs import DOCS, includedFiles, procs, workdir  # noqa: F401 (fixtures)
 from tests.test_docs import EXAMPLES as EXAMPLES_DIR
 from tests.test_docs_commands import (EXPECTED, Run, printedCommands, withInternal,
@@ -312,3 +318,90 @@ def test_chapter_lists_what_works_over_http2():
     works, only = chapterLists()
     assert works == {(pageOf(row.name), row.name) for row in EXAMPLES if not row.http11Only}
     assert only == {row.name for row in EXAMPLES if row.http11Only} | set(HTTP11_ELSEWHERE)
+
+
+# --------------------------------------------------------------------------
+# chapter 16 over HTTP/2: a client that leaves resets its stream
+# --------------------------------------------------------------------------
+
+class Waiting(Resource):
+    """Writes, then leaves the response open (NOT_DONE_YET); records what
+    notifyFinish's errback gets and what a later finish() does."""
+    isLeaf = True
+
+    def __init__(self):
+        Resource.__init__(self)
+        self.failures, self.request = [], None
+
+    def render(self, request):
+        self.request = request
+        request.notifyFinish().addErrback(self.failures.append)
+        request.write(b"hello world")
+        return server.NOT_DONE_YET
+
+    def laterFinish(self):
+        """What the guide's ``reactor.callLater(delay, request.finish)`` meets."""
+        try:
+            self.request.finish()
+        except RuntimeError as e:
+            return str(e)
+
+
+def resetOnceWaiting(port, tree, close=False):
+    """Ask for / over HTTP/2; once the body began and render has returned,
+    RST_STREAM CANCEL (or, with ``close``, hang up the connection)."""
+    from tests.h2support import Client
+    c = Client(port)
+    try:
+        c.request(1)
+        c.until(lambda: c.bodies.get(1))
+        time.sleep(0.2)  # render has returned: the response waits for finish()
+        if not close:
+            c.send(frames.rstStreamFrame(1, frames.CANCEL))
+            assert waitUntil(lambda: tree.failures)
+    finally:
+        c.close()
+    assert waitUntil(lambda: tree.failures)
+
+
+@pytest.mark.parametrize("close", [False, True], ids=["rst_stream", "connection_closed"])
+def test_client_leaving_an_open_response_is_connection_done(serve, close):
+    """A client that resets an HTTP/2 stream (or closes the connection) while
+    its response waits for finish() has left, as an HTTP/1.1 client that
+    hangs up: notifyFinish's errback gets ConnectionDone, and a later
+    finish() raises RuntimeError (guide chapter 16)."""
+    tree = Waiting()
+    resetOnceWaiting(serve(tree), tree, close)
+    assert [f.check(ConnectionDone) for f in tree.failures] == [ConnectionDone]
+    assert "after its connection was lost" in tree.laterFinish()
+
+
+def leaveEarlyOverHTTP2(port):
+    """notify_finish.py's page over HTTP/2, reset once its first bytes came."""
+    with h2client.H2ClientConnection("127.0.0.1", port) as conn:
+        stream = h2client._Stream(1, conn.initialWindow)
+        conn.streams[1] = stream
+        conn._send(frames.headersFrame(1, conn.encoder.encode(
+            [(":method", "GET"), (":scheme", "http"), (":path", "/"),
+             (":authority", "127.0.0.1:%d" % port)]), True), "HEADERS stream 1")
+        while b"hello world" not in b"".join(stream.body):
+            conn._readFrame()
+        time.sleep(0.2)  # the page's render has returned
+        conn._send(frames.rstStreamFrame(1, frames.CANCEL), "RST_STREAM stream 1 CANCEL")
+
+
+@pytest.mark.parametrize("name, printed", [
+    ("notify_finish.py",
+     "[Failure instance: ConnectionDone: Connection was closed cleanly.] error"),
+    ("notify_cancel.py", "client left: Connection was closed cleanly."),
+], ids=["notify_finish.py", "notify_cancel.py"])
+def test_notify_examples_hear_an_http2_reset(name, printed, procs, workdir):  # noqa: F811
+    """Chapter 16's examples print, for an HTTP/2 client that resets its
+    stream, the very line they print for an HTTP/1.1 client that hangs up."""
+    command = serveCommand(name)
+    with contextlib.ExitStack() as stack:
+        run = Run(procs, workdir, stack)
+        quickFinish(run)
+        run.proc = run.start(command, port=run.port)
+        leaveEarlyOverHTTP2(run.port)
+        run.waitOutput(printed)

@@ -310,7 +310,8 @@ class H2Channel(Protocol):
         stream.gone = True
         self._forget(stream)
         self._lock.notify_all()
-        later.append(stream.request._noticeLostTransport)  # notifyFinish's errback
+        left = Failure(ConnectionDone()) if code is None else None  # None: ours (H2Stream.lost)
+        later.append(functools.partial(stream.lost, left))  # notifyFinish's errback
 
     def _forget(self, stream):
         if self.streams.pop(stream.streamId, None) is not None and not self.streams \
@@ -381,7 +382,7 @@ class H2Channel(Protocol):
         else:
             self.transport.loseConnection()
         for stream in streams:
-            stream.request._noticeLostTransport()
+            stream.lost(reason)
         self.connectionLost(reason)
 
 
