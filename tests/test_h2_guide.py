@@ -2,21 +2,27 @@
 
 Issue 24: "The guide's examples and the reference suite pass over HTTP/2
 as over HTTP/1.1 (where a behaviour is HTTP/1.1-only, the suite says so)".
-Each example that serves is started once, by the command its chapter
-prints (as tests/test_docs_commands.py runs it, on a free cleartext port),
-and every URL its chapter fetches is asked twice: over HTTP/1.1, a fresh
+Each example that serves is started once, by the command its page prints
+(as tests/test_docs_commands.py runs it, on a free cleartext port), and
+every URL its page fetches is asked twice: over HTTP/1.1, a fresh
 connection each, and over HTTP/2 with prior knowledge (RFC 9113 §3.3), all
-on one connection, by refweb.reference's own strict clients.  The two
-answers must agree on the status, the body (a gzip body decoded; what
-changes between requests, such as a clock or a session id, masked) and
-the headers that carry meaning: content-type, location, content-encoding,
-allow, and whether a set-cookie came.
+on one connection.  Both clients are refweb.reference's strict ones; the
+HTTP/2 one reads nothing but frames, so an answer it returns came in
+HTTP/2.  The two answers must agree on the status, the body (a gzip body
+decoded; what changes between requests, a clock or a session id, masked)
+and every header field -- content-type, location, content-encoding,
+allow... -- but the date, set-cookie (compared by presence: ids differ)
+and the connection-specific fields HTTP/2 has no place for.
 
-``EXAMPLES`` is the table, one row per example; a row with ``http11Only``
-says why that example cannot work over HTTP/2, and its test is an xfail
-(strict: the day it passes, the table and guide/18-http2.rst must change).
-The chapter's "What works over HTTP/2" section lists the same names, and
-``test_chapter_lists_what_works_over_http2`` keeps the two in step.
+``EXAMPLES`` is the table, one row per example.  A row with ``http11Only``
+says why that example cannot work over HTTP/2: its test checks that HTTP/2
+fails for that reason (``http2Says``) and is then an xfail; the day it
+works, the test fails, so the table and guide/18-http2.rst change with it.
+That chapter's "What works over HTTP/2, what is HTTP/1.1 only" lists the
+same names (``test_chapter_lists_what_works_over_http2``).
+
+Last, chapter 16 over HTTP/2: a client that leaves resets its stream, and
+notifyFinish hears it as it hears an HTTP/1.1 client hanging up.
 """
 
 import collections
@@ -257,7 +263,7 @@ def test_example_answers_alike_over_http2(row, procs, workdir):  # noqa: F811
     """Each URL of the example's chapter gets, over HTTP/2 with prior
     knowledge, the status, body and headers it gets over HTTP/1.1; an
     HTTP/1.1-only example fails over HTTP/2 for the reason its row gives
-    (an xfail), and its test fails the day it works."""
+    (then an xfail), and its test fails the day it works."""
     command = serveCommand(row.name)
     case = EXPECTED[command]
     if case.needs and not os.access(case.needs, os.X_OK):
