@@ -351,6 +351,7 @@ class Waiting(Resource):
             self.request.finish()
         except RuntimeError as e:
             return str(e)
+        return "finish() did not raise"
 
 
 def resetOnceWaiting(port, tree, close=False):
