@@ -258,13 +258,14 @@ class H2Channel(Protocol):
         else:  # a transport no reactor accepted (a test's): a thread of its own
             threading.Thread(target=job, daemon=True).start()
 
-    def _notice(self, request):
-        """notifyFinish's errback: the application's code, so never in the
-        selector's thread (it may block); a worker's runs it at once."""
+    def _notice(self, stream, reason=None):
+        """notifyFinish's errback (H2Stream.lost): the application's code, so
+        never in the selector's thread (it may block); a worker's runs it at once."""
+        notice = functools.partial(stream.lost, reason)
         if threading.current_thread() is self._reader:
-            self._submit(request._noticeLostTransport)
+            self._submit(notice)
         else:
-            request._noticeLostTransport()
+            notice()
 
     # -- writing, from a stream's thread ------------------------------------------------------
     def act(self, change):
@@ -322,7 +323,8 @@ class H2Channel(Protocol):
         stream.gone = True
         self._forget(stream)
         self._lock.notify_all()
-        later.append(functools.partial(self._notice, stream.request))
+        left = Failure(ConnectionDone()) if code is None else None  # None: ours (H2Stream.lost)
+        later.append(functools.partial(self._notice, stream, left))
 
     def _forget(self, stream):
         if self.streams.pop(stream.streamId, None) is not None and not self.streams \
@@ -360,7 +362,7 @@ class H2Channel(Protocol):
         else:
             self.transport.loseConnection()
         for stream in streams:
-            self._notice(stream.request)
+            self._notice(stream, reason)
         self.connectionLost(reason)
 
 

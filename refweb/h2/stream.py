@@ -69,6 +69,7 @@ class H2Stream(ResponseChannel):
         self.bodyBytes = 0
         self.gone = False  # reset, by either side, or the connection closed
         self.rendering = False  # its request is whole and in a worker's hands
+        self.rendered = False  # render has returned: an open response waits for finish()
         self.bodyless = False
         self.remaining = None  # body bytes the response's Content-Length still allows
 
@@ -97,6 +98,23 @@ class H2Stream(ResponseChannel):
             request.requestReceived(pseudo[":method"], pseudo.get(":path", "/"), "HTTP/2")
         except Exception:
             request.processingFailed(Failure())
+        self.rendered = True
+
+    def lost(self, reason=None):
+        """The stream is gone; tell its request (notifyFinish's errback).
+
+        ``reason`` None: refweb cut it (a shut window, a body too large):
+        the writer finds out at its next write, and its finish() only wraps
+        up.  A ``reason``: the client left (RST_STREAM, or the connection
+        closed).  Once render has returned, that is HTTP/1.1's client who
+        hangs up while a response waits for finish(): the request loses
+        its connection for ``reason``, and a later finish() raises (guide
+        chapter 16), as it does over HTTP/1.1.
+        """
+        if reason is not None and self.rendered:
+            self.request.connectionLost(reason)
+        else:
+            self.request._noticeLostTransport()
 
     def sendHead(self, request, code, reason, headers):
         self.bodyless = request.method == "HEAD" or code < 200 or code in BODYLESS
