@@ -396,6 +396,11 @@ class Response:
         for d in deferreds:
             d.errback(reason)
 
+    @property
+    def clientGone(self):
+        """True once notifyFinish has been told the client left (connectionLost)."""
+        return self._disconnected
+
     def loseConnection(self):
         """Cut the connection (a response that cannot be completed)."""
         self.channel.abortConnection()

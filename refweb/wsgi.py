@@ -308,7 +308,7 @@ class WSGIResponse:
         ``disconnected``), or the request was told first -- a transport
         still sending what it had queued is not ``disconnected`` yet."""
         request = self.request
-        return request.transport.disconnected or request._disconnected
+        return request.transport.disconnected or request.clientGone
 
     # -- the callables the application gets --------------------------------
 
