@@ -97,8 +97,7 @@ class SocketTransport:
         self._shutWhenSent = False  # shutdownWriting() with output still queued
         self.whenRoom = None  # called by flush once queued output is below highWater
         self._poller = None  # a select.poll for receiveWithin, made on first use
-        family = sock.family.name if hasattr(sock.family, "name") else "AF_INET"
-        self._family = family
+        self._family = getattr(sock.family, "name", "AF_INET")
         self._peer = self._host = None
 
     # -- writing ------------------------------------------------------------

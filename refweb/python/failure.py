@@ -50,15 +50,23 @@ class Failure:
         self.value = exc_value
         self.type = exc_type or type(exc_value)
         self.tb = exc_tb or exc_value.__traceback__
-        # The text is formatted now: the frames may be gone by the time it is read.
-        self._traceback_text = "".join(
-            traceback.format_exception(self.type, self.value, self.tb))
+        # A raised exception's text is formatted now: its frames may be gone
+        # by the time it is read.  One never raised (Failure(ConnectionDone()),
+        # made as every connection closes) has no frames: its one line waits
+        # until someone asks for it.
+        self._traceback_text = None
+        if self.tb is not None:
+            self._traceback_text = "".join(
+                traceback.format_exception(self.type, self.value, self.tb))
 
     def getErrorMessage(self):
         """The exception's message, or its class name when it has none."""
         return str(self.value) or self.type.__name__
 
     def getTraceback(self):
+        if self._traceback_text is None:
+            self._traceback_text = "".join(
+                traceback.format_exception_only(self.type, self.value))
         return self._traceback_text
 
     def check(self, *errorTypes):
