@@ -97,6 +97,32 @@ benchapps.serveResource(server.Site(Hello()), reactor, int(sys.argv[1]))
 TWISTED_HELLO = REFWEB_HELLO.replace("from refweb import", "from twisted.web import").replace(
     "from refweb.internet import", "from twisted.internet import")
 
+# The WSGI contestants of refweb and Twisted: what `web --wsgi` builds (a
+# Site over a WSGIResource and its thread pool) without the access log that
+# command writes, as waitress and cheroot write none.  refweb's pool is the
+# one `refweb web --wsgi` makes (tap.WSGI_MIN_THREADS, WSGI_MAX_THREADS);
+# Twisted's, as `twistd web --wsgi`, the reactor's.
+REFWEB_WSGI = r'''
+import sys
+from refweb import server, tap, wsgi
+from refweb.internet import reactor
+from refweb.python.threadpool import ThreadPool
+import benchapps
+pool = ThreadPool(tap.WSGI_MIN_THREADS, tap.WSGI_MAX_THREADS, name="refweb-wsgi")
+pool.start()
+root = wsgi.WSGIResource(reactor, pool, getattr(benchapps, sys.argv[2]))
+benchapps.serveResource(server.Site(root), reactor, int(sys.argv[1]))
+'''
+
+TWISTED_WSGI = r'''
+import sys
+from twisted.web import server, wsgi
+from twisted.internet import reactor
+import benchapps
+root = wsgi.WSGIResource(reactor, reactor.getThreadPool(), getattr(benchapps, sys.argv[2]))
+benchapps.serveResource(server.Site(root), reactor, int(sys.argv[1]))
+'''
+
 # The two WSGI-only peers, with their default thread counts (waitress: 4;
 # cheroot: 10), as a user would start them.
 WAITRESS = r'''
@@ -182,9 +208,9 @@ def serverCommand(name, kind, port, pythons, workdir):
         hello = ("twisted_hello", TWISTED_HELLO) if twisted else ("refweb_hello", REFWEB_HELLO)
         return [python, script(workdir, *hello), str(port)]
     if server.wsgi or kind == "wsgi":
-        root = ["--wsgi", "benchapps." + app]
-    else:
-        root = ["--path", workdir]
+        wsgiScript = ("twisted_wsgi", TWISTED_WSGI) if twisted else ("refweb_wsgi", REFWEB_WSGI)
+        return [python, script(workdir, *wsgiScript), str(port), app]
+    root = ["--path", workdir]
     if twisted:
         command = [os.path.join(os.path.dirname(python), "twistd"), "-n", "--pidfile="]
     else:

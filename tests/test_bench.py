@@ -199,11 +199,14 @@ def test_every_server_has_a_command_for_every_kind(bench, tmp_path):
 
     assert command("refweb", "hello")[1].endswith("refweb_hello.py")
     assert command("refweb", "static")[1:6] == ["-m", "refweb", "-n", "web", "--path"]
-    assert command("refweb-wsgi", "hello")[5:7] == ["--wsgi", "benchapps.hello"]
-    assert command("refweb-wsgi", "static")[5:7] == ["--wsgi", "benchapps.static"]
-    assert command("twisted-wsgi", "static")[0] == "/venv/twisted-wsgi/bin/twistd"
-    assert command("twisted-wsgi", "static")[4:6] == ["--wsgi", "benchapps.static"]
-    assert command("twisted", "wsgi")[4:6] == ["--wsgi", "benchapps.hello"]
+    # WSGI: a script building what `web --wsgi` builds, without its access log.
+    assert command("refweb-wsgi", "hello")[1:] == [str(tmp_path / "refweb_wsgi.py"),
+                                                  "8080", "hello"]
+    assert command("refweb-wsgi", "static")[-1] == "static"
+    assert command("twisted-wsgi", "static")[0] == "/venv/twisted-wsgi/bin/python"
+    assert command("twisted-wsgi", "static")[1:] == [str(tmp_path / "twisted_wsgi.py"),
+                                                    "8080", "static"]
+    assert command("twisted", "wsgi")[1:] == [str(tmp_path / "twisted_wsgi.py"), "8080", "hello"]
     assert command("cheroot", "static")[1:] == [str(tmp_path / "cheroot_server.py"),
                                                "8080", "static"]
     assert command("waitress", "hello")[-1] == "hello"
@@ -247,7 +250,7 @@ def test_summary_is_a_markdown_table_of_rates_and_p99(bench):
 
 
 def test_refweb_wsgi_serves_the_benchmark_applications(bench, tmp_path):
-    """`python -m refweb -n web --wsgi benchapps.static` answers the 4 KiB file,
+    """refweb-wsgi's script serving benchapps.static answers the 4 KiB file,
     and benchapps.hello the hello body, as W3 and W1 ask of refweb-wsgi."""
     (tmp_path / "4k.bin").write_bytes(b"y" * 4096)
     (tmp_path / "benchapps.py").write_text(bench.BENCHAPPS)
