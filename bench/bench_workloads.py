@@ -543,7 +543,7 @@ def printHoldoutRow(name, row):
 
 def printBigFile(received, seconds, peakKiB):
     complete = "complete" if received == 1 << 30 else "SHORT: %d bytes" % received
-    print("\n1 GiB file from refweb (python -m refweb -n web --path), once: %s, %.0f MiB/s,"
+    print("\n1 GiB file from refweb (a Site over static.File), once: %s, %.0f MiB/s,"
           " peak RSS %.1f MiB (target < %d MiB: %s)" % (
               complete, received / (1 << 20) / max(seconds, 1e-9), peakKiB / 1024,
               BIG_FILE_LIMIT_MIB, "OK" if peakKiB < BIG_FILE_LIMIT_MIB * 1024 else "OVER"))

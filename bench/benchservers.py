@@ -97,6 +97,20 @@ benchapps.serveResource(server.Site(Hello()), reactor, int(sys.argv[1]))
 TWISTED_HELLO = REFWEB_HELLO.replace("from refweb import", "from twisted.web import").replace(
     "from refweb.internet import", "from twisted.internet import")
 
+# The file servers of refweb and Twisted: what `web --path DIR` builds (a
+# Site over a static.File) without the access log that command writes, as
+# waitress and cheroot write none.
+REFWEB_STATIC = r'''
+import sys
+from refweb import server, static
+from refweb.internet import reactor
+import benchapps
+benchapps.serveResource(server.Site(static.File(sys.argv[2])), reactor, int(sys.argv[1]))
+'''
+
+TWISTED_STATIC = REFWEB_STATIC.replace("from refweb import", "from twisted.web import").replace(
+    "from refweb.internet import", "from twisted.internet import")
+
 # The WSGI contestants of refweb and Twisted: what `web --wsgi` builds (a
 # Site over a WSGIResource and its thread pool) without the access log that
 # command writes, as waitress and cheroot write none.  refweb's pool is the
@@ -210,12 +224,8 @@ def serverCommand(name, kind, port, pythons, workdir):
     if server.wsgi or kind == "wsgi":
         wsgiScript = ("twisted_wsgi", TWISTED_WSGI) if twisted else ("refweb_wsgi", REFWEB_WSGI)
         return [python, script(workdir, *wsgiScript), str(port), app]
-    root = ["--path", workdir]
-    if twisted:
-        command = [os.path.join(os.path.dirname(python), "twistd"), "-n", "--pidfile="]
-    else:
-        command = [python, "-m", "refweb", "-n"]
-    return command + ["web"] + root + ["--listen", "tcp:%d:interface=127.0.0.1" % port]
+    files = ("twisted_static", TWISTED_STATIC) if twisted else ("refweb_static", REFWEB_STATIC)
+    return [python, script(workdir, *files), str(port), workdir]
 
 
 def script(workdir, name, text):

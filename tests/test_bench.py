@@ -198,7 +198,10 @@ def test_every_server_has_a_command_for_every_kind(bench, tmp_path):
         return bench.serverCommand(name, kind, 8080, pythons, workdir)
 
     assert command("refweb", "hello")[1].endswith("refweb_hello.py")
-    assert command("refweb", "static")[1:6] == ["-m", "refweb", "-n", "web", "--path"]
+    assert command("refweb", "static")[1:] == [str(tmp_path / "refweb_static.py"), "8080",
+                                              str(tmp_path)]
+    assert command("twisted", "static")[1:] == [str(tmp_path / "twisted_static.py"), "8080",
+                                               str(tmp_path)]
     # WSGI: a script building what `web --wsgi` builds, without its access log.
     assert command("refweb-wsgi", "hello")[1:] == [str(tmp_path / "refweb_wsgi.py"),
                                                   "8080", "hello"]
