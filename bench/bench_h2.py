@@ -221,6 +221,11 @@ def parseOptions(argv=None):
     options.servers = [s for s in options.servers.split(",") if s]
     if options.baseline:
         BASELINE["tree"] = os.path.abspath(options.baseline)
+        if not os.path.isdir(os.path.join(BASELINE["tree"], "refweb", "h2")):
+            # A tree from before HTTP/2 has nothing to compare here: its
+            # HTTP/1.1 is compared by bench_workloads.py --baseline.
+            parser.error("%s has no refweb/h2: compare its HTTP/1.1 with "
+                         "bench/bench_workloads.py --baseline" % options.baseline)
         options.servers += [name for name in BASELINES if name not in options.servers]
     elif set(options.servers) & set(BASELINES):
         parser.error("the baseline servers need --baseline TREE")
