@@ -336,7 +336,12 @@ def test_h2_options_and_pinned_h2load(benchH2):
 
 def test_h2_baseline_runs_another_checkout(benchH2, tmp_path):
     """--baseline TREE adds baseline-h2c and baseline-tls, served from TREE,
-    and their ratios against Twisted are printed too; without it they are refused."""
+    and their ratios against Twisted are printed too; without it they are
+    refused, and so is a TREE from before HTTP/2."""
+    with pytest.raises(SystemExit):
+        benchH2.parseOptions(["--baseline", str(tmp_path)])  # no refweb/h2 in it
+    benchH2.BASELINE.clear()
+    (tmp_path / "refweb" / "h2").mkdir(parents=True)
     try:
         options = benchH2.parseOptions(["--baseline", str(tmp_path)])
         assert options.servers[-2:] == ["baseline-h2c", "baseline-tls"]
