@@ -102,6 +102,11 @@ class Headers:
         values = self._values.get((name if type(name) is str else toText(name)).lower())
         return values[0] if values else default
 
+    def getLast(self, name, default=None):
+        """The last value of ``name`` (what ``Request.getHeader`` answers), or default."""
+        values = self._values.get((name if type(name) is str else toText(name)).lower())
+        return values[-1] if values else default
+
     def hasHeader(self, name):
         return (name if type(name) is str else toText(name)).lower() in self._values
 

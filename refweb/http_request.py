@@ -134,8 +134,7 @@ class Request(Response):
 
     def getHeader(self, name):
         """The (last) value of a request header, or None."""
-        values = self.requestHeaders.getRawHeaders(name)
-        return values[-1] if values else None
+        return self.requestHeaders.getLast(name)
 
     def getAllHeaders(self):
         return {name.lower(): values[-1] for name, values in self.requestHeaders.getAllRawHeaders()}

@@ -91,5 +91,7 @@ def getTypeAndEncoding(filename, types, encodings, defaultType):
 def processorFor(processors, filename):
     """The factory of ``processors`` (extension -> factory) that renders a file
     of this name, or None: the extension as written first, then lower-cased."""
+    if not processors:  # most folders have none: no name to split
+        return None
     ext = os.path.splitext(filename)[1]
     return processors.get(ext) or processors.get(ext.lower())

@@ -30,6 +30,7 @@ the guide finds them (``static.DirectoryLister``, ``static.ASISProcessor``):
 """
 
 import html
+import io
 import os
 import stat
 import urllib.parse
@@ -42,6 +43,9 @@ from refweb.mediatypes import (TWISTED_CONTENT_ENCODINGS, getTypeAndEncoding, lo
 from refweb.ranges import MAX_RANGES, makeETag, parseRange, planBody, requestedRanges, writeParts
 from refweb.registry import Registry
 from refweb.server import NOT_DONE_YET
+
+# os.open's flags for a file to serve: see File._openRegular.
+_OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
 
 __all__ = [
     "File", "Data", "DirectoryLister", "Registry", "ASISProcessor", "loadMimeTypes",
@@ -304,28 +308,33 @@ class File(resource.Resource):
             return self.redirect(request)
         if not stat.S_ISREG(st.st_mode):
             raise error.Forbidden("Only regular files are served.")
-        fileobj = self.openForReading()
-        return self._sendFile(request, fileobj)
+        fileobj, st = self._openRegular()
+        return self._sendFile(request, fileobj, st)
 
     render_HEAD = render_GET
 
     def openForReading(self):
-        """Open the file, refusing anything but a regular file.  O_NONBLOCK:
-        a FIFO swapped in after the stat opens at once; fstat rejects it."""
-        flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+        """Open the file, refusing anything but a regular file."""
+        return self._openRegular()[0]
+
+    def _openRegular(self):
+        """The open file and its fstat (its size and mtime as of the open).
+        O_NONBLOCK: a FIFO swapped in after the stat opens at once; its
+        fstat rejects it."""
         try:
-            fd = os.open(self.path, flags)
+            fd = os.open(self.path, _OPEN_FLAGS)
         except PermissionError:
             raise error.Forbidden("Not allowed to read this file.")
         except OSError:
             raise error.NotFound("File not found.")
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
             os.close(fd)
             raise error.Forbidden("Only regular files are served.")
-        # Unbuffered: os.sendfile reads the file itself, and a buffered
-        # reader's set-up costs two more system calls (the isatty ioctl and an
-        # lseek; bench/README.rst).
-        return os.fdopen(fd, "rb", buffering=0)
+        # Unbuffered (a raw FileIO): os.sendfile reads the file itself, and a
+        # buffered reader's set-up costs two more system calls (the isatty
+        # ioctl and an lseek; bench/README.rst).
+        return io.FileIO(fd, "rb"), st
 
     def redirect(self, request):
         """301 to the same URL with a slash added, query string kept; the page
@@ -343,9 +352,9 @@ class File(resource.Resource):
         href = html.escape(url, quote=True)
         return (_MOVED_HEAD + _MOVED_BODY % {"href": href}).encode("utf-8")
 
-    def _sendFile(self, request, fileobj):
+    def _sendFile(self, request, fileobj, st):
+        """Answer with the open regular file ``fileobj`` (``st``: its fstat)."""
         with fileobj:
-            st = os.fstat(fileobj.fileno())
             ctype, encoding = getTypeAndEncoding(self.path, self.contentTypes,
                                                  self.contentEncodings, self.defaultType)
             etag = makeETag(st)

@@ -30,6 +30,7 @@ def test_headers_keepSeveralValues():
     assert h.getRawHeaders("Set-Cookie") == ["a=1", "b=2"]
     assert list(h.items()) == [("Set-Cookie", "a=1"), ("Set-Cookie", "b=2")]
     assert h.getFirst("set-cookie") == "a=1"
+    assert h.getLast("SET-COOKIE") == "b=2"
 
 
 def test_headers_setRawHeadersReplaces():
@@ -42,11 +43,12 @@ def test_headers_setRawHeadersReplaces():
 
 
 def test_headers_missingNameGivesDefault():
-    """getRawHeaders and getFirst return the default for an absent name."""
+    """getRawHeaders, getFirst and getLast return the default for an absent name."""
     h = Headers()
     assert h.getRawHeaders("x-none") is None
     assert h.getRawHeaders("x-none", ["d"]) == ["d"]
     assert h.getFirst("x-none", "d") == "d"
+    assert h.getLast("x-none") is None and h.getLast(b"x-none", "d") == "d"
     assert h.hasHeader("x-none") is False
 
 

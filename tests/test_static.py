@@ -1010,3 +1010,20 @@ def test_small_file_goes_out_with_its_head_and_a_large_one_through_sendfile(tmp_
         assert (status, body) == (200, b"s" * 4096) and sent == []
         status, _, body = get(port, "/large.bin")
         assert (status, body) == (200, b"L" * 200000) and sent == [200000]
+
+
+def test_file_fstat_once_per_response(tmp_path, monkeypatch):
+    """A file is fstat'ed once per response: the fstat that checks the
+    opened file is regular also gives its size and time to the validators."""
+    (tmp_path / "f.bin").write_bytes(b"x" * 4096)
+    calls = []
+    original = os.fstat
+
+    def countingFstat(fd):
+        calls.append(fd)
+        return original(fd)
+    with served(static.File(str(tmp_path))) as port:
+        assert get(port, "/f.bin")[0] == 200
+        monkeypatch.setattr(os, "fstat", countingFstat)
+        status, headers, body = get(port, "/f.bin")
+    assert (status, body) == (200, b"x" * 4096) and len(calls) == 1
