@@ -49,6 +49,17 @@ def test_design_rst_tells_the_same_steps_in_the_same_order():
         assert name in text[start:end], (step.number, name)
 
 
+def test_a_kept_alive_request_crosses_six_modules():
+    """Steps 2 to 10 (a kept-alive request: no accept) name functions in the
+    six modules design.rst lists, and none of them is in the reactor."""
+    modules = {step.function.split(".")[0] for step in journey.STEPS if step.number != "1"}
+    assert modules == {"http", "http11", "http_request", "resource", "server", "http_response"}
+    with open(os.path.join(ROOT, "docs", "internals", "design.rst"), encoding="utf-8") as f:
+        text = " ".join(f.read().split())
+    assert ("live in six modules, ``http``, ``http11``, ``http_request``, ``resource``,"
+            " ``server`` and ``http_response``") in text
+
+
 def test_web_help_lists_journey():
     """refweb web --help offers --journey."""
     out = subprocess.run([sys.executable, "-m", "refweb", "web", "--help"], cwd=ROOT,
