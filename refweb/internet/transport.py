@@ -365,13 +365,17 @@ class SocketTransport:
         The kernel keeps the timers (SO_RCVTIMEO, SO_SNDTIMEO): a read that
         waits longer raises one of READ_TIMED_OUT, a write an OSError.
         Python's own socket timeouts would poll() before every call; these
-        cost nothing until they fire, so a read is one system call.  The
-        socket is in blocking mode already (the selector made it so when it
-        accepted it).  ``write`` also bounds queued output's wait for progress.
+        cost nothing until they fire, so a read is one system call.
+        ``write`` also bounds queued output's wait for progress.  A socket
+        that queues its output (a server's HTTP connection over TCP) is
+        non-blocking: it never waits in a read or a write, only in a poll
+        with its own timeout, so it is given no kernel timers at all.
         """
+        self.writeTimeout = write
+        if self.queuesOutput and not self.isTLS:
+            return
         self.setReadTimeout(read)
         self.socket.setsockopt(socket.SOL_SOCKET, socket.SO_SNDTIMEO, _timeval(write))
-        self.writeTimeout = write
 
     def setReadTimeout(self, seconds):
         if seconds != self._readTimeout:
