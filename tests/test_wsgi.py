@@ -30,7 +30,8 @@ from refweb.internet.address import IPv4Address
 from refweb.internet.error import ConnectionDone
 from refweb.python.failure import Failure
 from refweb.python.threadpool import ThreadPool
-from refweb.wsgi import InputStream, WSGIResource, WSGIResponse, environKey
+from refweb.wsgi import WSGIResource, WSGIResponse
+from refweb.wsgi_environ import InputStream, environKey
 from support import dechunk, get, rawHTTP, served, statusOf
 
 
