@@ -301,9 +301,10 @@ def isWellFormedHostPlain(value):
 
 
 # The same answer, remembered: a client sends the same Host on every request
-# of a connection, and checking it is some 7 % of a hello request's CPU
-# (bench/README.rst, "The Host check, remembered").  Bounded, so a client
-# that sends a new Host each time only pushes old answers out.
+# of a connection, and checking it again each time showed in a hello
+# request's profile (bench/README.rst, "The Host check, remembered").
+# Bounded, so a client that sends a new Host each time only pushes old
+# answers out.
 isWellFormedHost = functools.lru_cache(maxsize=256)(isWellFormedHostPlain)
 
 

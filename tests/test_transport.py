@@ -126,3 +126,25 @@ def test_a_streaming_writer_is_paused_while_the_client_does_not_read():
         finally:
             sock.close()
     assert len(data.partition(b"\r\n\r\n")[2]) == 32 * MiB
+
+
+def test_kernel_timers_only_on_a_socket_that_can_block():
+    """setTimeouts sets SO_RCVTIMEO/SO_SNDTIMEO on a blocking socket, and none
+    on one that queues its output (non-blocking: its waits are polls)."""
+    from refweb.internet.transport import SocketTransport
+
+    def timers(queues):
+        a, b = socket.socketpair()
+        with a, b:
+            transport = SocketTransport(a)
+            if queues:
+                a.setblocking(False)
+                transport.queuesOutput = True
+            transport.setTimeouts(read=30.0, write=60.0)
+            assert transport.writeTimeout == 60.0
+            return [a.getsockopt(socket.SOL_SOCKET, option, 16)
+                    for option in (socket.SO_RCVTIMEO, socket.SO_SNDTIMEO)]
+
+    unset = bytes(16)
+    assert unset not in timers(queues=False)
+    assert timers(queues=True) == [unset, unset]
