@@ -3,6 +3,7 @@
 Every pool is stopped in a finally block; every wait has a timeout.
 """
 
+import sys
 import threading
 import time
 
@@ -264,6 +265,23 @@ def test_println_printsPartsAndFlushes(capsys):
     """println prints its parts separated by spaces with a newline (the guide's errback)."""
     util.println(Failure(ValueError("gone")), "error")
     assert capsys.readouterr().out == "[Failure instance: ValueError: gone] error\n"
+
+
+def test_println_writes_its_line_in_one_write(monkeypatch):
+    """println's line is one write, so another thread's output cannot land
+    between its parts (print(*parts) writes each part apart)."""
+    writes = []
+
+    class Recorder:
+        def write(self, text):
+            writes.append(text)
+
+        def flush(self):
+            pass
+
+    monkeypatch.setattr(sys, "stdout", Recorder())
+    util.println("client left:", "Connection was closed cleanly.")
+    assert writes == ["client left: Connection was closed cleanly.\n"]
 
 
 def test_stop_with_timeout_abandons_a_blocked_job():

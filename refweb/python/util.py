@@ -12,5 +12,10 @@ import sys
 
 
 def println(*parts):
-    """Print the parts separated by spaces, then a newline; flush."""
-    print(*parts, file=sys.stdout, flush=True)
+    """Print the parts separated by spaces, then a newline; flush.
+
+    The line goes out in one write: ``print(*parts)`` writes each part and
+    each space apart, and a log line written by another thread meanwhile
+    (the server logs from several) would land inside it."""
+    sys.stdout.write(" ".join(str(part) for part in parts) + "\n")
+    sys.stdout.flush()
